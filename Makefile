@@ -1,0 +1,76 @@
+# arr-stats: `make` lists the targets. The two commands of the README:
+#   make demo   – synthetic delivery → derived tables → the annual reports
+#   make test   – the whole test suite (unit, property, end-to-end, notebooks)
+# Both create .venv from requirements.lock first if it is missing or stale.
+
+PYTHON   ?= python3
+VENV     := .venv
+PY       := $(VENV)/bin/python
+ARR      := $(VENV)/bin/arr-stats
+CONFIG   ?= analysis/demo.toml
+DEMO_RAW := data/demo/raw
+DEMO_DER := data/demo/derived
+YEAR     ?= 2025
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo demo-data test test-fast lint format lock wheelhouse lab render codebook clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-11s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+install: $(VENV)/.installed ## create or update .venv from requirements.lock
+
+demo-data: $(VENV)/.installed ## synthetic delivery and derived tables in data/demo/
+	$(ARR) synth --out $(DEMO_RAW)
+	$(ARR) build --config $(CONFIG)
+
+demo: demo-data ## make a synthetic delivery, build it, render the reports
+	$(ARR) report --config $(CONFIG) --year $(YEAR) --all-institutions
+	@echo "Done. Derived tables: $(DEMO_DER)/   Reports: reports/_output/$(YEAR)/"
+
+test: demo-data ## the whole test suite, notebooks validated with nbval
+	$(PY) -m pytest
+	$(PY) -m pytest --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+
+test-fast: $(VENV)/.installed ## unit and property tests only (no demo build, no rendering)
+	$(PY) -m pytest -m "not slow"
+
+lint: $(VENV)/.installed ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed ## ruff format and fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+lock: ## re-resolve requirements.lock from pyproject.toml and sync environment.yml pins
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/python -m pip install --quiet --upgrade pip
+	.lockenv/bin/python -m pip install --quiet ".[dev]"
+	.lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^arr-stats' > requirements.lock
+	rm -rf .lockenv
+	$(PYTHON) tools/sync_environment.py
+
+wheelhouse: ## download every wheel into wheelhouse/ for an offline install in TSD
+	$(PYTHON) -m pip download --dest wheelhouse -r requirements.lock
+	$(PYTHON) -m pip wheel --no-deps --wheel-dir wheelhouse .
+	@echo "Carry wheelhouse/ into TSD, then: pip install --no-index --find-links wheelhouse -r requirements.lock arr-stats"
+
+lab: $(VENV)/.installed ## open the notebooks in JupyterLab
+	$(VENV)/bin/jupyter lab notebooks/
+
+render: $(VENV)/.installed ## render the reports of YEAR from the derived tables
+	$(ARR) report --config $(CONFIG) --year $(YEAR) --all-institutions
+
+codebook: $(VENV)/.installed ## write docs/codebook.md from the data dictionary
+	$(ARR) dictionary --out docs/codebook.md
+
+clean: ## remove generated data and outputs (keeps .venv)
+	rm -rf data/demo reports/_output .pytest_cache

@@ -1,0 +1,325 @@
+"""The data dictionary: every variable, code, label and codelist, read from YAML.
+
+The YAML files in ``data_dictionary/`` are the single source of truth for the
+raw → canonical mapping, types, allowed values, Norwegian labels, missing codes
+and codelists. Nothing else in the package writes a code or a label down.
+
+Examples
+--------
+>>> dd = load_dictionary()
+>>> dd.table("ytelser").variable("fom").name
+'start_date'
+>>> dd.benefits["UFT"].categories
+('health', 'disability')
+>>> dd.diagnosis_group("M54.5"), dd.diagnosis_group("P76"), dd.diagnosis_group(None)
+('musculoskeletal', 'mental', 'unknown')
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from arr_stats.config import PROJECT_ROOT
+
+#: Variable types the dictionary knows.
+#: ``code`` = integer codes with labels; ``code_str`` = string codes from a
+#: codelist; ``code_set`` = comma-separated integer codes.
+VARIABLE_TYPES = ("string", "integer", "number", "date", "code", "code_str", "code_set")
+
+
+def dictionary_dir() -> Path:
+    """Where the dictionary lives: inside an installed wheel, or the source tree."""
+    packaged = resources.files("arr_stats") / "data_dictionary"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return PROJECT_ROOT / "data_dictionary"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One variable of a delivery table."""
+
+    raw: str
+    name: str
+    type: str
+    required: bool
+    description: str
+    codes: dict[int, str] = field(default_factory=dict)
+    range: tuple[float, float] | None = None
+    codelist: str | None = None
+    references: str | None = None
+    codes_from: str | None = None
+    empty_means: float | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One delivery table (one YAML file), possibly shared by several files."""
+
+    name: str
+    source: str  # "registry" or "nav"
+    files: tuple[str, ...]
+    canonical_table: str
+    description: str
+    keys: tuple[str, ...]
+    variables: tuple[Variable, ...]
+    missing_codes: bool  # whether 97/98/99 mean missing in this table
+
+    def variable(self, raw_or_name: str) -> Variable:
+        """The variable with this raw or canonical name."""
+        for var in self.variables:
+            if raw_or_name in (var.raw, var.name):
+                return var
+        raise KeyError(f"{self.name} has no variable {raw_or_name!r}")
+
+    @property
+    def raw_names(self) -> list[str]:
+        return [v.raw for v in self.variables]
+
+    @property
+    def rename_map(self) -> dict[str, str]:
+        """raw name → canonical name."""
+        return {v.raw: v.name for v in self.variables}
+
+
+@dataclass(frozen=True)
+class Benefit:
+    """One NAV benefit code of the benefits codelist."""
+
+    code: str
+    label: str
+    label_en: str
+    categories: tuple[str, ...]
+    state_full: str
+    state_partial: str
+
+    @property
+    def is_health(self) -> bool:
+        """Whether a day covered by this benefit (grade > 0) is an HRB day."""
+        return "health" in self.categories
+
+
+@dataclass(frozen=True)
+class DiagnosisRule:
+    system: str
+    pattern: re.Pattern[str]
+    group: str
+
+
+@dataclass(frozen=True)
+class DataDictionary:
+    """The whole dictionary; load with :func:`load_dictionary`."""
+
+    version: str
+    title: str
+    missing_codes: dict[int, str]
+    tables: tuple[Table, ...]
+    benefits: dict[str, Benefit]
+    diagnosis_groups: dict[str, dict[str, str]]
+    diagnosis_rules: tuple[DiagnosisRule, ...]
+    files: tuple[Path, ...]
+
+    def table(self, name: str) -> Table:
+        """The table by its dictionary name, file stem or canonical table name."""
+        for table in self.tables:
+            if name == table.name or name in table.files:
+                return table
+        for table in self.tables:
+            if name == table.canonical_table:
+                return table
+        raise KeyError(f"the data dictionary has no table {name!r}")
+
+    @property
+    def file_stems(self) -> dict[str, Table]:
+        """Every delivery file stem (``skjema_t1``, ``ytelser`` …) and its table."""
+        return {stem: t for t in self.tables for stem in t.files}
+
+    def diagnosis_group(self, code: str | None) -> str:
+        """The diagnosis group of a diagnosis code (see codelists/diagnosis_groups.yaml)."""
+        if code is None or not isinstance(code, str):
+            return "unknown"
+        code = code.strip().upper()
+        for rule in self.diagnosis_rules:
+            if rule.pattern.match(code):
+                return rule.group
+        return "unknown"
+
+    def is_valid_diagnosis(self, code: str) -> bool:
+        """Whether a non-empty diagnosis code has the form of ICD-10 or ICPC-2."""
+        return self.diagnosis_group(code) != "unknown"
+
+    def state_labels(self) -> list[str]:
+        """Every daily state named by the benefits codelist."""
+        states = {b.state_full for b in self.benefits.values()}
+        states |= {b.state_partial for b in self.benefits.values()}
+        return sorted(states)
+
+
+def _variable(entry: dict[str, Any], where: str) -> Variable:
+    vtype = entry.get("type")
+    if vtype not in VARIABLE_TYPES:
+        raise ValueError(f"{where}: variable {entry.get('raw')!r} has unknown type {vtype!r}")
+    rng = entry.get("range")
+    return Variable(
+        raw=entry["raw"],
+        name=entry["name"],
+        type=vtype,
+        required=bool(entry.get("required", False)),
+        description=entry.get("description", ""),
+        codes={int(k): str(v) for k, v in (entry.get("codes") or {}).items()},
+        range=(float(rng[0]), float(rng[1])) if rng else None,
+        codelist=entry.get("codelist"),
+        references=entry.get("references"),
+        codes_from=entry.get("codes_from"),
+        empty_means=entry.get("empty_means"),
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@functools.cache
+def load_dictionary(directory: Path | None = None) -> DataDictionary:
+    """Read the data dictionary.
+
+    Parameters
+    ----------
+    directory
+        The dictionary folder; default: the project's ``data_dictionary/``.
+
+    Returns
+    -------
+    DataDictionary
+    """
+    directory = Path(directory) if directory else dictionary_dir()
+    index_path = directory / "dictionary.yaml"
+    index = _read_yaml(index_path)
+    files = [index_path]
+
+    missing_path = directory / index["missing_codes"]
+    files.append(missing_path)
+    missing = {int(k): str(v) for k, v in _read_yaml(missing_path)["codes"].items()}
+
+    tables = []
+    for rel in index["tables"]:
+        path = directory / rel
+        files.append(path)
+        raw = _read_yaml(path)
+        tables.append(
+            Table(
+                name=raw["name"],
+                source=raw["source"],
+                files=tuple(raw["files"]),
+                canonical_table=raw["canonical_table"],
+                description=raw.get("description", ""),
+                keys=tuple(raw.get("keys") or ()),
+                variables=tuple(_variable(v, str(path)) for v in raw["variables"]),
+                missing_codes=bool(raw.get("missing_codes", True)),
+            )
+        )
+
+    benefits: dict[str, Benefit] = {}
+    groups: dict[str, dict[str, str]] = {}
+    rules: list[DiagnosisRule] = []
+    for rel in index["codelists"]:
+        path = directory / rel
+        files.append(path)
+        raw = _read_yaml(path)
+        if raw["name"] == "benefits":
+            for code, b in raw["codes"].items():
+                benefits[str(code)] = Benefit(
+                    code=str(code),
+                    label=b["label"],
+                    label_en=b["label_en"],
+                    categories=tuple(b["categories"]),
+                    state_full=b["state_full"],
+                    state_partial=b["state_partial"],
+                )
+        elif raw["name"] == "diagnosis_groups":
+            groups = {str(k): dict(v) for k, v in raw["groups"].items()}
+            rules = [
+                DiagnosisRule(r["system"], re.compile(r["pattern"]), r["group"])
+                for r in raw["rules"]
+            ]
+    return DataDictionary(
+        version=str(index["version"]),
+        title=index.get("title", ""),
+        missing_codes=missing,
+        tables=tuple(tables),
+        benefits=benefits,
+        diagnosis_groups=groups,
+        diagnosis_rules=tuple(rules),
+        files=tuple(files),
+    )
+
+
+def codebook_markdown(dd: DataDictionary | None = None) -> str:
+    """A human-readable codebook: one table per delivery file, then the codelists."""
+    dd = dd or load_dictionary()
+    out = [f"# {dd.title}", "", f"Dictionary version {dd.version}.", ""]
+    codes = ", ".join(f"{k} = {v}" for k, v in dd.missing_codes.items())
+    out += [f"Missing-value codes in registry files: {codes}.", ""]
+    for table in dd.tables:
+        files = ", ".join(f"`{f}`" for f in table.files)
+        out += [
+            f"## {table.name} → `{table.canonical_table}`",
+            "",
+            f"{table.description}. Files: {files} ({table.source}/).",
+            "",
+        ]
+        if table.keys:
+            out += [f"Unique key: {', '.join(table.keys)}.", ""]
+        out += [
+            "| raw | canonical | type | required | values | description |",
+            "|---|---|---|---|---|---|",
+        ]
+        for v in table.variables:
+            if v.codes:
+                values = "; ".join(f"{k} = {lab}" for k, lab in v.codes.items())
+            elif v.range:
+                values = f"{v.range[0]:g}–{v.range[1]:g}"
+            elif v.codelist:
+                values = f"codelist `{v.codelist}`"
+            elif v.codes_from:
+                values = f"codes of `{v.codes_from}`"
+            else:
+                values = ""
+            if v.empty_means is not None:
+                values += f" (empty = {v.empty_means:g})"
+            req = "yes" if v.required else "no"
+            out.append(
+                f"| {v.raw} | {v.name} | {v.type} | {req} | {values} | {v.description} |"
+            )
+        out.append("")
+    out += [
+        "## Codelist: benefits",
+        "",
+        "| code | benefit | categories | state (grade 100) | state (grade 1–99) |",
+        "|---|---|---|---|---|",
+    ]
+    for b in dd.benefits.values():
+        out.append(
+            f"| {b.code} | {b.label} ({b.label_en}) | {', '.join(b.categories)} "
+            f"| {b.state_full} | {b.state_partial} |"
+        )
+    out += [
+        "",
+        "## Codelist: diagnosis groups",
+        "",
+        "| order | system | pattern | group |",
+        "|---|---|---|---|",
+    ]
+    for i, r in enumerate(dd.diagnosis_rules, start=1):
+        label = dd.diagnosis_groups[r.group]["label"]
+        out.append(f"| {i} | {r.system} | `{r.pattern.pattern}` | {r.group} ({label}) |")
+    out += ["", "A code that matches no rule, or an empty code, is `unknown`.", ""]
+    return "\n".join(out)
