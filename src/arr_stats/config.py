@@ -229,7 +229,9 @@ def config_from_dict(raw: dict[str, Any], base: Path, source: Path | None = None
                 f"{where}: [outcomes] state_order must name each of {list(DEFAULT_STATE_ORDER)} once"
             )
         outcome_kwargs["state_order"] = order
-    outcomes = OutcomeParams(data_end=parse_date(nav["data_end"], "[nav] data_end"), **outcome_kwargs)
+    outcomes = OutcomeParams(
+        data_end=parse_date(nav["data_end"], "[nav] data_end"), **outcome_kwargs
+    )
 
     disclosure = DisclosureParams(**section("disclosure"))
     targets = dict(DEFAULT_TARGETS)

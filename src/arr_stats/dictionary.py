@@ -296,9 +296,7 @@ def codebook_markdown(dd: DataDictionary | None = None) -> str:
             if v.empty_means is not None:
                 values += f" (empty = {v.empty_means:g})"
             req = "yes" if v.required else "no"
-            out.append(
-                f"| {v.raw} | {v.name} | {v.type} | {req} | {values} | {v.description} |"
-            )
+            out.append(f"| {v.raw} | {v.name} | {v.type} | {req} | {values} | {v.description} |")
         out.append("")
     out += [
         "## Codelist: benefits",

@@ -60,4 +60,6 @@ def sha256_file(path: Path) -> str:
 def write_json(obj: Any, path: Path) -> None:
     """Write JSON with sorted keys and a trailing newline (stable bytes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
