@@ -36,8 +36,7 @@ demo: demo-data ## make a synthetic delivery, build it, render the reports
 	@echo "Done. Derived tables: $(DEMO_DER)/   Reports: reports/_output/$(YEAR)/"
 
 test: demo-data ## the whole test suite, notebooks validated with nbval
-	$(PY) -m pytest
-	$(PY) -m pytest --nbval notebooks/ --nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider
+	$(PY) -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg
 
 test-fast: $(VENV)/.installed ## unit and property tests only (no demo build, no rendering)
 	$(PY) -m pytest -m "not slow"
