@@ -1,0 +1,999 @@
+"""Time to return to work, state occupation and work ability: tidy estimates.
+
+Thin over lifelines and statsmodels. Every function takes the derived tables
+of ``docs/architecture.md`` (``outcomes``, ``daily_states``, ``responses``),
+never mutates them, and returns a tidy DataFrame (one row per group and time)
+that the disclosure module can pool and :mod:`arr_stats.plotting` can draw.
+The Cox model is a lifelines-style fitted object (settings in the
+constructor, ``fit`` returns ``self``, results in attributes ending in ``_``).
+
+What each estimator estimates, the variance and interval choices and how
+tied days are handled are written up in ``docs/survival.md``.
+
+Event codes (``rtw_event``, outcomes.md): 0 censored, 1 sustainable RTW,
+2 full disability benefit first, 3 death first.
+
+Examples
+--------
+>>> import pandas as pd
+>>> outcomes = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6],
+...                          "rtw_event": [1, 2, 0, 1, 1, 0]})
+>>> cif = cumulative_incidence(outcomes, event=1)
+>>> cif[["time", "at_risk", "events", "competing", "censored"]].to_numpy().tolist()
+[[0, 6, 0, 0, 0], [2, 6, 1, 1, 0], [3, 4, 0, 0, 1], [4, 3, 2, 0, 0], [6, 1, 0, 0, 1]]
+>>> round(float(cif["estimate"].iloc[-1]), 6)  # 1/6 + (2/3)(2/3) = 11/18
+0.611111
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.statistics import proportional_hazard_test
+from scipy import stats
+
+from arr_stats.config import DEFAULT_STATE_ORDER
+
+#: The ``rtw_event`` codes of outcomes.md.
+EVENT_CENSORED = 0
+EVENT_RTW = 1
+EVENT_DISABILITY = 2
+EVENT_DEATH = 3
+
+#: Value of the ``group`` column when no ``by`` is given.
+ALL_GROUP = "all"
+
+#: The project's age groups: lower edges of the groups above the first
+#: (``age < 30`` is the first group, ``age >= 60`` the last). The one place
+#: these bins live; :func:`age_group` reads them.
+AGE_GROUP_EDGES: tuple[int, ...] = (30, 40, 50, 60)
+
+#: Covariates of the cause-specific Cox model of time to RTW (the case-mix
+#: variables of indicators-and-report.md plus the institution).
+DEFAULT_COX_COVARIATES: tuple[str, ...] = (
+    "age_group",
+    "sex",
+    "diagnosis_group",
+    "hrb_days_pre_12m",
+    "rehab_mode",
+    "institution_id",
+)
+
+#: Columns of the tidy time-to-event tables (Kaplan–Meier and Aalen–Johansen).
+CURVE_COLUMNS: tuple[str, ...] = (
+    "group",
+    "time",
+    "at_risk",
+    "events",
+    "competing",
+    "censored",
+    "estimate",
+    "std_error",
+    "lower",
+    "upper",
+)
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+
+def _z(alpha: float) -> float:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    return float(stats.norm.ppf(1 - alpha / 2))
+
+
+def _check_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"{what} has no column(s) {missing}")
+
+
+def _time_event(df: pd.DataFrame, time_col: str, event_col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Times and event codes as int arrays; missing values are an error."""
+    _check_columns(df, [time_col, event_col], "outcomes")
+    if df[time_col].isna().any() or df[event_col].isna().any():
+        raise ValueError(
+            f"{time_col}/{event_col} have missing values; time-to-event estimates need "
+            "both for every row (outcomes has them for every linked episode)"
+        )
+    time = df[time_col].to_numpy(dtype=float)
+    if (time < 0).any():
+        raise ValueError(f"{time_col} has negative values")
+    return time, df[event_col].to_numpy(dtype=int)
+
+
+def _groups(df: pd.DataFrame, by: str | None) -> list[tuple[object, pd.DataFrame]]:
+    """(group value, rows) in a deterministic order; rows with a missing ``by`` are left out.
+
+    A categorical ``by`` keeps its category order (empty categories are
+    dropped); otherwise values are sorted.
+    """
+    if by is None:
+        return [(ALL_GROUP, df)]
+    _check_columns(df, [by], "the table")
+    return [(value, rows) for value, rows in df.groupby(by, observed=True, sort=True)]
+
+
+def _risk_table(time: np.ndarray, event: np.ndarray, event_of_interest: int) -> pd.DataFrame:
+    """Counts at every distinct time, with a leading row at time 0.
+
+    ``at_risk`` is the number with time >= t (the risk set just before t);
+    ``events`` counts the event of interest, ``competing`` every other event
+    code except 0, ``censored`` code 0.
+    """
+    frame = pd.DataFrame(
+        {
+            "time": time,
+            "events": event == event_of_interest,
+            "competing": (event != event_of_interest) & (event != EVENT_CENSORED),
+            "censored": event == EVENT_CENSORED,
+        }
+    )
+    counts = frame.groupby("time", sort=True)[["events", "competing", "censored"]].sum()
+    if 0.0 not in counts.index:
+        counts.loc[0.0] = 0
+        counts = counts.sort_index()
+    counts = counts.astype(int)
+    leaving = counts.sum(axis=1).to_numpy()
+    at_risk = len(time) - np.concatenate([[0], np.cumsum(leaving)[:-1]])
+    out = counts.reset_index()
+    out.insert(1, "at_risk", at_risk.astype(int))
+    return out
+
+
+def _time_dtype(values: pd.Series) -> pd.Series:
+    """Whole-number times (days) as int64, otherwise float."""
+    if np.all(np.mod(values.to_numpy(), 1) == 0):
+        return values.astype("int64")
+    return values
+
+
+def _log_log_interval(
+    survival: np.ndarray, variance: np.ndarray, z: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exponential Greenwood interval of a survival-type probability.
+
+    ``survival`` in (0, 1) with ``variance`` its delta-method variance; the
+    interval is symmetric on log(−log S): S^exp(±z·se/(S·log S)). Exactly
+    lifelines' KaplanMeierFitter interval. At S = 1 or S = 0 the interval
+    collapses to the point.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_s = np.log(survival)
+        sd = np.sqrt(variance) / (survival * np.abs(log_s))
+        lower = np.exp(-np.exp(np.log(-log_s) + z * sd))
+        upper = np.exp(-np.exp(np.log(-log_s) - z * sd))
+    at_one = survival >= 1
+    at_zero = survival <= 0
+    lower = np.where(at_one, 1.0, np.where(at_zero, 0.0, lower))
+    upper = np.where(at_one, 1.0, np.where(at_zero, 0.0, upper))
+    return lower, upper
+
+
+# --------------------------------------------------------------------------
+# Kaplan–Meier
+# --------------------------------------------------------------------------
+
+
+def kaplan_meier(
+    outcomes: pd.DataFrame,
+    by: str | None = None,
+    event: int = EVENT_RTW,
+    alpha: float = 0.05,
+    time_col: str = "rtw_time",
+    event_col: str = "rtw_event",
+) -> pd.DataFrame:
+    """Kaplan–Meier estimate of the probability of no ``event`` yet (lifelines).
+
+    Time to sustainable RTW by default: ``rtw_event == event`` is the event,
+    every other code (censoring, disability, death) is treated as censored.
+    With competing events, ``1 − estimate`` overstates the cumulative
+    incidence; use :func:`cumulative_incidence` for that.
+
+    Parameters
+    ----------
+    outcomes
+        One row per episode with ``time_col`` and ``event_col`` (and ``by``).
+    by
+        Column to group by (a categorical keeps its category order); rows with
+        a missing ``by`` value are left out.
+    event
+        The event code whose time is estimated.
+    alpha
+        1 − confidence level of the pointwise interval.
+    time_col, event_col
+        ``rtw_emp_time``/``rtw_emp_event`` give the employment-confirmed variant.
+
+    Returns
+    -------
+    DataFrame
+        :data:`CURVE_COLUMNS`: one row per group and distinct time (a first
+        row at time 0), ``at_risk`` just before ``time``, ``events``,
+        ``competing`` (other event codes, here counted as censored),
+        ``censored``, ``estimate`` (survival probability), ``std_error``
+        (Greenwood), ``lower``/``upper`` (lifelines' exponential Greenwood
+        interval, symmetric on log(−log S)).
+
+    Examples
+    --------
+    >>> outcomes = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6],
+    ...                          "rtw_event": [1, 2, 0, 1, 1, 0]})
+    >>> km = kaplan_meier(outcomes)
+    >>> km["estimate"].round(4).tolist()  # 5/6, then 5/6 · 1/3 = 5/18
+    [1.0, 0.8333, 0.8333, 0.2778, 0.2778]
+    """
+    z = _z(alpha)
+    pieces = []
+    for value, rows in _groups(outcomes, by):
+        time, codes = _time_event(rows, time_col, event_col)
+        table = _risk_table(time, codes, event)
+        fitter = KaplanMeierFitter(alpha=alpha).fit(time, event_observed=codes == event)
+        estimate = fitter.survival_function_.iloc[:, 0].reindex(table["time"]).to_numpy()
+        # Greenwood: Var S = S² Σ d / (n (n − d)); lifelines keeps the sum.
+        greenwood_sum = fitter._cumulative_sq_.reindex(table["time"]).to_numpy()
+        variance = estimate**2 * greenwood_sum
+        lower, upper = _log_log_interval(estimate, variance, z)
+        table["estimate"] = estimate
+        table["std_error"] = np.sqrt(variance)
+        table["lower"] = lower
+        table["upper"] = upper
+        table.insert(0, "group", [value] * len(table))
+        pieces.append(table)
+    return _finish_curve(pieces, by)
+
+
+def _finish_curve(pieces: list[pd.DataFrame], by: str | None) -> pd.DataFrame:
+    out = pd.concat(pieces, ignore_index=True)
+    out["time"] = _time_dtype(out["time"])
+    out = out[list(CURVE_COLUMNS)]
+    out.attrs["by"] = by
+    return out
+
+
+# --------------------------------------------------------------------------
+# Aalen–Johansen cumulative incidence
+# --------------------------------------------------------------------------
+
+
+def aalen_johansen(
+    time: np.ndarray, event: np.ndarray, event_of_interest: int = EVENT_RTW
+) -> pd.DataFrame:
+    """Aalen–Johansen cumulative incidence of one event type, exact with ties.
+
+    At each distinct time t_j with n_j at risk, d_kj events of the type of
+    interest and d_j events of any type (codes other than 0):
+
+    - S(t_j) = Π_{i≤j} (1 − d_i / n_i)  (Kaplan–Meier of all causes),
+    - F_k(t) = Σ_{t_j ≤ t} S(t_{j−1}) d_kj / n_j,
+    - Var F_k(t) = Σ_{t_j ≤ t} [ (F_k(t) − F_k(t_j))² d_j / (n_j (n_j − d_j))
+      + S(t_{j−1})² d_kj (n_j − d_kj) / n_j³
+      − 2 (F_k(t) − F_k(t_j)) S(t_{j−1}) d_kj / n_j² ]
+
+    The variance is the delta-method (Greenwood-type) variance of Marubini
+    and Valsecchi (1995), the delta method applied to the multinomial
+    hazard increments at each time; with a single cause it is Greenwood's.
+    Ties need no breaking: all events at a day enter that day's increment.
+
+    Parameters
+    ----------
+    time, event
+        Follow-up time and event code (0 = censored) per individual.
+    event_of_interest
+        The event code whose cumulative incidence is estimated.
+
+    Returns
+    -------
+    DataFrame
+        ``time, at_risk, events, competing, censored, estimate, variance,
+        survival`` (survival = all-cause KM), one row per distinct time and
+        a first row at time 0.
+    """
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=int)
+    table = _risk_table(time, event, event_of_interest)
+    n = table["at_risk"].to_numpy(dtype=float)
+    d_k = table["events"].to_numpy(dtype=float)
+    d = d_k + table["competing"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(n > 0, d / n, 0.0)
+        hazard_k = np.where(n > 0, d_k / n, 0.0)
+    survival = np.cumprod(1 - hazard)
+    survival_before = np.concatenate([[1.0], survival[:-1]])
+    cif = np.cumsum(survival_before * hazard_k)
+
+    # Variance at every t_J by expanding (F_J − F_j)² and (F_J − F_j) into
+    # cumulative sums (one pass instead of a double loop). When everyone at
+    # risk has an event (n_j = d_j) S drops to 0, F is constant afterwards and
+    # the first term's factor (F_J − F_j) is 0: that term contributes 0.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where((n > d) & (n > 0), d / (n * (n - d)), 0.0)
+        b = np.where(n > 0, survival_before**2 * d_k * (n - d_k) / n**3, 0.0)
+        c = np.where(n > 0, survival_before * d_k / n**2, 0.0)
+    variance = (
+        cif**2 * np.cumsum(a)
+        - 2 * cif * np.cumsum(cif * a)
+        + np.cumsum(cif**2 * a)
+        + np.cumsum(b)
+        - 2 * cif * np.cumsum(c)
+        + 2 * np.cumsum(cif * c)
+    )
+    table["estimate"] = cif
+    table["variance"] = np.clip(variance, 0.0, None)
+    table["survival"] = survival
+    return table
+
+
+def _cif_interval(cif: np.ndarray, variance: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """The exponential Greenwood interval applied to 1 − F (see docs/survival.md).
+
+    With a single cause 1 − F is the Kaplan–Meier estimate and this is exactly
+    the lifelines Kaplan–Meier interval, reflected.
+    """
+    lower_g, upper_g = _log_log_interval(1 - cif, variance, z)
+    return 1 - upper_g, 1 - lower_g
+
+
+def cumulative_incidence(
+    outcomes: pd.DataFrame,
+    event: int = EVENT_RTW,
+    by: str | None = None,
+    alpha: float = 0.05,
+    time_col: str = "rtw_time",
+    event_col: str = "rtw_event",
+) -> pd.DataFrame:
+    """Aalen–Johansen cumulative incidence of ``event`` with the other events competing.
+
+    For sustainable RTW (``event=1``), full disability (2) and death (3)
+    are competing events; code 0 is censoring. Exact with tied days (see
+    :func:`aalen_johansen`); lifelines' AalenJohansenFitter is not used
+    because it breaks ties by random jitter.
+
+    Parameters
+    ----------
+    outcomes
+        One row per episode with ``time_col`` and ``event_col`` (and ``by``).
+    event
+        The event code whose cumulative incidence is estimated.
+    by
+        Column to group by; rows with a missing ``by`` value are left out.
+    alpha
+        1 − confidence level of the pointwise interval.
+    time_col, event_col
+        ``rtw_emp_time``/``rtw_emp_event`` give the employment-confirmed variant.
+
+    Returns
+    -------
+    DataFrame
+        :data:`CURVE_COLUMNS`: ``estimate`` is the cumulative incidence,
+        ``std_error`` its delta-method (Greenwood-type) standard error,
+        ``lower``/``upper`` the interval symmetric on log(−log(1 − F)).
+
+    Examples
+    --------
+    >>> outcomes = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6],
+    ...                          "rtw_event": [1, 2, 0, 1, 1, 0]})
+    >>> cumulative_incidence(outcomes, event=2)["estimate"].round(4).tolist()
+    [0.0, 0.1667, 0.1667, 0.1667, 0.1667]
+    """
+    z = _z(alpha)
+    pieces = []
+    for value, rows in _groups(outcomes, by):
+        time, codes = _time_event(rows, time_col, event_col)
+        table = aalen_johansen(time, codes, event)
+        lower, upper = _cif_interval(table["estimate"].to_numpy(), table["variance"].to_numpy(), z)
+        table["std_error"] = np.sqrt(table.pop("variance"))
+        table["lower"] = lower
+        table["upper"] = upper
+        table.insert(0, "group", [value] * len(table))
+        pieces.append(table)
+    return _finish_curve(pieces, by)
+
+
+def value_at(curve: pd.DataFrame, day: float) -> pd.DataFrame:
+    """Read a tidy curve at ``day``: the last step at or before ``day``, per group.
+
+    Parameters
+    ----------
+    curve
+        Output of :func:`kaplan_meier` or :func:`cumulative_incidence`.
+    day
+        The time point.
+
+    Returns
+    -------
+    DataFrame
+        ``group, day, n, at_risk, events, estimate, std_error, lower, upper``:
+        ``n`` the group's size (at risk at time 0), ``at_risk`` the number
+        still at risk after ``day`` (time > day), ``events`` the cumulative
+        number of events of interest up to and including ``day``.
+    """
+    rows = []
+    for value, group in curve.groupby("group", observed=True, sort=False):
+        group = group.sort_values("time")
+        upto = group[group["time"] <= day]
+        last = upto.iloc[-1]
+        later = group[group["time"] > day]
+        rows.append(
+            {
+                "group": value,
+                "day": day,
+                "n": int(group["at_risk"].iloc[0]),
+                "at_risk": int(later["at_risk"].iloc[0]) if len(later) else 0,
+                "events": int(upto["events"].sum()),
+                "estimate": float(last["estimate"]),
+                "std_error": float(last["std_error"]),
+                "lower": float(last["lower"]),
+                "upper": float(last["upper"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def cumulative_incidence_at(
+    outcomes: pd.DataFrame,
+    day: float = 365,
+    event: int = EVENT_RTW,
+    by: str | None = None,
+    alpha: float = 0.05,
+    time_col: str = "rtw_time",
+    event_col: str = "rtw_event",
+) -> pd.DataFrame:
+    """Cumulative incidence of ``event`` at ``day`` with its interval, per group.
+
+    The indicator ``arr_srtw`` is this at day 365 for sustainable RTW.
+
+    Parameters
+    ----------
+    outcomes, event, by, alpha, time_col, event_col
+        As for :func:`cumulative_incidence`.
+    day
+        The time point (days after discharge).
+
+    Returns
+    -------
+    DataFrame
+        One row per group: see :func:`value_at`.
+
+    Examples
+    --------
+    >>> outcomes = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6],
+    ...                          "rtw_event": [1, 2, 0, 1, 1, 0]})
+    >>> at = cumulative_incidence_at(outcomes, day=3)
+    >>> at[["n", "at_risk", "events"]].to_numpy().tolist(), round(float(at["estimate"][0]), 4)
+    ([[6, 3, 1]], 0.1667)
+    """
+    curve = cumulative_incidence(
+        outcomes, event=event, by=by, alpha=alpha, time_col=time_col, event_col=event_col
+    )
+    return value_at(curve, day)
+
+
+# --------------------------------------------------------------------------
+# Cox proportional hazards (cause-specific)
+# --------------------------------------------------------------------------
+
+
+def age_group(age: pd.Series, edges: Sequence[int] = AGE_GROUP_EDGES) -> pd.Series:
+    """The project's age groups (:data:`AGE_GROUP_EDGES`) as an ordered Categorical.
+
+    Parameters
+    ----------
+    age
+        Age in whole years (``age_at_admission``); missing stays missing.
+    edges
+        Lower edges of every group but the first.
+
+    Returns
+    -------
+    Series
+        Categorical with labels ``"<30", "30–39", "40–49", "50–59", "60+"``
+        for the default edges; the input is not modified.
+
+    Examples
+    --------
+    >>> age_group(pd.Series([18, 29, 30, 59, 60, None], dtype="Int64")).tolist()
+    ['<30', '<30', '30–39', '50–59', '60+', nan]
+    """
+    edges = list(edges)
+    labels = [f"<{edges[0]}"]
+    labels += [f"{lo}–{hi - 1}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    labels += [f"{edges[-1]}+"]
+    bins = [-np.inf, *edges, np.inf]
+    values = pd.to_numeric(age, errors="coerce").astype(float)
+    return pd.cut(values, bins=bins, right=False, labels=labels, ordered=True).rename("age_group")
+
+
+@dataclass
+class CauseSpecificCox:
+    """Cause-specific Cox model of time to one event (lifelines CoxPHFitter, Efron ties).
+
+    Other event codes are censored at their time: the hazard ratios are for
+    the cause-specific hazard of ``event``. Categorical covariates (and
+    strings, booleans) are dummy-coded against their first level; numeric
+    covariates enter linearly (per unit). ``age_group`` is made from
+    ``age_at_admission`` with :func:`age_group` when the data lack it.
+
+    Parameters
+    ----------
+    covariates
+        Columns of the outcomes table.
+    strata
+        Columns to stratify the baseline hazard by (no coefficient).
+    event
+        The event code modelled (1 = sustainable RTW).
+    alpha
+        1 − confidence level of the hazard ratio intervals.
+    penalizer
+        lifelines' ridge penalty (0 = the ordinary partial likelihood).
+    time_col, event_col
+        Time and event columns.
+
+    Attributes
+    ----------
+    model_ : lifelines.CoxPHFitter
+    summary_ : DataFrame
+        ``term, variable, level, reference, coef, std_error, hazard_ratio,
+        lower, upper, p`` (one row per model term).
+    ph_test_ : DataFrame
+        Schoenfeld-residual test of proportional hazards per term
+        (lifelines' ``proportional_hazard_test``, rank and KM time
+        transforms): ``term, transform, test_statistic, p``.
+    n_, n_events_ : int
+        Rows used and events of the modelled type.
+    dropped_missing_ : int
+        Rows left out for a missing covariate.
+    """
+
+    covariates: Sequence[str] = DEFAULT_COX_COVARIATES
+    strata: Sequence[str] | None = None
+    event: int = EVENT_RTW
+    alpha: float = 0.05
+    penalizer: float = 0.0
+    time_col: str = "rtw_time"
+    event_col: str = "rtw_event"
+    model_: CoxPHFitter | None = field(default=None, init=False, repr=False)
+    summary_: pd.DataFrame | None = field(default=None, init=False, repr=False)
+    ph_test_: pd.DataFrame | None = field(default=None, init=False, repr=False)
+    n_: int | None = field(default=None, init=False)
+    n_events_: int | None = field(default=None, init=False)
+    dropped_missing_: int | None = field(default=None, init=False)
+
+    def _design(self, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+        data = outcomes.copy()
+        if (
+            "age_group" in self.covariates
+            and "age_group" not in data.columns
+            and "age_at_admission" in data.columns
+        ):
+            data["age_group"] = age_group(data["age_at_admission"])
+        strata = list(self.strata or [])
+        columns = [self.time_col, self.event_col, *self.covariates, *strata]
+        _check_columns(data, columns, "outcomes")
+        data = data[columns]
+        complete = data.dropna()
+        self.dropped_missing_ = len(data) - len(complete)
+        design = pd.DataFrame(index=complete.index)
+        design["duration"] = complete[self.time_col].astype(float)
+        design["observed"] = (complete[self.event_col].astype(int) == self.event).astype(int)
+        terms: list[dict[str, object]] = []
+        for var in self.covariates:
+            col = complete[var]
+            if (
+                isinstance(col.dtype, pd.CategoricalDtype)
+                or not pd.api.types.is_numeric_dtype(col)
+                or pd.api.types.is_bool_dtype(col)
+            ):
+                if isinstance(col.dtype, pd.CategoricalDtype):
+                    levels = [c for c in col.cat.categories if (col == c).any()]
+                else:
+                    levels = sorted(col.unique(), key=str)
+                for level in levels[1:]:
+                    name = f"{var}[{level}]"
+                    design[name] = (col == level).astype(float)
+                    terms.append(
+                        {"term": name, "variable": var, "level": level, "reference": levels[0]}
+                    )
+            else:
+                design[var] = col.astype(float)
+                terms.append({"term": var, "variable": var, "level": None, "reference": None})
+        for s in strata:
+            design[s] = complete[s].astype(str)
+        return design, terms
+
+    def fit(self, outcomes: pd.DataFrame) -> CauseSpecificCox:
+        """Fit to the outcomes table (not modified); returns ``self``."""
+        design, terms = self._design(outcomes)
+        model = CoxPHFitter(alpha=self.alpha, penalizer=self.penalizer)
+        model.fit(
+            design,
+            duration_col="duration",
+            event_col="observed",
+            strata=list(self.strata) if self.strata else None,
+        )
+        s = model.summary
+        z = _z(self.alpha)
+        summary = pd.DataFrame(terms)
+        coef = s.loc[summary["term"], "coef"].to_numpy()
+        se = s.loc[summary["term"], "se(coef)"].to_numpy()
+        summary["coef"] = coef
+        summary["std_error"] = se
+        summary["hazard_ratio"] = np.exp(coef)
+        summary["lower"] = np.exp(coef - z * se)
+        summary["upper"] = np.exp(coef + z * se)
+        summary["p"] = s.loc[summary["term"], "p"].to_numpy()
+        self.model_ = model
+        self.summary_ = summary
+        self.ph_test_ = _ph_test(model, design)
+        self.n_ = len(design)
+        self.n_events_ = int(design["observed"].sum())
+        return self
+
+
+def _ph_test(model: CoxPHFitter, design: pd.DataFrame) -> pd.DataFrame:
+    """lifelines' Schoenfeld-residual PH test as a tidy table."""
+    result = proportional_hazard_test(model, design, time_transform=["rank", "km"])
+    table = result.summary.reset_index()
+    table.columns = ["term", "transform", *table.columns[2:]]
+    return table[["term", "transform", "test_statistic", "p"]]
+
+
+def cox_rtw(
+    outcomes: pd.DataFrame,
+    covariates: Sequence[str] = DEFAULT_COX_COVARIATES,
+    strata: Sequence[str] | None = None,
+    event: int = EVENT_RTW,
+    alpha: float = 0.05,
+    penalizer: float = 0.0,
+    time_col: str = "rtw_time",
+    event_col: str = "rtw_event",
+) -> CauseSpecificCox:
+    """Fit the cause-specific Cox model of time to sustainable RTW.
+
+    Competing events (disability, death) are censored at their time. See
+    :class:`CauseSpecificCox` for the parameters and the fitted attributes
+    (``summary_`` hazard ratios with intervals, ``ph_test_``).
+    """
+    return CauseSpecificCox(
+        covariates=tuple(covariates),
+        strata=tuple(strata) if strata else None,
+        event=event,
+        alpha=alpha,
+        penalizer=penalizer,
+        time_col=time_col,
+        event_col=event_col,
+    ).fit(outcomes)
+
+
+# --------------------------------------------------------------------------
+# State occupation
+# --------------------------------------------------------------------------
+
+
+def state_occupation(
+    daily_states: pd.DataFrame,
+    outcomes: pd.DataFrame | None = None,
+    by: str | None = None,
+    first_day: int = 0,
+    last_day: int = 365,
+) -> pd.DataFrame:
+    """Share of episodes in each daily state per day, among those observed that day.
+
+    Censored days (``state`` missing) are left out of the denominator.
+
+    Parameters
+    ----------
+    daily_states
+        ``episode_id, day, state`` (state Categorical in priority order;
+        otherwise the configuration's default order is used).
+    outcomes
+        Source of the ``by`` column when ``daily_states`` lacks it (joined
+        on ``episode_id``).
+    by
+        Column to group by; episodes with a missing ``by`` are left out.
+    first_day, last_day
+        Days kept (inclusive).
+
+    Returns
+    -------
+    DataFrame
+        ``group, day, state, n, n_observed, share``: one row per group, day
+        and state (every state, zero counts included, in priority order);
+        ``share = n / n_observed`` (missing when nobody is observed).
+
+    Examples
+    --------
+    >>> states = pd.Categorical(["aap", "working", None, "working"],
+    ...                         categories=["aap", "working"])
+    >>> ds = pd.DataFrame({"episode_id": ["a", "b", "c", "a"], "day": [1, 1, 1, 2],
+    ...                    "state": states})
+    >>> occ = state_occupation(ds)
+    >>> occ[["day", "state", "n", "n_observed", "share"]].to_numpy().tolist()
+    [[1, 'aap', 1, 2, 0.5], [1, 'working', 1, 2, 0.5], [2, 'aap', 0, 1, 0.0], [2, 'working', 1, 1, 1.0]]
+    """
+    _check_columns(daily_states, ["episode_id", "day", "state"], "daily_states")
+    data = daily_states[["episode_id", "day", "state"]]
+    data = data[(data["day"] >= first_day) & (data["day"] <= last_day)]
+    state = data["state"]
+    categories = (
+        list(state.cat.categories)
+        if isinstance(state.dtype, pd.CategoricalDtype)
+        else list(DEFAULT_STATE_ORDER)
+    )
+    unknown = set(state.dropna().unique()) - set(categories)
+    if unknown:
+        raise ValueError(f"daily_states has states outside the state order: {sorted(unknown)}")
+    data = data.assign(
+        state=pd.Categorical(state, categories=categories), day=data["day"].astype(int)
+    )
+    if by is not None:
+        if by in daily_states.columns:
+            data = data.assign(**{by: daily_states.loc[data.index, by]})
+        else:
+            if outcomes is None:
+                raise KeyError(f"daily_states has no column {by!r}; pass outcomes to take it from")
+            _check_columns(outcomes, ["episode_id", by], "outcomes")
+            data = data.merge(outcomes[["episode_id", by]], on="episode_id", how="left")
+    pieces = []
+    for value, rows in _groups(data, by):
+        observed = rows[rows["state"].notna()]
+        days = np.arange(int(rows["day"].min()), int(rows["day"].max()) + 1)
+        counts = (
+            observed.groupby(["day", "state"], observed=False)
+            .size()
+            .reindex(pd.MultiIndex.from_product([days, categories], names=["day", "state"]))
+            .fillna(0)
+            .astype(int)
+            .rename("n")
+            .reset_index()
+        )
+        n_observed = observed.groupby("day").size().reindex(days, fill_value=0)
+        counts["n_observed"] = n_observed.loc[counts["day"]].to_numpy().astype(int)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            counts["share"] = np.where(
+                counts["n_observed"] > 0, counts["n"] / counts["n_observed"], np.nan
+            )
+        counts.insert(0, "group", [value] * len(counts))
+        pieces.append(counts)
+    out = pd.concat(pieces, ignore_index=True)
+    out["state"] = pd.Categorical(out["state"], categories=categories, ordered=True)
+    out.attrs["by"] = by
+    return out
+
+
+# --------------------------------------------------------------------------
+# Work ability
+# --------------------------------------------------------------------------
+
+
+def _responses_with_group(
+    responses: pd.DataFrame, by: str | None, episodes: pd.DataFrame | None
+) -> pd.DataFrame:
+    _check_columns(responses, ["episode_id", "point", "work_ability"], "responses")
+    columns = ["episode_id", "point", "work_ability"]
+    if by is None or by in responses.columns:
+        return responses[columns + ([by] if by else [])]
+    if episodes is None:
+        raise KeyError(f"responses has no column {by!r}; pass episodes to take it from")
+    _check_columns(episodes, ["episode_id", by], "episodes")
+    return responses[columns].merge(episodes[["episode_id", by]], on="episode_id", how="left")
+
+
+def _t_summary(values: np.ndarray, alpha: float) -> dict[str, float]:
+    n = len(values)
+    mean = float(np.mean(values)) if n else np.nan
+    sd = float(np.std(values, ddof=1)) if n > 1 else np.nan
+    if n > 1:
+        half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / np.sqrt(n)
+        lower, upper = mean - half, mean + half
+    else:
+        lower = upper = np.nan
+    return {"n": n, "mean": mean, "sd": sd, "lower": float(lower), "upper": float(upper)}
+
+
+def work_ability_by_point(
+    responses: pd.DataFrame,
+    by: str | None = None,
+    episodes: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Mean work ability (0–10) at each registration point with a t interval.
+
+    Parameters
+    ----------
+    responses
+        Long ``responses``: ``episode_id, point, work_ability``.
+    by
+        Column to group by, from ``responses`` or else from ``episodes``.
+    episodes
+        Source of ``by`` (joined on ``episode_id``).
+    alpha
+        1 − confidence level.
+
+    Returns
+    -------
+    DataFrame
+        ``group, point, n, mean, sd, lower, upper`` (answers with a missing
+        work ability are not counted).
+    """
+    data = _responses_with_group(responses, by, episodes)
+    points = (
+        list(data["point"].cat.categories)
+        if isinstance(data["point"].dtype, pd.CategoricalDtype)
+        else sorted(data["point"].dropna().unique())
+    )
+    rows = []
+    for value, group in _groups(data, by):
+        for point in points:
+            answers = group.loc[group["point"] == point, "work_ability"].dropna()
+            rows.append(
+                {"group": value, "point": point, **_t_summary(answers.to_numpy(float), alpha)}
+            )
+    out = pd.DataFrame(rows)
+    out["point"] = pd.Categorical(out["point"], categories=points, ordered=True)
+    return out
+
+
+def work_ability_change(
+    responses: pd.DataFrame,
+    from_point: str = "T0",
+    to_point: str = "T3",
+    by: str | None = None,
+    episodes: pd.DataFrame | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Paired change in work ability from one point to another, with a t interval.
+
+    Only episodes with a work ability at both points count (the cohort of
+    ``arr_wa_change``).
+
+    Parameters
+    ----------
+    responses
+        Long ``responses``: ``episode_id, point, work_ability``.
+    from_point, to_point
+        Registration points (``T0`` … ``T3``).
+    by
+        Column to group by, from ``responses`` or else from ``episodes``.
+    episodes
+        Source of ``by`` (joined on ``episode_id``).
+    alpha
+        1 − confidence level.
+
+    Returns
+    -------
+    DataFrame
+        ``group, from_point, to_point, n, mean_from, mean_to, mean_change, sd,
+        lower, upper``: ``sd`` of the paired differences, ``lower``/``upper``
+        the t interval of the mean change (n − 1 degrees of freedom).
+
+    Examples
+    --------
+    >>> responses = pd.DataFrame({"episode_id": ["a", "b", "c", "a", "b", "c"],
+    ...                           "point": ["T0"] * 3 + ["T3"] * 3,
+    ...                           "work_ability": [2, 4, 6, 5, 5, 8]})
+    >>> change = work_ability_change(responses)
+    >>> change[["n", "mean_change", "sd"]].to_numpy().tolist()  # changes 3, 1, 2
+    [[3.0, 2.0, 1.0]]
+    """
+    data = _responses_with_group(responses, by, episodes)
+    rows = []
+    for value, group in _groups(data, by):
+        wide = group.pivot_table(
+            index="episode_id",
+            columns="point",
+            values="work_ability",
+            aggfunc="first",
+            observed=True,
+        )
+        if from_point in wide.columns and to_point in wide.columns:
+            pairs = wide[[from_point, to_point]].dropna()
+        else:
+            pairs = pd.DataFrame(columns=[from_point, to_point], dtype=float)
+        diff = (pairs[to_point] - pairs[from_point]).to_numpy(float)
+        summary = _t_summary(diff, alpha)
+        rows.append(
+            {
+                "group": value,
+                "from_point": from_point,
+                "to_point": to_point,
+                "n": summary["n"],
+                "mean_from": float(pairs[from_point].mean()) if len(pairs) else np.nan,
+                "mean_to": float(pairs[to_point].mean()) if len(pairs) else np.nan,
+                "mean_change": summary["mean"],
+                "sd": summary["sd"],
+                "lower": summary["lower"],
+                "upper": summary["upper"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def work_ability_mixed_model(
+    responses: pd.DataFrame,
+    episodes: pd.DataFrame | None = None,
+    covariates: Sequence[str] = (),
+    alpha: float = 0.05,
+    reference_point: str = "T0",
+) -> pd.DataFrame:
+    """Linear mixed model of work ability over the points (statsmodels MixedLM, REML).
+
+    ``work_ability ~ point (+ covariates)`` with a random intercept per
+    episode, so every answered point counts, also of episodes missing some
+    points (valid under missing at random).
+
+    Parameters
+    ----------
+    responses
+        Long ``responses``: ``episode_id, point, work_ability``.
+    episodes
+        Source of the covariates (joined on ``episode_id``).
+    covariates
+        Episode-level fixed effects besides ``point`` (e.g. ``diagnosis_group``).
+    alpha
+        1 − confidence level.
+    reference_point
+        The point the point effects are measured from.
+
+    Returns
+    -------
+    DataFrame
+        ``term, estimate, std_error, lower, upper, p``: fixed effects
+        (``Intercept``, ``point[T1]`` …), then the variance components
+        ``var(episode)`` and ``var(residual)`` (estimates only).
+    """
+    import statsmodels.formula.api as smf
+
+    _check_columns(responses, ["episode_id", "point", "work_ability"], "responses")
+    data = responses[["episode_id", "point", "work_ability"]]
+    covariates = list(covariates)
+    if covariates:
+        if episodes is None:
+            raise KeyError("covariates need the episodes table")
+        _check_columns(episodes, ["episode_id", *covariates], "episodes")
+        data = data.merge(episodes[["episode_id", *covariates]], on="episode_id", how="left")
+    data = data.dropna().copy()
+    data["point"] = data["point"].astype(str)
+    data = data.sort_values(["episode_id", "point"], kind="stable").reset_index(drop=True)
+    terms = [f"C(point, Treatment(reference={reference_point!r}))"]
+    terms += [f"C({c})" if not pd.api.types.is_numeric_dtype(data[c]) else c for c in covariates]
+    formula = "work_ability ~ " + " + ".join(terms)
+    model = smf.mixedlm(formula, data, groups=data["episode_id"])
+    result = model.fit(reml=True)
+    fixed = result.fe_params.index
+    ci = result.conf_int(alpha=alpha).loc[fixed]
+    out = pd.DataFrame(
+        {
+            "term": [_tidy_term(t) for t in fixed],
+            "estimate": result.fe_params.to_numpy(),
+            "std_error": result.bse_fe.to_numpy(),
+            "lower": ci.iloc[:, 0].to_numpy(),
+            "upper": ci.iloc[:, 1].to_numpy(),
+            "p": result.pvalues.loc[fixed].to_numpy(),
+        }
+    )
+    variances = pd.DataFrame(
+        {
+            "term": ["var(episode)", "var(residual)"],
+            "estimate": [float(result.cov_re.iloc[0, 0]), float(result.scale)],
+        }
+    )
+    out = pd.concat([out, variances], ignore_index=True)
+    out.attrs["n_episodes"] = int(data["episode_id"].nunique())
+    out.attrs["n_answers"] = len(data)
+    return out
+
+
+def _tidy_term(term: str) -> str:
+    """``C(point, Treatment(reference='T0'))[T.T3]`` → ``point[T3]``."""
+    if term.startswith("C(") and "[T." in term:
+        variable = term[2:].split(",")[0].split(")")[0]
+        level = term.split("[T.", 1)[1].rstrip("]")
+        return f"{variable}[{level}]"
+    return term
