@@ -1,0 +1,432 @@
+"""``arr-stats build``: a raw delivery in, every derived table out, nothing lost.
+
+The steps (each a pure function of DataFrames; I/O only in :func:`run_build`):
+
+1. read every delivery file (:mod:`arr_stats.readers`);
+2. raw → canonical through the dictionary (:mod:`arr_stats.canonical`);
+3. consent: exclude episodes without consent, their follow-ups, and the NAV
+   rows of persons with no consenting episode (:mod:`arr_stats.linkage`);
+4. validate every table (:mod:`arr_stats.validate`): issues, kept rows;
+5. link episodes to NAV persons; derive the episode columns;
+6. outcomes and daily states (:mod:`arr_stats.outcomes`, when installed);
+7. write the Parquet tables, ``issues.csv``, ``row_accounting.csv``,
+   ``linkage.csv`` and ``build.json``.
+
+Every row of every input file ends in exactly one of: an output table (kept),
+``issues`` (rejected), or an exclusion count; :func:`build_tables` checks
+rows read = kept + rejected + excluded for every file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+import arr_stats
+from arr_stats.canonical import to_canonical
+from arr_stats.config import RunConfig
+from arr_stats.dictionary import DataDictionary, Table, load_dictionary
+from arr_stats.io import write_json, write_parquet
+from arr_stats.linkage import (
+    FileAccount,
+    consent_exclusions,
+    consent_label,
+    excluded_followups,
+    excluded_nav_rows,
+    link_episodes,
+    linkage_summary,
+    row_accounting,
+)
+from arr_stats.provenance import dictionary_hashes, git_state, input_hashes, package_versions
+from arr_stats.readers import RawFile, read_delivery_file
+from arr_stats.validate import ISSUE_COLUMNS, validate_table
+
+#: Parquet tables written by every build, in order.
+CORE_TABLES: tuple[str, ...] = (
+    "episodes",
+    "responses",
+    "benefits",
+    "employment",
+    "persons",
+    "institutions",
+    "issues",
+)
+#: Parquet tables written when the outcome definitions are available.
+OUTCOME_TABLES: tuple[str, ...] = ("outcomes", "daily_states")
+#: Canonical T0 columns not carried into ``episodes`` (every row consented).
+CONSENT_COLUMNS: tuple[str, ...] = ("consent", "consent_withdrawn_date")
+#: Name of the point column of ``responses`` and how a file stem names its point.
+POINT_COLUMN = "point"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build produced.
+
+    Attributes
+    ----------
+    derived_dir
+        Where the outputs were written.
+    tables
+        Every derived table by name (Parquet tables, and ``row_accounting``,
+        ``linkage`` written as CSV).
+    outcomes_derived
+        Whether :mod:`arr_stats.outcomes` was available and ran.
+    """
+
+    derived_dir: Path
+    tables: dict[str, pd.DataFrame] = field(repr=False)
+    outcomes_derived: bool = False
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        return self.tables["issues"]
+
+    @property
+    def row_accounting(self) -> pd.DataFrame:
+        return self.tables["row_accounting"]
+
+
+class _Progress:
+    """One short line per step on standard error, or nothing."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled = enabled
+        self.total = total
+        self.step = 0
+
+    def __call__(self, text: str) -> None:
+        self.step += 1
+        if self.enabled:
+            print(f"arr-stats build [{self.step}/{self.total}] {text}", file=sys.stderr, flush=True)
+
+    def note(self, text: str) -> None:
+        if self.enabled:
+            print(f"    {text}", file=sys.stderr, flush=True)
+
+
+def _table_by_role(dd: DataDictionary, canonical_table: str) -> Table:
+    return next(t for t in dd.tables if t.canonical_table == canonical_table)
+
+
+def point_of(stem: str) -> str:
+    """The registration point a registry form's file stem stands for.
+
+    Examples
+    --------
+    >>> point_of("skjema_t0"), point_of("skjema_t3")
+    ('T0', 'T3')
+    """
+    return stem.rsplit("_", 1)[-1].upper()
+
+
+def read_delivery(config: RunConfig, dd: DataDictionary) -> dict[str, RawFile]:
+    """Read every file of the delivery, in dictionary order (stem → file)."""
+    files: dict[str, RawFile] = {}
+    for table in dd.tables:
+        folder = config.registry_dir if table.source == "registry" else config.nav_dir
+        encoding = config.nav_encoding if table.source == "nav" else "auto"
+        for stem in table.files:
+            files[stem] = read_delivery_file(folder, stem, table.source, encoding)
+    return files
+
+
+def _split(frame: pd.DataFrame, reasons: pd.Series) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The rows without an exclusion reason, and the count of each reason."""
+    counts = {str(k): int(v) for k, v in reasons.dropna().value_counts().items()}
+    return frame[reasons.isna().to_numpy()], counts
+
+
+def _rejected_rows(issues: pd.DataFrame) -> int:
+    return int(issues.loc[issues["severity"] == "error", "row"].nunique())
+
+
+def _episode_columns(episodes: pd.DataFrame, t0: Table, dd: DataDictionary) -> pd.DataFrame:
+    """The ``episodes`` table: T0 items without consent, plus the derived columns."""
+    out = episodes[[v.name for v in t0.variables if v.name not in CONSENT_COLUMNS]].copy()
+    groups = [dd.diagnosis_group(code) for code in episodes["diagnosis_code"]]
+    out["diagnosis_group"] = pd.Categorical(groups, categories=list(dd.diagnosis_groups))
+    out["age_at_admission"] = (
+        episodes["admission_date"].dt.year.astype("Int64") - episodes["birth_year"]
+    ).astype("Int64")
+    out["discharge_year"] = episodes["discharge_date"].dt.year.astype("int64")
+    out["linked"] = episodes["linked"].astype(bool)
+    return out.reset_index(drop=True)
+
+
+def _responses(
+    episodes: pd.DataFrame, followups: dict[str, pd.DataFrame], t0_stem: str, follow: Table
+) -> pd.DataFrame:
+    """The long ``responses`` table: T0 answers from the episodes, then T1–T3."""
+    columns = [v.name for v in follow.variables]
+    points = [point_of(t0_stem), *(point_of(stem) for stem in followups)]
+    parts = []
+    t0_part = pd.DataFrame({c: episodes[c] if c in episodes else None for c in columns})
+    parts.append((point_of(t0_stem), t0_part))
+    parts += [(point_of(stem), frame[columns]) for stem, frame in followups.items()]
+    typed = []
+    for point, frame in parts:
+        frame = frame.reset_index(drop=True).copy()
+        for var in follow.variables:
+            template = next(iter(followups.values()))[var.name]
+            frame[var.name] = frame[var.name].astype(template.dtype)
+        frame.insert(1, POINT_COLUMN, point)
+        typed.append(frame)
+    out = pd.concat(typed, ignore_index=True)
+    out[POINT_COLUMN] = pd.Categorical(out[POINT_COLUMN], categories=points, ordered=True)
+    return out
+
+
+def derive_outcome_tables(
+    episodes: pd.DataFrame,
+    benefits: pd.DataFrame,
+    employment: pd.DataFrame,
+    persons: pd.DataFrame,
+    config: RunConfig,
+) -> dict[str, pd.DataFrame]:
+    """``outcomes`` and ``daily_states`` of the linked episodes (outcomes.md).
+
+    Returns an empty dict when :mod:`arr_stats.outcomes` is not installed
+    (the module is written separately); the build then writes neither table.
+    """
+    if importlib.util.find_spec("arr_stats.outcomes") is None:
+        return {}
+    outcomes = importlib.import_module("arr_stats.outcomes")
+    linked = episodes[episodes["linked"]].reset_index(drop=True)
+    params = config.outcomes
+    return {
+        "outcomes": outcomes.derive_outcomes(linked, benefits, employment, persons, params),
+        "daily_states": outcomes.daily_states(linked, benefits, employment, persons, params),
+    }
+
+
+def build_tables(
+    files: dict[str, RawFile],
+    config: RunConfig,
+    dd: DataDictionary,
+    say: Callable[[str], None] = lambda text: None,
+) -> dict[str, pd.DataFrame]:
+    """Every derived table from the files of a delivery (no I/O).
+
+    Parameters
+    ----------
+    files
+        Stem → raw file, as :func:`read_delivery` returns.
+    config
+        The run configuration (``data_end``; outcome parameters).
+    dd
+        The data dictionary.
+    say
+        Called with a short text before each step (progress display).
+
+    Returns
+    -------
+    dict
+        ``episodes, responses, benefits, employment, persons, institutions,
+        issues, row_accounting, linkage`` and, when available, ``outcomes,
+        daily_states``.
+
+    Raises
+    ------
+    DeliveryError
+        A required column is missing.
+    RuntimeError
+        The row accounting does not balance (a bug: a row was lost).
+    """
+    say("canonical tables (rename, types, missing codes)")
+    canon = {
+        stem: to_canonical(f.data, dd.table(stem), dd, label=f.label, file_format=f.format)
+        for stem, f in files.items()
+    }
+    accounts = {stem: FileAccount(f.label, f.rows_read) for stem, f in files.items()}
+    issues: dict[str, pd.DataFrame] = {}
+    data_end = config.outcomes.data_end
+
+    def validate(stem: str, keep: pd.DataFrame, **kwargs) -> pd.DataFrame:
+        problems = canon[stem][1]
+        problems = problems[problems["row"].isin(keep.index)]
+        kept, found = validate_table(
+            keep, problems, dd.table(stem), dd, label=files[stem].label, **kwargs
+        )
+        issues[stem] = found
+        accounts[stem].rows_rejected = _rejected_rows(found)
+        return kept
+
+    # -- consent: before anything else, so excluded rows reach no output but the counts
+    say("consent: excluding episodes without consent or with consent withdrawn")
+    t0 = _table_by_role(dd, "episodes")
+    t0_stem = t0.files[0]
+    t0_frame = canon[t0_stem][0]
+    withdrawn_raw = t0.variable("consent_withdrawn_date").raw
+    raw_withdrawn = files[t0_stem].data.get(withdrawn_raw, pd.Series([None] * len(t0_frame)))
+    raw_withdrawn = pd.Series(list(raw_withdrawn), index=t0_frame.index, dtype=object)
+    reasons = consent_exclusions(t0_frame, raw_withdrawn, consent_label(t0))
+    consenting, accounts[t0_stem].excluded = _split(t0_frame, reasons)
+    excluded_episodes = {
+        e: r for e, r in zip(t0_frame["episode_id"], reasons, strict=True) if r and e is not None
+    }
+    consenting_persons = set(consenting["person_id"].dropna())
+
+    say("validating the registry forms")
+    episodes = validate(t0_stem, consenting)
+    t0_rejected = set(consenting["episode_id"].dropna()) - set(episodes["episode_id"])
+    episode_refs = {e: "its skjema_t0 row was rejected" for e in t0_rejected}
+    episode_refs.update(dict.fromkeys(episodes["episode_id"]))
+    follow = _table_by_role(dd, "responses")
+    followups: dict[str, pd.DataFrame] = {}
+    for stem in follow.files:
+        frame = canon[stem][0]
+        keep, accounts[stem].excluded = _split(frame, excluded_followups(frame, excluded_episodes))
+        followups[stem] = validate(
+            stem, keep, references={follow.variable("episode_id").references: episode_refs}
+        )
+    inst = _table_by_role(dd, "institutions")
+    institutions = validate(inst.files[0], canon[inst.files[0]][0])
+
+    say("validating the NAV files")
+    persons_table = _table_by_role(dd, "persons")
+    persons_stem = persons_table.files[0]
+    persons_frame = canon[persons_stem][0]
+    known_persons = set(t0_frame["person_id"].dropna()) | set(persons_frame["person_id"].dropna())
+
+    def nav_keep(stem: str) -> pd.DataFrame:
+        frame = canon[stem][0]
+        reasons = excluded_nav_rows(frame, consenting_persons, known_persons)
+        keep, accounts[stem].excluded = _split(frame, reasons)
+        return keep
+
+    persons = validate(persons_stem, nav_keep(persons_stem))
+    person_refs = {
+        p: "its personer row was rejected"
+        for p in set(nav_keep(persons_stem)["person_id"].dropna()) - set(persons["person_id"])
+    }
+    person_refs.update(dict.fromkeys(persons["person_id"]))
+    reference = f"{persons_stem}.{persons_table.keys[0]}"
+    nav_tables = {}
+    for role in ("benefits", "employment"):
+        stem = _table_by_role(dd, role).files[0]
+        nav_tables[role] = validate(
+            stem, nav_keep(stem), data_end=data_end, references={reference: person_refs}
+        )
+
+    say("linkage: episodes ↔ NAV persons")
+    episodes = link_episodes(episodes, persons)
+    nav_without = accounts[persons_stem].excluded.get("excluded_no_consenting_episode", 0)
+    linkage = linkage_summary(episodes, persons, nav_without)
+
+    tables: dict[str, pd.DataFrame] = {
+        "episodes": _episode_columns(episodes, t0, dd),
+        "responses": _responses(episodes, followups, t0_stem, follow),
+        "benefits": nav_tables["benefits"].reset_index(drop=True),
+        "employment": nav_tables["employment"].reset_index(drop=True),
+        "persons": persons.reset_index(drop=True),
+        "institutions": institutions.reset_index(drop=True),
+    }
+    kept = {t0_stem: episodes, **followups, inst.files[0]: institutions, persons_stem: persons}
+    kept.update({_table_by_role(dd, r).files[0]: nav_tables[r] for r in nav_tables})
+    for stem, frame in kept.items():
+        accounts[stem].rows_kept = len(frame)
+    unbalanced = [a.file for a in accounts.values() if not a.balanced]
+    if unbalanced:
+        raise RuntimeError(f"row accounting does not balance for {', '.join(unbalanced)}")
+
+    all_issues = pd.concat([issues[stem] for stem in files if stem in issues], ignore_index=True)
+    tables["issues"] = all_issues[list(ISSUE_COLUMNS)].astype({"row": "int64"})
+    tables["row_accounting"] = row_accounting(list(accounts.values()))
+    tables["linkage"] = linkage
+
+    say("outcomes and daily states")
+    tables.update(
+        derive_outcome_tables(
+            tables["episodes"], tables["benefits"], tables["employment"], tables["persons"], config
+        )
+    )
+    return tables
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def build_manifest(
+    config: RunConfig,
+    dd: DataDictionary,
+    files: dict[str, RawFile],
+    tables: dict[str, pd.DataFrame],
+) -> dict:
+    """The content of ``build.json``: what was built from what, with which code.
+
+    No timestamp: the same inputs, configuration and code give the same bytes.
+    ``git`` (commit and whether the tree had uncommitted changes) is the one
+    field that depends on the checkout rather than on the inputs.
+    """
+    dictionary_base = dd.files[0].parent
+    return {
+        "arr_stats_version": arr_stats.__version__,
+        "dictionary_version": dd.version,
+        "dictionary_files": dictionary_hashes(dd.files, dictionary_base),
+        "config": config.to_dict(),
+        "inputs": input_hashes({f.label: f.path for f in files.values()}),
+        "input_encodings": {f.label: f.encoding for f in files.values() if f.encoding},
+        "packages": package_versions(),
+        "git": git_state(),
+        "tables": {name: len(frame) for name, frame in tables.items()},
+        "outcomes_derived": all(name in tables for name in OUTCOME_TABLES),
+    }
+
+
+def run_build(config: RunConfig, progress: bool = False) -> BuildResult:
+    """Build every derived table of a delivery and write it to ``config.derived_dir``.
+
+    Parameters
+    ----------
+    config
+        The run configuration (paths, ``data_end``, NAV encoding, parameters).
+    progress
+        Print one short line per step on standard error.
+
+    Returns
+    -------
+    BuildResult
+
+    Raises
+    ------
+    DeliveryError
+        A structural problem with the delivery (file missing or unreadable,
+        two formats of one file, wrong encoding, required column absent).
+    """
+    say = _Progress(progress, total=8)
+    dd = load_dictionary()
+    say(f"reading the delivery ({config.registry_dir}, {config.nav_dir})")
+    files = read_delivery(config, dd)
+    for f in files.values():
+        say.note(f"{f.label}: {f.rows_read} rows")
+    tables = build_tables(files, config, dd, say)
+
+    say(f"writing the derived tables to {config.derived_dir}")
+    out = Path(config.derived_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in CORE_TABLES + OUTCOME_TABLES:
+        path = out / f"{name}.parquet"
+        if name in tables:
+            write_parquet(tables[name], path)
+        elif path.exists():  # a stale table from an earlier build must not be mistaken for this one
+            path.unlink()
+    _write_csv(tables["issues"], out / "issues.csv")
+    _write_csv(tables["row_accounting"], out / "row_accounting.csv")
+    _write_csv(tables["linkage"], out / "linkage.csv")
+    write_json(build_manifest(config, dd, files, tables), out / "build.json")
+    rejected = int(tables["row_accounting"]["rows_rejected"].sum())
+    say.note(
+        f"{len(tables['episodes'])} episodes, {len(tables['issues'])} issues "
+        f"({rejected} rows rejected); details in issues.csv"
+    )
+    if "outcomes" not in tables:
+        say.note("arr_stats.outcomes is not installed: outcomes and daily_states not written")
+    return BuildResult(out, tables, outcomes_derived="outcomes" in tables)
