@@ -42,6 +42,10 @@ HIDDEN_MARK = "x"
 #: The columns of a tidy survival or cumulative-incidence curve.
 CURVE_COLUMNS = ("group", "time", "at_risk", "events", "censored", "estimate", "lower", "upper")
 
+#: Columns whose counts leave the risk set (``competing``: the competing events
+#: of a cumulative-incidence curve, :func:`arr_stats.survival.cumulative_incidence`).
+LEAVING_COLUMNS = ("events", "competing", "censored")
+
 #: An 11-digit number: a Norwegian national identity number (fødselsnummer),
 #: also written as 6 + 5 digits with a space.
 NATIONAL_ID_PATTERN = re.compile(r"(?<!\d)\d{6}\s?\d{5}(?!\d)")
@@ -448,7 +452,8 @@ def suppress_with_margins(
 def _pool_group(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame | None:
     """Pool one group's steps; None when the group cannot be drawn safely."""
     curve = curve.sort_values("time", kind="mergesort")
-    leaving = (curve["events"] + curve["censored"]).to_numpy(dtype=float)
+    leaving_columns = [c for c in LEAVING_COLUMNS if c in curve.columns]
+    leaving = curve[leaving_columns].sum(axis=1).to_numpy(dtype=float)
     events = curve["events"].to_numpy(dtype=float)
 
     def safe(first: int, last: int) -> bool:
@@ -483,7 +488,8 @@ def _pool_group(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame |
         row = {column: end_row[column] for column in curve.columns}
         row["at_risk"] = block["at_risk"].iloc[0]
         row["events"] = block["events"].sum()
-        row["censored"] = block["censored"].sum()
+        for column in leaving_columns:
+            row[column] = block[column].sum()
         rows.append(row)
     return pd.DataFrame(rows, columns=curve.columns)
 
@@ -497,8 +503,8 @@ def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.Dat
         A tidy curve: one row per group and event/censoring time with columns
         ``group, time, at_risk`` (persons at risk just before ``time``),
         ``events`` (events at ``time`` that move the estimate), ``censored``
-        (persons leaving the risk set at ``time`` otherwise – censored, or a
-        competing event), ``estimate, lower, upper`` (the values just after
+        (persons censored at ``time``), optionally ``competing`` (competing
+        events at ``time``, which also leave the risk set), ``estimate, lower, upper`` (the values just after
         ``time``). Other columns are carried along. Not modified.
     params
         The disclosure parameters.
@@ -507,8 +513,8 @@ def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.Dat
     -------
     DataFrame
         One row per drawn step: ``time`` is the last time of the pooled block,
-        ``at_risk`` the number at risk at the start of the block, ``events``
-        and ``censored`` the block's sums, ``estimate, lower, upper`` the true
+        ``at_risk`` the number at risk at the start of the block, ``events``,
+        ``competing`` and ``censored`` the block's sums, ``estimate, lower, upper`` the true
         values at the block's end; plus ``at_risk_label`` (a string, counts
         below ``min_cell`` as ``"<5"``). Groups with fewer than
         ``min_denominator`` persons (``at_risk`` at their first time) are left
@@ -518,7 +524,8 @@ def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.Dat
     Notes
     -----
     A block grows one time at a time and closes as soon as at least
-    ``min_cell`` persons have left the risk set in it (events plus censored)
+    ``min_cell`` persons have left the risk set in it (events, competing
+    events and censored)
     *and* its events are either none or at least ``min_cell``. The second
     condition is stricter than disclosure.md's wording: with events and
     censorings in one block, the jump of the estimate over the block still
