@@ -191,7 +191,8 @@ def read_raw(
         raise
     except Exception as exc:  # every reader has its own exception types
         raise DeliveryError(
-            f"{label}: cannot be read as a {suffix} file ({type(exc).__name__}: {exc}); "
+            f"{label}: cannot be read as a {suffix} file "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())}); "
             f"check that the file is complete and really is {suffix}"
         ) from exc
     return _normalise_columns(data, label), used
@@ -271,6 +272,7 @@ def _read_csv(path: Path, encoding: str, label: str) -> tuple[pd.DataFrame, str]
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DeliveryError(
-            f"{label}: not a well-formed CSV file ({exc}); check quoting and separators"
+            f"{label}: not a well-formed CSV file ({' '.join(str(exc).split())}); "
+            f"check quoting and separators"
         ) from exc
     return data, used
