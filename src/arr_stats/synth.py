@@ -368,13 +368,13 @@ def _simulate(
         hold = max(0, hold_until - t) if first else 0
         nxt_grade: int | None = None
         if state is WORK:
-            dur = 14 + int(rng.exponential(1000.0 * math.exp(0.5 * z) * effect)) + hold
+            dur = 14 + int(rng.exponential(800.0 * math.exp(0.5 * z) * effect)) + hold
             nxt = SP
             nxt_grade = 100 if rng.random() < 0.7 else _pick(rng, SP_GRADES)
         elif state == SP:
             grade = grade or 100
             remaining = max(1, SP_MAX_DAYS - sp_used)
-            rec = hold + 1 + int(rng.exponential(110.0 * math.exp(-0.7 * z) / effect))
+            rec = hold + 1 + int(rng.exponential(160.0 * math.exp(-0.7 * z) / effect))
             if rec < remaining:
                 dur = rec
                 nxt = WORK if rng.random() < 0.88 else DP
@@ -648,6 +648,7 @@ STATUS_PROGNOSIS = {1: 0.0, 2: 0.4, 3: -0.7, 4: 0.9, 5: -0.2, 6: 0.0}
 GROUP_PROGNOSIS = {"musculoskeletal": 0.0, "mental": -0.25, "other": -0.35}
 EMPLOYED_AT_ADMISSION_P = {1: 0.95, 2: 0.97, 3: 0.5, 4: 0.97, 5: 0.0, 6: 0.3}
 # response probability among those due, and the answer delay in days
+SMALL_INSTITUTION_MAX = 14  # episodes a year at the small institution, at most
 # programme length by rehab_type (1 Døgn, 2 Dag, 3 Poliklinisk, 4 Kombinert), x the programme weeks
 PROGRAMME_LENGTH_FACTOR = {1: 1.0, 2: 1.5, 3: 2.0, 4: 1.5}
 FOLLOWUPS = ((1, 0, 0.87, 21), (2, 182, 0.63, 45), (3, 365, 0.53, 45))
@@ -860,6 +861,8 @@ def generate_delivery(params: SynthParams) -> dict[str, pd.DataFrame]:
     frailty = rng.normal(0.0, 1.0, n_reg)
 
     rows = _Rows()
+    small_inst = params.institutions - 1 if params.institutions >= 2 else None
+    small_per_year: dict[int, int] = {}
     for p in range(n_reg):
         pid = person_ids[p]
         birth_year = int(_date(int(discharge1[p])).year - age[p])
@@ -879,6 +882,12 @@ def generate_delivery(params: SynthParams) -> dict[str, pd.DataFrame]:
         for k, discharge in enumerate(discharges):
             if k == 1 and rng.random() < 0.2:  # the second stay elsewhere
                 i_inst = int(_assign_institutions(rng, inst, per_year, 1)[0])
+            year = _date(discharge).year
+            if i_inst == small_inst:  # the small institution stays under 15 a year
+                if small_per_year.get(year, 0) >= SMALL_INSTITUTION_MAX:
+                    i_inst = 0
+                else:
+                    small_per_year[year] = small_per_year.get(year, 0) + 1
             years_on = (discharge - discharges[0]) / 365.25
             episodes.append(
                 _plan_episode(
@@ -1224,6 +1233,11 @@ def write_sav(
     user-missing values; dates as SPSS dates; the header time set to ``stamp``.
     """
     answer = {v.raw for v in _answer_items(table)}
+    # dates as datetime64 with an SPSS date format: pyreadstat would guess the
+    # type of an object column of dates from its values, and guesses wrong
+    # when the first one is empty
+    dates = [v.raw for v in table.variables if v.type == "date"]
+    df = df.assign(**{raw: pd.to_datetime(df[raw]).astype("datetime64[ns]") for raw in dates})
     value_labels: dict[str, dict[float, str]] = {}
     formats: dict[str, str] = {}
     measures: dict[str, str] = {}
@@ -1239,6 +1253,8 @@ def write_sav(
         elif v.type == "number":
             formats[v.raw] = "F8.1"
             measures[v.raw] = "scale"
+        elif v.type == "date":
+            formats[v.raw] = "DATE11"
     path.parent.mkdir(parents=True, exist_ok=True)
     pyreadstat.write_sav(
         df,
