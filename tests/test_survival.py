@@ -189,7 +189,8 @@ def test_aalen_johansen_tiny_example_by_hand():
     assert cif["at_risk"].tolist() == [6, 6, 4, 3, 1]
     assert cif["events"].tolist() == [0, 1, 0, 2, 0]
     assert cif["competing"].tolist() == [0, 1, 0, 0, 0]
-    assert cif["censored"].tolist() == [0, 0, 1, 0, 1]
+    # censored = everyone leaving the risk set without the event of interest
+    assert cif["censored"].tolist() == [0, 1, 1, 0, 1]
     np.testing.assert_allclose(cif["estimate"], [0, 1 / 6, 1 / 6, 11 / 18, 11 / 18], atol=1e-12)
     assert cif["std_error"].iloc[3] ** 2 == pytest.approx(31 / 648, rel=1e-12)
     cif2 = sv.cumulative_incidence(TINY, event=2)
@@ -249,7 +250,10 @@ def test_kaplan_meier_equals_naive_loops_with_ties(seed):
     # the at-risk bookkeeping: n at time t = number with time >= t
     time = outcomes["rtw_time"].to_numpy()
     assert got["at_risk"].tolist() == [int((time >= t).sum()) for t in got["time"]]
-    assert got[["events", "competing", "censored"]].to_numpy().sum() == len(outcomes)
+    assert got[["events", "censored"]].to_numpy().sum() == len(outcomes)
+    n_next = got["at_risk"] - got["events"] - got["censored"]
+    assert (n_next.iloc[:-1].to_numpy() == got["at_risk"].iloc[1:].to_numpy()).all()
+    assert got["competing"].sum() == outcomes["rtw_event"].isin([2, 3]).sum()
 
 
 def test_aalen_johansen_variance_equals_numerical_delta_method():

@@ -20,7 +20,7 @@ Examples
 ...                          "rtw_event": [1, 2, 0, 1, 1, 0]})
 >>> cif = cumulative_incidence(outcomes, event=1)
 >>> cif[["time", "at_risk", "events", "competing", "censored"]].to_numpy().tolist()
-[[0, 6, 0, 0, 0], [2, 6, 1, 1, 0], [3, 4, 0, 0, 1], [4, 3, 2, 0, 0], [6, 1, 0, 0, 1]]
+[[0, 6, 0, 0, 0], [2, 6, 1, 1, 1], [3, 4, 0, 0, 1], [4, 3, 2, 0, 0], [6, 1, 0, 0, 1]]
 >>> round(float(cif["estimate"].iloc[-1]), 6)  # 1/6 + (2/3)(2/3) = 11/18
 0.611111
 """
@@ -125,15 +125,18 @@ def _risk_table(time: np.ndarray, event: np.ndarray, event_of_interest: int) -> 
     """Counts at every distinct time, with a leading row at time 0.
 
     ``at_risk`` is the number with time >= t (the risk set just before t);
-    ``events`` counts the event of interest, ``competing`` every other event
-    code except 0, ``censored`` code 0.
+    ``events`` counts the event of interest; ``censored`` everyone else who
+    leaves the risk set at t (code 0 and the competing events, the contract
+    of :func:`arr_stats.disclosure.pool_survival_steps`), of whom
+    ``competing`` had another event. So at_risk(t_next) = at_risk − events −
+    censored.
     """
     frame = pd.DataFrame(
         {
             "time": time,
             "events": event == event_of_interest,
             "competing": (event != event_of_interest) & (event != EVENT_CENSORED),
-            "censored": event == EVENT_CENSORED,
+            "censored": event != event_of_interest,
         }
     )
     counts = frame.groupby("time", sort=True)[["events", "competing", "censored"]].sum()
@@ -141,7 +144,7 @@ def _risk_table(time: np.ndarray, event: np.ndarray, event_of_interest: int) -> 
         counts.loc[0.0] = 0
         counts = counts.sort_index()
     counts = counts.astype(int)
-    leaving = counts.sum(axis=1).to_numpy()
+    leaving = (counts["events"] + counts["censored"]).to_numpy()
     at_risk = len(time) - np.concatenate([[0], np.cumsum(leaving)[:-1]])
     out = counts.reset_index()
     out.insert(1, "at_risk", at_risk.astype(int))
@@ -216,8 +219,9 @@ def kaplan_meier(
     DataFrame
         :data:`CURVE_COLUMNS`: one row per group and distinct time (a first
         row at time 0), ``at_risk`` just before ``time``, ``events``,
-        ``competing`` (other event codes, here counted as censored),
-        ``censored``, ``estimate`` (survival probability), ``std_error``
+        ``censored`` (everyone else leaving the risk set at ``time``: code 0
+        and the other event codes), ``competing`` (of whom, other event
+        codes), ``estimate`` (survival probability), ``std_error``
         (Greenwood), ``lower``/``upper`` (lifelines' exponential Greenwood
         interval, symmetric on log(−log S)).
 
@@ -371,7 +375,9 @@ def cumulative_incidence(
     Returns
     -------
     DataFrame
-        :data:`CURVE_COLUMNS`: ``estimate`` is the cumulative incidence,
+        :data:`CURVE_COLUMNS` (``censored`` counts censoring and competing
+        events, ``competing`` the latter alone, as in :func:`kaplan_meier`):
+        ``estimate`` is the cumulative incidence,
         ``std_error`` its delta-method (Greenwood-type) standard error,
         ``lower``/``upper`` the interval symmetric on log(−log(1 − F)).
 
