@@ -630,3 +630,104 @@ def test_progress_display_on_stderr(
     assert "registry/skjema_t0.csv: 7 rows" in err
     run_build(config_for(small_delivery, tmp_path / "e", data_end), progress=False)
     assert capsys.readouterr().err == ""
+
+
+# -- the synthetic demo delivery -------------------------------------------------------
+
+
+def _canonical_text(delivery: Path, file: str) -> pd.DataFrame:
+    """A delivery file's rows as text in raw column names (index = 1-based source row)."""
+    from arr_stats.canonical import to_canonical
+    from arr_stats.dictionary import load_dictionary
+    from arr_stats.readers import read_raw
+    from arr_stats.validate import format_value
+
+    dd = load_dictionary()
+    table = dd.table(Path(file).stem)
+    raw, _ = read_raw(delivery / file)
+    canon, _ = to_canonical(raw, table, dd, label=file, file_format=Path(file).suffix)
+    return pd.DataFrame({v.raw: canon[v.name].map(format_value) for v in table.variables})
+
+
+def _raw_text(delivery: Path, file: str) -> pd.DataFrame:
+    """A delivery file's cells as written, as stripped text (index = 1-based source row)."""
+    from arr_stats.canonical import is_empty
+    from arr_stats.readers import read_raw
+
+    raw, _ = read_raw(delivery / file)
+    text = raw.map(lambda v: "" if is_empty(v) else str(v).strip())
+    text.index = text.index + 1
+    return text
+
+
+def test_demo_issues_are_exactly_the_deliberate_flaws(
+    demo_delivery: Path, demo_derived: Path
+) -> None:
+    """Every deliberate flaw is reported with its rule, and nothing else is – except the
+    follow-up answers of a T0 row that a flaw rejects, which lose their episode
+    (rule unknown_episode); those are derived here from the raw files, not from the build."""
+    from arr_stats.synth import DELIBERATE_FLAWS
+
+    issues = read_parquet(demo_derived / "issues.parquet")
+    matched: set[tuple[str, int]] = set()
+    rejected_episodes: set[str] = set()
+    for flaw in DELIBERATE_FLAWS:
+        rows = _raw_text(demo_delivery, flaw.file)
+        hit = (rows[list(flaw.key)] == pd.Series(dict(flaw.key))).all(axis=1)
+        candidates = set(rows.index[hit])
+        assert candidates, f"the flawed row {flaw.key} is not in {flaw.file}"
+        mine = issues[
+            (issues["source_file"] == flaw.file)
+            & issues["row"].isin(candidates)
+            & (issues["rule"] == flaw.rule)
+            & (issues["column"] == flaw.column)
+        ]
+        assert len(mine) == 1, (flaw, issues[issues["source_file"] == flaw.file])
+        matched.add((flaw.file, int(mine["row"].iloc[0])))
+        if flaw.file.endswith("skjema_t0.sav") and mine["severity"].iloc[0] == "error":
+            # a duplicate key keeps the first row: only an episode with no kept row is lost
+            if flaw.rule != "duplicate_key":
+                rejected_episodes.add(flaw.key["forlop_id"])
+    for point in ("skjema_t1", "skjema_t2", "skjema_t3"):
+        file = f"registry/{point}.sav"
+        rows = _raw_text(demo_delivery, file)
+        for row in rows.index[rows["forlop_id"].isin(rejected_episodes)]:
+            matched.add((file, int(row)))
+    found = set(zip(issues["source_file"], issues["row"].astype(int), strict=True))
+    assert found == matched
+    assert len(issues) == len(found)  # one issue per row
+
+
+def test_demo_row_accounting_balances(demo_delivery: Path, demo_derived: Path) -> None:
+    accounting = pd.read_csv(demo_derived / "row_accounting.csv")
+    counts = json.loads((demo_derived / "build.json").read_text(encoding="utf-8"))["tables"]
+    for row in accounting.itertuples(index=False):
+        assert row.rows_read == row.rows_kept + row.rows_rejected + row.rows_excluded
+        assert row.rows_excluded == (
+            row.excluded_no_consent
+            + row.excluded_consent_withdrawn
+            + row.excluded_unlinked
+            + row.excluded_no_consenting_episode
+        )
+        # rows read counted independently of the build: the file itself
+        assert row.rows_read == len(_canonical_text(demo_delivery, row.file))
+    kept = dict(zip(accounting["file"], accounting["rows_kept"], strict=True))
+    assert counts["episodes"] == kept["registry/skjema_t0.sav"]
+    assert counts["benefits"] == kept["nav/ytelser.csv"]
+    assert counts["persons"] == kept["nav/personer.csv"]
+    assert counts["responses"] == sum(kept[f"registry/skjema_t{i}.sav"] for i in range(4))
+
+
+def test_demo_excluded_episodes_appear_nowhere(demo_delivery: Path, demo_derived: Path) -> None:
+    """No row of a non-consenting episode reaches any output table."""
+    t0 = _canonical_text(demo_delivery, "registry/skjema_t0.sav")
+    excluded = t0[(t0["samtykke"] != "Ja") | (t0["samtykke_trukket_dato"] != "")]
+    assert len(excluded) > 0
+    excluded_ids = set(excluded["forlop_id"])
+    for name in ("episodes", "responses"):
+        table = read_parquet(demo_derived / f"{name}.parquet")
+        assert not set(table["episode_id"]) & excluded_ids, name
+    issues = read_parquet(demo_derived / "issues.parquet")
+    assert not set(issues["value"]) & excluded_ids
+    for rows in (issues[issues["source_file"] == "registry/skjema_t0.sav"]["row"],):
+        assert not set(rows) & set(excluded.index)
