@@ -342,11 +342,14 @@ def test_flawed_values_are_written_as_listed(small) -> None:
     assert list(dup) == [dup[0], dup[0] + 1]  # the resubmission follows the first row
 
 
-def test_unknown_person_has_no_episode_and_unknown_episode_no_t0(small) -> None:
+def test_flaws_stand_alone(small) -> None:
     folder, _, _ = small
     t0 = read(folder, "registry/skjema_t0.sav")
     assert "P999999" not in set(t0["lopenr"])
     assert "F999999" not in set(t0["forlop_id"])
+    # rejecting the swapped-dates episode must not orphan any follow-up
+    for point in (1, 2, 3):
+        assert "F900008" not in set(read(folder, f"registry/skjema_t{point}.sav")["forlop_id"])
 
 
 def test_parameters_are_checked() -> None:

@@ -945,8 +945,10 @@ def generate_delivery(params: SynthParams) -> dict[str, pd.DataFrame]:
                 due = ep.discharge + offset
                 answer_day = due + int(rng.integers(0, delay + 1))
                 answers = rng.random() < p_answer + traits["response_shift"] + 0.03 * ep.z
-                if flaw[p] and point == 1:
+                if p == 5 and point == 1:  # the out-of-range answer needs a T1 row
                     answers, answer_day = True, due
+                if p == 7:  # the swapped-dates episode has no follow-ups to orphan
+                    answers = False
                 if (
                     not answers
                     or not consent
