@@ -437,6 +437,29 @@ def coverage_by_institution(
     return value.rename("arr_dg")
 
 
+def _low_coverage_units(
+    episodes: pd.DataFrame,
+    institutions: pd.DataFrame,
+    discharge_year: int,
+    config: RunConfig,
+    disclosure: DisclosureParams | None,
+) -> set[str]:
+    """Institutions whose coverage of ``discharge_year`` is below the threshold.
+
+    With disclosure on, only institutions whose coverage may itself be shown
+    (form patient count ≥ ``min_denominator``) are flagged: a flag on a unit
+    whose ``arr_dg`` is hidden would tell something about it.
+    """
+    table = _coverage_table(episodes, institutions, discharge_year)
+    value = coverage_by_institution(episodes, institutions, discharge_year)
+    low = value < config.low_coverage_threshold
+    if disclosure is not None:
+        low &= ~small_group_mask(
+            table.rename(columns={"n_patients": "n"}), "n", disclosure
+        ).to_numpy()
+    return set(value.index[low.to_numpy()])
+
+
 def _indicator_rows(
     ind_id: str,
     year: int,
@@ -522,26 +545,26 @@ def aggregate_indicators(
     rows: list[dict[str, object]] = []
     for year in sorted(years):
         values = _episode_values(episodes, responses, outcomes, config, year)
+        coverage = _coverage_table(episodes, institutions, year)
+        # Every institution with episodes discharged in Y or Y − 1, or a form
+        # for Y, is listed for every indicator (empty where it has no cohort).
+        known = episodes.loc[
+            episodes["discharge_date"].dt.year.isin([year, year - 1]), "institution_id"
+        ]
+        known = set(known.astype(str))
+        known |= set(institutions.loc[institutions["year"] == year, "institution_id"].astype(str))
+        units = sorted(known)
         for ind_id in INDICATOR_STATISTIC:
             cohort_year = year - 1 if ind_id in OUTCOME_INDICATORS else year
-            coverage = _coverage_table(episodes, institutions, year)
             ind_values = values[values["ind_id"] == ind_id]
-            if INDICATOR_STATISTIC[ind_id] == "coverage":
-                units = sorted(coverage.index)
-            else:
-                units = sorted(ind_values["orgnr"].unique())
             ind_rows = _indicator_rows(
                 ind_id, year, ind_values, coverage, units, config, disclosure
             )
-            flags = coverage_by_institution(episodes, institutions, cohort_year)
+            flagged = _low_coverage_units(episodes, institutions, cohort_year, config, disclosure)
             for row in ind_rows:
                 row["interval"] = INTERVAL_KIND[INDICATOR_STATISTIC[ind_id]]
                 row["level"] = classify_target(row.get("value"), config.targets[ind_id])
-                low = (
-                    row["unit"] == UNIT_INSTITUTION
-                    and row["orgnr"] in flags.index
-                    and flags[row["orgnr"]] < config.low_coverage_threshold
-                )
+                low = row["unit"] == UNIT_INSTITUTION and row["orgnr"] in flagged
                 row["coverage_flag"] = LOW_COVERAGE_LABEL if low else None
             rows.extend(ind_rows)
     out = pd.DataFrame(rows).reindex(columns=list(AGGREGATE_COLUMNS))

@@ -1,0 +1,375 @@
+"""Tests of arr_stats.indicators on tiny hand-made derived tables worked by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from arr_stats.config import IndicatorTarget, OutcomeParams, RunConfig
+from arr_stats.indicators import (
+    LEVEL_HIGH,
+    LEVEL_LOW,
+    LEVEL_MODERATE,
+    LOW_COVERAGE_LABEL,
+    UPLOAD_COLUMNS,
+    aggregate_indicators,
+    casemix,
+    classify_target,
+    episode_indicators,
+    funnel_limits,
+    t0_items,
+    wilson_interval,
+)
+
+CONFIG = RunConfig(
+    registry_dir=Path("."),
+    nav_dir=Path("."),
+    derived_dir=Path("."),
+    outcomes=OutcomeParams(data_end=dt.date(2025, 12, 31)),
+)
+ITEMS = [
+    "rehab_mode",
+    "diagnosis_code",
+    "sick_leave_status",
+    "sick_leave_percent",
+    "sick_leave_weeks",
+    "education",
+    "work_ability",
+    "rtw_expectation",
+]
+
+
+def _episodes(unit: str, n: int, discharge: str, first: int = 0) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "episode_id": [f"{unit}{discharge[:4]}-{i:02d}" for i in range(first, first + n)],
+            "person_id": [f"p{unit}{discharge[:4]}{i}" for i in range(first, first + n)],
+            "institution_id": unit,
+            "discharge_date": pd.Timestamp(discharge),
+        }
+    )
+    for item in ITEMS:
+        frame[item] = 1.0
+    frame["work_ability"] = 4.0
+    return frame
+
+
+@pytest.fixture
+def tables():
+    # Report year 2025; data_end 2025-12-31; T2 due 183 days, T3 365 days after discharge.
+    ep = pd.concat(
+        [
+            _episodes("A", 12, "2025-01-15"),  # T1, T2 due; T3 due 2026-01-15: not yet
+            _episodes("B", 10, "2025-08-01"),  # T1 due; T2 due 2026-01-31: not yet
+            _episodes("C", 3, "2025-03-01"),  # T1, T2 due (2025-08-31)
+            _episodes("A", 12, "2024-03-01"),
+            _episodes("B", 10, "2024-03-01"),
+            _episodes("C", 3, "2024-03-01"),
+        ],
+        ignore_index=True,
+    )
+    # completeness, A 2025: two episodes lack 4 of the 8 items
+    a25 = ep.index[ep["episode_id"].isin(["A2025-00", "A2025-01"])]
+    ep.loc[a25, ["education", "sick_leave_percent", "sick_leave_weeks", "rtw_expectation"]] = np.nan
+
+    def answered(ids, point, work_ability=np.nan):
+        return pd.DataFrame({"episode_id": ids, "point": point, "work_ability": work_ability})
+
+    resp = pd.concat(
+        [
+            answered([f"A2025-{i:02d}" for i in range(9)], "T1"),  # 9 of 12
+            answered([f"A2025-{i:02d}" for i in range(6)], "T2"),  # 6 of 12
+            answered([f"B2025-{i:02d}" for i in range(10)], "T1"),  # 10 of 10
+            answered(["C2025-00"], "T1"),  # 1 of 3
+            # T3 of the 2024 cohort, A: T0 = 4 everywhere, changes 1,2,3,1,2,3,1,2,3,2
+            answered([f"A2024-{i:02d}" for i in range(10)], "T3", [5, 6, 7, 5, 6, 7, 5, 6, 7, 6]),
+        ],
+        ignore_index=True,
+    )
+    resp["point"] = pd.Categorical(resp["point"], categories=["T0", "T1", "T2", "T3"], ordered=True)
+
+    out = ep[ep["discharge_date"].dt.year == 2024][
+        ["episode_id", "institution_id", "discharge_date"]
+    ].reset_index(drop=True)
+    out["rtw_12m"] = pd.array(
+        [True] * 8 + [False] * 3 + [None] + [True] * 6 + [False] * 4 + [True] * 3, dtype="boolean"
+    )
+    # A: RTW at day 10 (3) and 100 (3), disability at 50 (2), censored at 365 (4);
+    # B: RTW at 20 (5), censored at 365 (5); C: RTW at 30 (3)
+    out["rtw_event"] = [1, 1, 1, 1, 1, 1, 2, 2, 0, 0, 0, 0] + [1] * 5 + [0] * 5 + [1] * 3
+    out["rtw_time"] = [10, 10, 10, 100, 100, 100, 50, 50, 365, 365, 365, 365] + (
+        [20] * 5 + [365] * 5 + [30] * 3
+    )
+    out["hrb_days_12m"] = pd.array(
+        [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, None] + [5] * 10 + [1, 2, 3], dtype="Int64"
+    )
+    inst = pd.DataFrame(
+        {
+            "institution_id": ["A", "B", "C", "A", "B", "C"],
+            "year": [2025, 2025, 2025, 2024, 2024, 2024],
+            "n_patients": [24, 12, 6, 15, 10, 3],
+        }
+    )
+    return ep, resp, out, inst
+
+
+def _row(table, ind_id, unit, orgnr=None):
+    sel = (table["ind_id"] == ind_id) & (table["unit"] == unit)
+    sel &= table["orgnr"].isna() if orgnr is None else table["orgnr"] == orgnr
+    rows = table[sel]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+# --- small statistics ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("x,n", [(0, 10), (1, 10), (8, 10), (10, 10), (37, 123), (500, 1000)])
+def test_wilson_interval_matches_statsmodels(x, n):
+    lo, hi = proportion_confint(x, n, alpha=0.05, method="wilson")
+    assert wilson_interval(x, n) == pytest.approx((lo, hi), abs=1e-12)
+
+
+def test_wilson_interval_by_hand():
+    # 8 of 10, z = 1.959964, z² = 3.841459: centre 0.8 + z²/20 = 0.992073;
+    # half = z·sqrt(0.016 + z²/400) = 0.313617; divide by 1 + z²/10 = 1.384146
+    lo, hi = wilson_interval(8, 10)
+    assert lo == pytest.approx(0.678456 / 1.384146, abs=1e-5)
+    assert hi == pytest.approx(1.305690 / 1.384146, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [(0.6, LEVEL_HIGH), (0.5999, LEVEL_MODERATE), (0.4, LEVEL_MODERATE), (0.3999, LEVEL_LOW)],
+)
+def test_classify_target_higher_is_better_boundaries(value, expected):
+    assert classify_target(value, IndicatorTarget(0.6, 0.4, "higher")) == expected
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [(120, LEVEL_HIGH), (120.01, LEVEL_MODERATE), (200, LEVEL_MODERATE), (200.01, LEVEL_LOW)],
+)
+def test_classify_target_lower_is_better_boundaries(value, expected):
+    assert classify_target(value, IndicatorTarget(120, 200, "lower")) == expected
+
+
+def test_classify_target_uses_unrounded_value():
+    # 0.5996 rounds to 60 % but is below the green level of 0.6
+    assert classify_target(0.5996, IndicatorTarget(0.6, 0.4, "higher")) == LEVEL_MODERATE
+    assert classify_target(np.nan, IndicatorTarget(0.6, 0.4, "higher")) is None
+
+
+def test_funnel_limits_by_hand():
+    # p = 0.2, n = 64: sd = sqrt(0.16/64) = 0.05; z95 = 1.959964 → 0.2 ± 0.097998;
+    # z99.8 = 3.090232 → 0.2 ± 0.154512
+    f = funnel_limits(0.2, [64]).set_index("level")
+    assert f.loc[0.95, "lower"] == pytest.approx(0.102002, abs=1e-6)
+    assert f.loc[0.95, "upper"] == pytest.approx(0.297998, abs=1e-6)
+    assert f.loc[0.998, "lower"] == pytest.approx(0.045488, abs=1e-6)
+    # clipped at 0: p = 0.05, n = 4 → 0.05 − 1.96·0.109 < 0
+    assert funnel_limits(0.05, [4])["lower"].min() == 0.0
+
+
+# --- definitions on the hand-made tables -------------------------------------------------------
+
+
+def test_t0_items_from_the_dictionary(tables):
+    ep, *_ = tables
+    assert t0_items(ep) == ITEMS
+
+
+def test_exact_values_without_disclosure(tables):
+    ep, resp, out, inst = tables
+    before = [t.copy() for t in tables]
+    agg = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025], disclose=False)
+    for t, b in zip(tables, before, strict=True):
+        pd.testing.assert_frame_equal(t, b)
+    # response T1: A 9/12, B 10/10, C 1/3; national 20/25
+    assert _row(agg, "arr_resp_t1", "institution", "A")["value"] == pytest.approx(0.75)
+    assert _row(agg, "arr_resp_t1", "national")[["numerator", "denominator"]].tolist() == [20, 25]
+    # T2 due for A (2025-01-15 + 183 = 2025-07-17) and C (2025-08-31), not B (2026-01-31)
+    assert _row(agg, "arr_resp_t2", "institution", "A")["value"] == pytest.approx(0.5)
+    assert _row(agg, "arr_resp_t2", "institution", "B")["denominator"] == 0
+    assert _row(agg, "arr_resp_t2", "national")[["numerator", "denominator"]].tolist() == [6, 15]
+    # T3 due nowhere yet (A 2026-01-15): every unit has an empty cohort
+    t3 = agg[agg["ind_id"] == "arr_resp_t3"]
+    assert t3.loc[t3["unit"] == "institution", "denominator"].eq(0).all()
+    # completeness A: 10 episodes complete, 2 with 4 of 8 items → (10 + 2·0.5)/12
+    assert _row(agg, "arr_compl", "institution", "A")["value"] == pytest.approx(11 / 12)
+    # rtw12 A: 8 of 11 observed (one missing)
+    a = _row(agg, "arr_rtw12", "institution", "A")
+    assert (a["numerator"], a["denominator"]) == (8, 11)
+    assert (a["lower"], a["upper"]) == pytest.approx(wilson_interval(8, 11))
+    # srtw A by hand (Aalen–Johansen): day 10: 3/12 → 0.25, S = 0.75; day 50: 2
+    # competing of 9 → S = 0.75·7/9; day 100: + S·3/7 = 0.25 → 0.5
+    srtw = _row(agg, "arr_srtw", "institution", "A")
+    assert srtw["value"] == pytest.approx(0.5)
+    assert (srtw["numerator"], srtw["denominator"]) == (6, 12)
+    assert srtw["lower"] < 0.5 < srtw["upper"]
+    # hrb days A: 0 … 100 by 10 (11 values): median 50, IQR 25–75 (linear quantiles)
+    hrb = _row(agg, "arr_hrbdays", "institution", "A")
+    assert [hrb["value"], hrb["lower"], hrb["upper"]] == [50, 25, 75]
+    # work ability change A: changes 1,2,3,1,2,3,1,2,3,2: mean 2, sd = sqrt(6/9),
+    # se = 0.258199, t(0.975; 9) = 2.262157 → 2 ± 0.584087
+    wa = _row(agg, "arr_wa_change", "institution", "A")
+    assert wa["value"] == pytest.approx(2.0)
+    assert (wa["lower"], wa["upper"]) == pytest.approx((1.415913, 2.584087), abs=1e-5)
+    # coverage 2025: A 12/24, B 10/12, C 3/6
+    assert _row(agg, "arr_dg", "institution", "A")["value"] == pytest.approx(0.5)
+    assert _row(agg, "arr_dg", "national")[["numerator", "denominator"]].tolist() == [25, 42]
+
+
+def test_targets_and_coverage_flag(tables):
+    agg = aggregate_indicators(*tables, CONFIG, [2025])
+    # resp T1: A 0.75 against green 0.8 / yellow 0.6 → moderat; B 1.0 → høy
+    assert _row(agg, "arr_resp_t1", "institution", "A")["level"] == LEVEL_MODERATE
+    assert _row(agg, "arr_resp_t1", "institution", "B")["level"] == LEVEL_HIGH
+    # coverage A in 2025 = 0.5 < 0.6: process measures flagged; outcome measures
+    # use the 2024 cohort's coverage (12/15 = 0.8): not flagged
+    assert _row(agg, "arr_resp_t1", "institution", "A")["coverage_flag"] == LOW_COVERAGE_LABEL
+    assert pd.isna(_row(agg, "arr_rtw12", "institution", "A")["coverage_flag"])
+    assert pd.isna(_row(agg, "arr_resp_t1", "institution", "B")["coverage_flag"])
+
+
+def test_rest_of_country_and_national_pool_the_shown_units(tables):
+    agg = aggregate_indicators(*tables, CONFIG, [2025])
+    # C (3 episodes) is suppressed; A's rest is B alone, B's rest is A alone,
+    # national = A + B = 19/22; C's rest = A + B as well
+    assert _row(agg, "arr_resp_t1", "rest", "A")["value"] == pytest.approx(1.0)
+    assert _row(agg, "arr_resp_t1", "rest", "B")["value"] == pytest.approx(0.75)
+    national = _row(agg, "arr_resp_t1", "national")
+    assert national[["numerator", "denominator"]].tolist() == [19, 22]
+    assert _row(agg, "arr_resp_t1", "rest", "C")["value"] == pytest.approx(19 / 22)
+
+
+def test_tiny_unit_is_empty_and_cannot_be_recovered(tables):
+    ep, resp, out, inst = tables
+    agg = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025])
+    c_rows = agg[(agg["orgnr"] == "C") & (agg["unit"] == "institution")]
+    assert len(c_rows) == 9  # every indicator lists C …
+    assert c_rows["suppressed"].all()  # … with its values empty
+    assert c_rows[["numerator", "denominator", "value", "lower", "upper"]].isna().all().all()
+    assert c_rows["level"].isna().all()
+    # C's coverage (3/6) is hidden, so C carries no "Lav dekningsgrad" flag either
+    assert c_rows["coverage_flag"].isna().all()
+    # Nothing published depends on C's data: change every value of C (answers,
+    # outcomes, completeness) and the published table stays the same.
+    ep2 = ep.copy()
+    c_eps = ep2["institution_id"] == "C"
+    ep2.loc[c_eps, ITEMS] = np.nan
+    resp2 = pd.concat(
+        [
+            resp[~resp["episode_id"].str.startswith("C")],
+            pd.DataFrame(
+                {
+                    "episode_id": ["C2025-00", "C2025-01", "C2025-02", "C2025-01"],
+                    "point": pd.Categorical(
+                        ["T1", "T1", "T1", "T2"], categories=["T0", "T1", "T2", "T3"]
+                    ),
+                    "work_ability": np.nan,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    out2 = out.copy()
+    c_out = out2["institution_id"] == "C"
+    out2.loc[c_out, "rtw_12m"] = False
+    out2.loc[c_out, "rtw_event"] = 2
+    out2.loc[c_out, "hrb_days_12m"] = 365
+    agg2 = aggregate_indicators(ep2, resp2, out2, inst, CONFIG, [2025])
+    pd.testing.assert_frame_equal(agg, agg2)
+    # National minus the shown units is zero: no remainder to attribute to C.
+    for ind_id in ("arr_resp_t1", "arr_rtw12", "arr_compl"):
+        shown = agg[(agg["ind_id"] == ind_id) & (agg["unit"] == "institution")]
+        national = _row(agg, ind_id, "national")
+        assert national["denominator"] == shown["denominator"].sum()
+    # With disclosure off, C's data do move the national value.
+    raw = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025], disclose=False)
+    raw2 = aggregate_indicators(ep2, resp2, out2, inst, CONFIG, [2025], disclose=False)
+    assert (
+        _row(raw, "arr_resp_t1", "national")["value"]
+        != _row(raw2, "arr_resp_t1", "national")["value"]
+    )
+
+
+def test_upload_rows(tables):
+    ep, resp, out, inst = tables
+    up = episode_indicators(ep, resp, out, CONFIG, [2025])
+    assert tuple(up.columns) == UPLOAD_COLUMNS
+    assert set(up["context"]) == {"caregiver"}
+    assert set(up["denominator"]) == {1}
+    assert set(up["year"]) == {2025}
+    counts = up.groupby(["ind_id", "orgnr"]).size()
+    assert counts[("arr_rtw12", "A")] == 11  # one missing rtw_12m
+    assert counts[("arr_resp_t1", "A")] == 12
+    assert counts[("arr_resp_t2", "C")] == 3
+    assert ("arr_resp_t2", "B") not in counts.index
+    assert counts[("arr_srtw", "A")] == 12  # none censored before day 365
+    assert "arr_dg" not in set(up["ind_id"])
+    a_rtw = up[(up["ind_id"] == "arr_rtw12") & (up["orgnr"] == "A")]["var"]
+    assert a_rtw.sum() == 8
+    # srtw 0/1: 6 RTW; 2 disability and 4 complete follow-up count as 0
+    a_srtw = up[(up["ind_id"] == "arr_srtw") & (up["orgnr"] == "A")]["var"]
+    assert sorted(a_srtw.tolist()) == [0.0] * 6 + [1.0] * 6
+
+
+# --- case mix --------------------------------------------------------------------------------
+
+
+def _casemix_outcomes(seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "episode_id": [f"e{i}" for i in range(n)],
+            "institution_id": rng.choice(["A", "B", "C"], size=n, p=[0.5, 0.4, 0.1]),
+            "discharge_date": pd.Timestamp("2024-05-01"),
+            "age_at_admission": rng.integers(20, 67, size=n),
+            "sex": rng.choice(["Mann", "Kvinne"], size=n),
+            "diagnosis_group": rng.choice(["musculoskeletal", "mental", "other"], size=n),
+            "rehab_mode": rng.choice(["Døgn", "Dag", None], size=n),
+            "hrb_days_pre_12m": rng.integers(0, 366, size=n),
+        }
+    )
+    # true model: logit = 1 − 0.005·pre-days − 0.7·mental
+    logit = 1 - 0.005 * frame["hrb_days_pre_12m"] - 0.7 * (frame["diagnosis_group"] == "mental")
+    frame["rtw_12m"] = pd.array(rng.random(n) < 1 / (1 + np.exp(-logit)), dtype="boolean")
+    frame["rtw_event"] = 0
+    frame["rtw_time"] = 365
+    frame.loc[frame.index[:3], "institution_id"] = "D"  # a tiny unit
+    return frame
+
+
+def test_casemix_recovers_the_model_and_balances_observed_and_expected():
+    outcomes = _casemix_outcomes()
+    result = casemix(outcomes, CONFIG, 2025, disclose=False)
+    coef = result.coefficients.set_index("term")["estimate"]
+    assert coef["hrb_days_pre_12m"] == pytest.approx(-0.005, abs=0.0015)
+    # "mental" is the reference level, so the other groups' coefficients are +0.7
+    assert coef["diagnosis_group_musculoskeletal"] == pytest.approx(0.7, abs=0.25)
+    assert coef["diagnosis_group_other"] == pytest.approx(0.7, abs=0.25)
+    # a logistic model with an intercept reproduces the total: Σ expected = Σ observed
+    units = result.institutions
+    assert units["expected"].sum() == pytest.approx(units["observed"].sum(), rel=1e-6)
+    assert result.n == 3000
+
+
+def test_casemix_interval_is_exact_poisson_and_tiny_unit_is_empty():
+    outcomes = _casemix_outcomes()
+    result = casemix(outcomes, CONFIG, 2025)
+    a = result.institutions.set_index("orgnr").loc["A"]
+    # exact Poisson limits of O: chi2(0.025; 2O)/2 and chi2(0.975; 2O + 2)/2
+    from scipy.stats import chi2
+
+    o, e = a["observed"], a["expected"]
+    assert a["lower"] == pytest.approx(chi2.ppf(0.025, 2 * o) / 2 / e)
+    assert a["upper"] == pytest.approx(chi2.ppf(0.975, 2 * o + 2) / 2 / e)
+    d = result.institutions.set_index("orgnr").loc["D"]
+    assert d["suppressed"] and pd.isna(d["ratio"]) and pd.isna(d["observed"])
