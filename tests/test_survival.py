@@ -335,6 +335,8 @@ def test_grouped_curves_equal_the_curve_of_each_subset():
     grouped = sv.cumulative_incidence(outcomes, by="diagnosis_group")
     # categorical order kept, the empty category "unknown" left out
     assert grouped["group"].drop_duplicates().tolist() == ["musculoskeletal", "mental", "other"]
+    # kept as a Categorical so sorting group-bys downstream keep this order
+    assert list(grouped["group"].cat.categories) == ["musculoskeletal", "mental", "other"]
     for value, rows in outcomes.groupby("diagnosis_group", observed=True):
         alone = sv.cumulative_incidence(rows).drop(columns="group").reset_index(drop=True)
         part = grouped[grouped["group"] == value].drop(columns="group").reset_index(drop=True)
@@ -549,7 +551,7 @@ def test_state_occupation_shares_sum_to_one_and_match_counts_by_group():
     )
     occ = sv.state_occupation(daily, outcomes=outcomes, by="sex", last_day=25)
     assert occ["day"].max() == 25
-    sums = occ.groupby(["group", "day"])["share"].sum()
+    sums = occ.groupby(["group", "day"], observed=True)["share"].sum()
     np.testing.assert_allclose(sums, 1.0)
     # counts against a direct count of the frame
     merged = daily.merge(outcomes, on="episode_id")

@@ -265,7 +265,9 @@ def _curve_groups(curve: pd.DataFrame) -> list[tuple[object, pd.DataFrame]]:
     for column in ("group", "time", "estimate"):
         if column not in curve.columns:
             raise KeyError(f"the curve has no column {column!r}")
-    return [(v, g.sort_values("time")) for v, g in curve.groupby("group", sort=False)]
+    return [
+        (v, g.sort_values("time")) for v, g in curve.groupby("group", sort=False, observed=True)
+    ]
 
 
 def _with_origin(group: pd.DataFrame, start: float) -> pd.DataFrame:
@@ -496,7 +498,7 @@ def plot_state_occupation(
             if isinstance(state.dtype, pd.CategoricalDtype)
             else list(DEFAULT_STATE_ORDER)
         )
-    groups = list(occupation.groupby("group", sort=False))
+    groups = list(occupation.groupby("group", sort=False, observed=True))
     ncols = max(1, min(ncols, len(groups)))
     nrows = int(np.ceil(len(groups) / ncols))
     with mpl.rc_context(HOUSE_RC):
@@ -587,7 +589,7 @@ def plot_work_ability(table: pd.DataFrame, lang: str = "nb", title: str | None =
         else sorted(point.dropna().unique())
     )
     position = {p: i for i, p in enumerate(points)}
-    groups = list(table.groupby("group", sort=False))
+    groups = list(table.groupby("group", sort=False, observed=True))
     with mpl.rc_context(HOUSE_RC):
         fig = Figure(figsize=FIGSIZE, layout="constrained")
         ax = fig.add_subplot()

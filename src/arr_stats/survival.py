@@ -253,8 +253,18 @@ def kaplan_meier(
     return _finish_curve(pieces, by)
 
 
+def _ordered_groups(out: pd.DataFrame) -> pd.DataFrame:
+    """Make ``group`` a Categorical in the order the groups were produced.
+
+    So the order of a categorical ``by`` (e.g. the diagnosis groups) survives
+    sorting group-bys downstream (disclosure, plotting).
+    """
+    order = list(dict.fromkeys(out["group"].tolist()))
+    return out.assign(group=pd.Categorical(out["group"], categories=order))
+
+
 def _finish_curve(pieces: list[pd.DataFrame], by: str | None) -> pd.DataFrame:
-    out = pd.concat(pieces, ignore_index=True)
+    out = _ordered_groups(pd.concat(pieces, ignore_index=True))
     out["time"] = _time_dtype(out["time"])
     out = out[list(CURVE_COLUMNS)]
     out.attrs["by"] = by
@@ -439,7 +449,7 @@ def value_at(curve: pd.DataFrame, day: float) -> pd.DataFrame:
                 "upper": float(last["upper"]),
             }
         )
-    return pd.DataFrame(rows)
+    return _ordered_groups(pd.DataFrame(rows))
 
 
 def cumulative_incidence_at(
@@ -767,7 +777,7 @@ def state_occupation(
             )
         counts.insert(0, "group", [value] * len(counts))
         pieces.append(counts)
-    out = pd.concat(pieces, ignore_index=True)
+    out = _ordered_groups(pd.concat(pieces, ignore_index=True))
     out["state"] = pd.Categorical(out["state"], categories=categories, ordered=True)
     out.attrs["by"] = by
     return out
@@ -841,7 +851,7 @@ def work_ability_by_point(
             rows.append(
                 {"group": value, "point": point, **_t_summary(answers.to_numpy(float), alpha)}
             )
-    out = pd.DataFrame(rows)
+    out = _ordered_groups(pd.DataFrame(rows))
     out["point"] = pd.Categorical(out["point"], categories=points, ordered=True)
     return out
 
@@ -918,7 +928,7 @@ def work_ability_change(
                 "upper": summary["upper"],
             }
         )
-    return pd.DataFrame(rows)
+    return _ordered_groups(pd.DataFrame(rows))
 
 
 def work_ability_mixed_model(
