@@ -299,6 +299,19 @@ def test_small_delivery_breaks_the_model_only_in_the_deliberate_flaws(small) -> 
     assert violations(folder, params.data_end) == expected(params)
 
 
+def test_other_parameters_break_the_model_only_in_the_deliberate_flaws(tmp_path: Path) -> None:
+    # one year, many institutions, another seed and extraction date
+    params = SynthParams(
+        seed=7, institutions=12, years=(2023, 2023), persons=120, data_end=dt.date(2024, 9, 30)
+    )
+    counts = write_delivery(tmp_path, params)
+    assert counts["registry/institusjoner.csv"] == 12  # 12 institutions x 1 year
+    assert violations(tmp_path, params.data_end) == expected(params)
+    t0 = read(tmp_path, "registry/skjema_t0.sav")
+    # every discharge in the one year, the swapped row's written utskrevet_dato included
+    assert {d.year for d in t0["utskrevet_dato"].map(as_date)} == {2023}
+
+
 def test_default_delivery_breaks_the_model_only_in_the_deliberate_flaws(default) -> None:
     folder, params, _ = default
     assert deliberate_flaws(params) == DELIBERATE_FLAWS

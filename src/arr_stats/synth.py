@@ -170,11 +170,16 @@ class DeliberateFlaw:
     description: str
 
 
+def flaw_year(params: SynthParams) -> int:
+    """The year the flawed rows are dated in: the second discharge year, or the only one."""
+    return min(params.years[0] + 1, params.years[1])
+
+
 def deliberate_flaws(params: SynthParams) -> tuple[DeliberateFlaw, ...]:
     """The deliberately invalid rows of the delivery made with ``params``.
 
-    The rows do not depend on the seed; their dates depend only on the first
-    year and the data end.
+    The rows do not depend on the seed; their dates depend only on the years
+    (the second year of the range, or the only one) and the data end.
 
     Examples
     --------
@@ -182,7 +187,7 @@ def deliberate_flaws(params: SynthParams) -> tuple[DeliberateFlaw, ...]:
     >>> [f.rule for f in flaws if f.file == "nav/ytelser.csv"][:2]
     ['end_before_start', 'unknown_code']
     """
-    y = params.years[0] + 1
+    y = flaw_year(params)
     after_end = params.data_end + dt.timedelta(days=63)
 
     def iso(year: int, month: int, day: int) -> str:
@@ -662,6 +667,7 @@ def _plan_episode(
     age: float,
     frailty: float,
     readmission_after: int | None,
+    missing: Mapping[int, str],
 ) -> _Episode:
     """Draw an episode's programme, diagnosis, T0 status and prognosis."""
     traits = inst.iloc[i_inst]
@@ -683,7 +689,7 @@ def _plan_episode(
         if readmission_after is not None:
             weeks_sick = max(1, min(weeks_sick, (admission - readmission_after - 60) // 7))
     elif status == 3:
-        weeks_sick = int(_avoid_missing_codes(int(rng.integers(53, 200)), {97: "", 98: "", 99: ""}))
+        weeks_sick = int(_avoid_missing_codes(int(rng.integers(53, 200)), missing))
     elif status == 4 and rng.random() < 0.3:
         weeks_sick = int(rng.integers(2, 13))
     else:
@@ -852,7 +858,7 @@ def generate_delivery(params: SynthParams) -> dict[str, pd.DataFrame]:
     inst_idx = _assign_institutions(rng, inst, per_year, n_reg)
     discharge1 = rng.integers(year_start, year_end + 1, size=n_reg)
     # the episode with swapped dates has fixed dates (its flaw is listed with them)
-    discharge1[7] = dt.date(first_year + 1, 3, 29).toordinal()
+    discharge1[7] = dt.date(flaw_year(params), 3, 29).toordinal()
     wants_second = (rng.random(n_reg) < 0.27) & ~flaw
     linked = (rng.random(n_reg) >= 0.025) | flaw
     u_fate = rng.random(n_reg)
@@ -898,6 +904,7 @@ def generate_delivery(params: SynthParams) -> dict[str, pd.DataFrame]:
                     age[p] + years_on,
                     frailty[p],
                     discharges[0] if k else None,
+                    dd.missing_codes,
                 )
             )
         if p == 7:  # fixed four-week stay of the swapped-dates episode
@@ -1040,7 +1047,7 @@ def _episode_ids(rng: np.random.Generator, t0: pd.DataFrame) -> list[str]:
     return [old or by_row[i] for i, old in zip(t0.index, t0["forlop_id"], strict=True)]
 
 
-def _grade_text(rng: np.random.Generator, benefit: str, grade: int | None) -> float:
+def _grade_text(rng: np.random.Generator, grade: int | None) -> float:
     """The delivered grade: 100 is sometimes written, sometimes left empty."""
     if grade is None or (grade == 100 and rng.random() < 0.2):
         return math.nan
@@ -1096,7 +1103,7 @@ def _assemble(
 ) -> dict[str, pd.DataFrame]:
     """Turn generated rows into the delivery's tables, add the flaws, sort, order columns."""
     flaws = {(f.file, f.rule): f for f in deliberate_flaws(params)}
-    y1 = params.years[0] + 1
+    y1 = flaw_year(params)
 
     t0 = pd.DataFrame(rows.t0)
     t0["forlop_id"] = _episode_ids(rng, t0)
@@ -1141,7 +1148,7 @@ def _assemble(
     )
 
     benefits = [
-        (pid, b, _date(s), _date(e), _grade_text(rng, b, g)) for pid, b, s, e, g in rows.benefits
+        (pid, b, _date(s), _date(e), _grade_text(rng, g)) for pid, b, s, e, g in rows.benefits
     ]
     bad = [
         flaws[("nav/ytelser.csv", r)]
