@@ -384,3 +384,26 @@ def test_check_no_identifiers_rejects_pseudonyms():
     check_no_identifiers("Institusjon P0001234 og 1234", ids)  # no whole-word match
     with pytest.raises(DisclosureError, match="pseudonym"):
         check_no_identifiers("<td>P000124</td>", ids)
+
+
+def test_pool_survival_steps_counts_competing_events_as_leaving():
+    from arr_stats.survival import cumulative_incidence
+
+    # 12 persons: RTW (1) at day 2 ×5; disability (2) at day 3 ×3, day 4 ×2; censored day 5 ×2.
+    # In the curve, ``censored`` counts everyone leaving without RTW (competing included).
+    # Block 1: time 0 (nobody) + day 2: 5 events → closes at day 2, at risk 12.
+    # Day 3: 3 competing, 0 events → 3 left: not enough; day 3–4: 5 left, 0 events → closes
+    # at day 4 (at risk 7). Day 5: 2 censored → tail unsafe → merged: one block days 3–5.
+    outcomes = pd.DataFrame(
+        {
+            "rtw_time": [2] * 5 + [3] * 3 + [4] * 2 + [5] * 2,
+            "rtw_event": [1] * 5 + [2] * 5 + [0] * 2,
+        }
+    )
+    pooled = pool_survival_steps(cumulative_incidence(outcomes, event=1), PARAMS)
+    assert pooled["time"].tolist() == [2, 5]
+    assert pooled["at_risk"].tolist() == [12, 7]
+    assert pooled["events"].tolist() == [5, 0]
+    assert pooled["competing"].tolist() == [0, 5]
+    assert pooled["censored"].tolist() == [0, 7]
+    assert pooled["estimate"].tolist() == pytest.approx([5 / 12, 5 / 12])

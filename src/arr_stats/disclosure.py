@@ -42,9 +42,11 @@ HIDDEN_MARK = "x"
 #: The columns of a tidy survival or cumulative-incidence curve.
 CURVE_COLUMNS = ("group", "time", "at_risk", "events", "censored", "estimate", "lower", "upper")
 
-#: Columns whose counts leave the risk set (``competing``: the competing events
-#: of a cumulative-incidence curve, :func:`arr_stats.survival.cumulative_incidence`).
-LEAVING_COLUMNS = ("events", "competing", "censored")
+#: Count columns of a curve that are summed over a pooled block. ``events`` and
+#: ``censored`` together are everyone who leaves the risk set; ``competing``
+#: (optional, :func:`arr_stats.survival.cumulative_incidence`) is the part of
+#: ``censored`` that had a competing event.
+BLOCK_COUNT_COLUMNS = ("events", "competing", "censored")
 
 #: An 11-digit number: a Norwegian national identity number (fødselsnummer),
 #: also written as 6 + 5 digits with a space.
@@ -452,8 +454,8 @@ def suppress_with_margins(
 def _pool_group(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame | None:
     """Pool one group's steps; None when the group cannot be drawn safely."""
     curve = curve.sort_values("time", kind="mergesort")
-    leaving_columns = [c for c in LEAVING_COLUMNS if c in curve.columns]
-    leaving = curve[leaving_columns].sum(axis=1).to_numpy(dtype=float)
+    count_columns = [c for c in BLOCK_COUNT_COLUMNS if c in curve.columns]
+    leaving = (curve["events"] + curve["censored"]).to_numpy(dtype=float)
     events = curve["events"].to_numpy(dtype=float)
 
     def safe(first: int, last: int) -> bool:
@@ -488,7 +490,7 @@ def _pool_group(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame |
         row = {column: end_row[column] for column in curve.columns}
         row["at_risk"] = block["at_risk"].iloc[0]
         row["events"] = block["events"].sum()
-        for column in leaving_columns:
+        for column in count_columns:
             row[column] = block[column].sum()
         rows.append(row)
     return pd.DataFrame(rows, columns=curve.columns)
@@ -503,8 +505,9 @@ def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.Dat
         A tidy curve: one row per group and event/censoring time with columns
         ``group, time, at_risk`` (persons at risk just before ``time``),
         ``events`` (events at ``time`` that move the estimate), ``censored``
-        (persons censored at ``time``), optionally ``competing`` (competing
-        events at ``time``, which also leave the risk set), ``estimate, lower, upper`` (the values just after
+        (everyone else leaving the risk set at ``time``: censored, or a
+        competing event), optionally ``competing`` (the part of ``censored``
+        with a competing event), ``estimate, lower, upper`` (the values just after
         ``time``). Other columns are carried along. Not modified.
     params
         The disclosure parameters.
@@ -524,8 +527,8 @@ def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.Dat
     Notes
     -----
     A block grows one time at a time and closes as soon as at least
-    ``min_cell`` persons have left the risk set in it (events, competing
-    events and censored)
+    ``min_cell`` persons have left the risk set in it (events plus censored,
+    competing events included in censored)
     *and* its events are either none or at least ``min_cell``. The second
     condition is stricter than disclosure.md's wording: with events and
     censorings in one block, the jump of the estimate over the block still
