@@ -43,10 +43,6 @@ DEFAULT_PERSONS = 3500
 #: Fewer registry persons than this cannot hold the flawed rows and the groups.
 MIN_PERSONS = 20
 
-# Dictionary tables written as SPSS files (a Nettskjema export); every other
-# table is a semicolon-separated UTF-8 CSV file.
-SAV_TABLES = ("skjema_t0", "skjema_oppfolging")
-
 # The benefit codes the trajectory model moves between (checked against the
 # benefits codelist when a delivery is generated).
 SP, AAP, UFT, DP, TP, OVG = "SP", "AAP", "UFT", "DP", "TP", "OVG"
