@@ -134,11 +134,11 @@ def _as_date(value: Any, numeric_epoch: tuple[dt.date, str] | None) -> pd.Timest
             raise _Unreadable("not a calendar date") from None
     if isinstance(value, int | float | np.integer | np.floating) and numeric_epoch:
         origin, unit = numeric_epoch
-        try:
-            stamp = pd.Timestamp(origin) + pd.to_timedelta(float(value), unit=unit)
+        days = float(value) / 86400 if unit == "s" else float(value)
+        try:  # Python dates: the SPSS epoch 1582 is outside pandas' nanosecond range
+            return pd.Timestamp(origin + dt.timedelta(days=math.floor(days)))
         except (OverflowError, ValueError):
             raise _Unreadable("a number that is no date") from None
-        return stamp.normalize()
     raise _Unreadable("not a date")
 
 
