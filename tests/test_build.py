@@ -731,3 +731,12 @@ def test_demo_excluded_episodes_appear_nowhere(demo_delivery: Path, demo_derived
     assert not set(issues["value"]) & excluded_ids
     for rows in (issues[issues["source_file"] == "registry/skjema_t0.sav"]["row"],):
         assert not set(rows) & set(excluded.index)
+
+
+def test_tsd_template_is_a_valid_configuration() -> None:
+    from arr_stats.config import PROJECT_ROOT, load_config
+
+    config = load_config(PROJECT_ROOT / "analysis" / "tsd-template.toml")
+    assert config.outcomes.data_end == dt.date(2026, 6, 30)
+    assert config.nav_encoding == "auto"
+    assert str(config.registry_dir).endswith("levering-2026/registry")
