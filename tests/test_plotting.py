@@ -244,12 +244,12 @@ def test_forest_plot_on_a_log_axis_with_readable_terms():
         "nb": [
             "Diagnosegruppe: Psykiske lidelser",
             "Diagnosegruppe: Annet",
-            "Dager med helserelaterte ytelser siste år før (per dag)",
+            "Dager med helserelaterte ytelser siste år før (per 30)",
         ],
         "en": [
             "Diagnosis group: mental health",
             "Diagnosis group: other",
-            "Days on health-related benefits in the year before (per day)",
+            "Days on health-related benefits in the year before (per 30)",
         ],
     }.items():
         fig = pl.plot_forest(summary, lang=lang)

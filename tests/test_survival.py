@@ -451,6 +451,16 @@ def test_cox_dummy_codes_categoricals_against_the_first_level():
     assert alone["coef"].iloc[0] == pytest.approx(numeric["coef"].iloc[0], rel=1e-8)
 
 
+def test_cox_hazard_ratio_per_units():
+    # a per-30-days coefficient is 30 times the per-day coefficient (same fit)
+    outcomes = make_outcomes(n=500, seed=24)
+    per_day = sv.cox_rtw(outcomes, covariates=["hrb_days_pre_12m"], per={}).summary_.iloc[0]
+    per_30 = sv.cox_rtw(outcomes, covariates=["hrb_days_pre_12m"]).summary_.iloc[0]
+    assert per_day["per"] == 1 and per_30["per"] == 30
+    assert per_30["coef"] == pytest.approx(30 * per_day["coef"], rel=1e-6)
+    assert per_30["p"] == pytest.approx(per_day["p"], rel=1e-6)
+
+
 def test_cox_strata_and_missing_covariates():
     outcomes = make_outcomes(n=400, seed=23)
     outcomes.loc[:9, "sex"] = np.nan

@@ -76,7 +76,7 @@ LABELS: dict[str, dict[str, Any]] = {
             "age_group": "Aldersgruppe",
             "sex": "Kjønn",
             "diagnosis_group": "Diagnosegruppe",
-            "hrb_days_pre_12m": "Dager med helserelaterte ytelser siste år før (per dag)",
+            "hrb_days_pre_12m": "Dager med helserelaterte ytelser siste år før",
             "rehab_mode": "Rehabiliteringstype",
             "institution_id": "Institusjon",
         },
@@ -114,7 +114,7 @@ LABELS: dict[str, dict[str, Any]] = {
             "age_group": "Age group",
             "sex": "Sex",
             "diagnosis_group": "Diagnosis group",
-            "hrb_days_pre_12m": "Days on health-related benefits in the year before (per day)",
+            "hrb_days_pre_12m": "Days on health-related benefits in the year before",
             "rehab_mode": "Rehabilitation mode",
             "institution_id": "Institution",
         },
@@ -636,6 +636,9 @@ def _term_label(row: Mapping[str, Any], lang: str) -> str:
         return str(row["term"])
     name = variables.get(str(variable), str(variable))
     if level is None or (isinstance(level, float) and np.isnan(level)):
+        per = row.get("per")
+        if isinstance(per, int | float) and np.isfinite(per) and per != 1:
+            return f"{name} (per {per:g})"
         return name
     return f"{name}: {group_label(level, lang)}"
 

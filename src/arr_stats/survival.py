@@ -27,7 +27,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +62,10 @@ DEFAULT_COX_COVARIATES: tuple[str, ...] = (
     "rehab_mode",
     "institution_id",
 )
+
+#: Units of numeric Cox covariates: the hazard ratio is per this many units
+#: (per 30 days on health-related benefits rather than per day).
+DEFAULT_COX_PER: dict[str, float] = {"hrb_days_pre_12m": 30}
 
 #: Columns of the tidy time-to-event tables (Kaplan–Meier and Aalen–Johansen).
 CURVE_COLUMNS: tuple[str, ...] = (
@@ -533,7 +537,8 @@ class CauseSpecificCox:
     Other event codes are censored at their time: the hazard ratios are for
     the cause-specific hazard of ``event``. Categorical covariates (and
     strings, booleans) are dummy-coded against their first level; numeric
-    covariates enter linearly (per unit). ``age_group`` is made from
+    covariates enter linearly, per ``per[var]`` units (default per 1).
+    ``age_group`` is made from
     ``age_at_admission`` with :func:`age_group` when the data lack it.
 
     Parameters
@@ -550,13 +555,18 @@ class CauseSpecificCox:
         lifelines' ridge penalty (0 = the ordinary partial likelihood).
     time_col, event_col
         Time and event columns.
+    per
+        Units per numeric covariate: its hazard ratio is per this many units
+        (default :data:`DEFAULT_COX_PER`, per 30 days for
+        ``hrb_days_pre_12m``).
 
     Attributes
     ----------
     model_ : lifelines.CoxPHFitter
     summary_ : DataFrame
-        ``term, variable, level, reference, coef, std_error, hazard_ratio,
-        lower, upper, p`` (one row per model term).
+        ``term, variable, level, reference, per, coef, std_error,
+        hazard_ratio, lower, upper, p`` (one row per model term; ``per`` the
+        units of a numeric covariate's hazard ratio, missing for a level).
     ph_test_ : DataFrame
         Schoenfeld-residual test of proportional hazards per term
         (lifelines' ``proportional_hazard_test``, rank and KM time
@@ -574,6 +584,7 @@ class CauseSpecificCox:
     penalizer: float = 0.0
     time_col: str = "rtw_time"
     event_col: str = "rtw_event"
+    per: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_COX_PER))
     model_: CoxPHFitter | None = field(default=None, init=False, repr=False)
     summary_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     ph_test_: pd.DataFrame | None = field(default=None, init=False, repr=False)
@@ -614,11 +625,20 @@ class CauseSpecificCox:
                     name = f"{var}[{level}]"
                     design[name] = (col == level).astype(float)
                     terms.append(
-                        {"term": name, "variable": var, "level": level, "reference": levels[0]}
+                        {
+                            "term": name,
+                            "variable": var,
+                            "level": level,
+                            "reference": levels[0],
+                            "per": np.nan,
+                        }
                     )
             else:
-                design[var] = col.astype(float)
-                terms.append({"term": var, "variable": var, "level": None, "reference": None})
+                per = float(self.per.get(var, 1.0))
+                design[var] = col.astype(float) / per
+                terms.append(
+                    {"term": var, "variable": var, "level": None, "reference": None, "per": per}
+                )
         for s in strata:
             design[s] = complete[s].astype(str)
         return design, terms
@@ -669,6 +689,7 @@ def cox_rtw(
     penalizer: float = 0.0,
     time_col: str = "rtw_time",
     event_col: str = "rtw_event",
+    per: Mapping[str, float] | None = None,
 ) -> CauseSpecificCox:
     """Fit the cause-specific Cox model of time to sustainable RTW.
 
@@ -684,6 +705,7 @@ def cox_rtw(
         penalizer=penalizer,
         time_col=time_col,
         event_col=event_col,
+        per=dict(DEFAULT_COX_PER if per is None else per),
     ).fit(outcomes)
 
 
