@@ -456,6 +456,54 @@ def value_at(curve: pd.DataFrame, day: float) -> pd.DataFrame:
     return _ordered_groups(pd.DataFrame(rows))
 
 
+def median_time(curve: pd.DataFrame) -> pd.DataFrame:
+    """Median time of a Kaplan–Meier curve, with its interval, per group.
+
+    The median is the first time the estimate is at or below 0.5; its
+    interval limits are the first times the pointwise ``lower`` and
+    ``upper`` limits are at or below 0.5 (Brookmeyer–Crowley style, as
+    lifelines' ``median_survival_times`` on the confidence interval). A
+    value the curve never reaches is missing ("not reached").
+
+    Parameters
+    ----------
+    curve
+        Output of :func:`kaplan_meier` (a survival-type curve, decreasing).
+
+    Returns
+    -------
+    DataFrame
+        ``group, n, events, median, lower, upper``: ``n`` the group's size
+        (at risk at time 0), ``events`` its events of interest in all.
+
+    Examples
+    --------
+    >>> outcomes = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6],
+    ...                          "rtw_event": [1, 2, 0, 1, 1, 0]})
+    >>> # S: 1 (day 0), 5/6 (days 2, 3), 5/18 (day 4 on): first at or below 0.5 on day 4
+    >>> median_time(kaplan_meier(outcomes))[["n", "events", "median"]].to_numpy().tolist()
+    [[6.0, 3.0, 4.0]]
+    """
+    rows = []
+    for value, group in curve.groupby("group", observed=True, sort=False):
+        group = group.sort_values("time")
+        reached = {
+            column: group.loc[group[column] <= 0.5, "time"]
+            for column in ("estimate", "lower", "upper")
+        }
+        rows.append(
+            {
+                "group": value,
+                "n": int(group["at_risk"].iloc[0]),
+                "events": int(group["events"].sum()),
+                "median": float(reached["estimate"].min()) if len(reached["estimate"]) else np.nan,
+                "lower": float(reached["lower"].min()) if len(reached["lower"]) else np.nan,
+                "upper": float(reached["upper"].min()) if len(reached["upper"]) else np.nan,
+            }
+        )
+    return _ordered_groups(pd.DataFrame(rows))
+
+
 def cumulative_incidence_at(
     outcomes: pd.DataFrame,
     day: float = 365,
@@ -564,9 +612,12 @@ class CauseSpecificCox:
     ----------
     model_ : lifelines.CoxPHFitter
     summary_ : DataFrame
-        ``term, variable, level, reference, per, coef, std_error,
+        ``term, variable, level, reference, per, n, events, coef, std_error,
         hazard_ratio, lower, upper, p`` (one row per model term; ``per`` the
-        units of a numeric covariate's hazard ratio, missing for a level).
+        units of a numeric covariate's hazard ratio, missing for a level;
+        ``n`` and ``events`` the rows in the level and their events, every
+        row used for a numeric covariate, so the disclosure rules can hide
+        a term of a small group).
     ph_test_ : DataFrame
         Schoenfeld-residual test of proportional hazards per term
         (lifelines' ``proportional_hazard_test``, rank and KM time
@@ -631,13 +682,24 @@ class CauseSpecificCox:
                             "level": level,
                             "reference": levels[0],
                             "per": np.nan,
+                            # persons behind the term, for the disclosure rules
+                            "n": int((col == level).sum()),
+                            "events": int(design.loc[col == level, "observed"].sum()),
                         }
                     )
             else:
                 per = float(self.per.get(var, 1.0))
                 design[var] = col.astype(float) / per
                 terms.append(
-                    {"term": var, "variable": var, "level": None, "reference": None, "per": per}
+                    {
+                        "term": var,
+                        "variable": var,
+                        "level": None,
+                        "reference": None,
+                        "per": per,
+                        "n": len(design),
+                        "events": int(design["observed"].sum()),
+                    }
                 )
         for s in strata:
             design[s] = complete[s].astype(str)
