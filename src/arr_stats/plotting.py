@@ -72,6 +72,13 @@ LABELS: dict[str, dict[str, Any]] = {
             "other_benefit": "Annen ytelse",
             "working": "Ingen ytelse (i arbeid)",
         },
+        # the rtw_event codes of outcomes.md (arr_stats.survival.EVENT_*)
+        "events": {
+            0: "Sensurert",
+            1: "Bærekraftig tilbakeføring til arbeid",
+            2: "Full uføretrygd først",
+            3: "Død først",
+        },
         "variables": {
             "age_group": "Aldersgruppe",
             "sex": "Kjønn",
@@ -109,6 +116,12 @@ LABELS: dict[str, dict[str, Any]] = {
             "unemployed": "Unemployment benefit",
             "other_benefit": "Other benefit",
             "working": "No benefit (working)",
+        },
+        "events": {
+            0: "Censored",
+            1: "Sustainable return to work",
+            2: "Full disability benefit first",
+            3: "Death first",
         },
         "variables": {
             "age_group": "Age group",
