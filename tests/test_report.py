@@ -1,0 +1,521 @@
+"""The annual report as a reader sees it, and the two rendering paths.
+
+Fast tests check the engine's pieces (engine choice, the Quarto command line
+through a fake ``quarto`` that records its arguments, the fallback's reading of
+the ``.qmd``, generated sentences). The slow tests render the national and one
+institution edition of the synthetic demo with the Jupyter fallback and open
+them in headless Chromium.
+"""
+
+from __future__ import annotations
+
+import base64
+import html.parser
+import io
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from arr_stats import report, report_text
+from arr_stats.config import DEMO_CONFIG, load_config
+from arr_stats.errors import ArrStatsError
+
+#: The nine section headings of indicators-and-report.md ("The annual report").
+SECTION_HEADINGS = (
+    "Sammendrag",
+    "Registerets datagrunnlag",
+    "Deltakerne",
+    "Institusjonene",
+    "Arbeidsdeltakelse",
+    "Tid til tilbakeføring",
+    "Selvrapportert arbeid og arbeidsevne",
+    "Metode og datakvalitet",
+    "Vedlegg: proveniens",
+)
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+# ---------------------------------------------------------------- engine choice
+
+
+def _path_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quarto: bool) -> Path:
+    """A PATH of one folder (plus git and python) that holds a fake quarto or not."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for tool in ("git",):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    if quarto:
+        fake = bin_dir / "quarto"
+        fake.write_text(FAKE_QUARTO.format(python=sys.executable, log=tmp_path / "calls.log"))
+        fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return bin_dir
+
+
+#: A stand-in for quarto: records its arguments and the parameters file, and
+#: writes the output file where `--output-dir`/`--output` say.
+FAKE_QUARTO = """#!{python}
+import json, sys
+from pathlib import Path
+args = sys.argv[1:]
+params = Path(args[args.index("--execute-params") + 1]).read_text(encoding="utf-8")
+with open("{log}", "a", encoding="utf-8") as log:
+    log.write(json.dumps({{"args": args, "params": params, "cwd": str(Path.cwd())}}) + "\\n")
+out = Path(args[args.index("--output-dir") + 1])
+out.mkdir(parents=True, exist_ok=True)
+(out / args[args.index("--output") + 1]).write_text("<html><body>fake</body></html>")
+"""
+
+
+def test_engine_quarto_without_quarto_is_a_clear_error(tmp_path, monkeypatch):
+    _path_with(tmp_path, monkeypatch, quarto=False)
+    with pytest.raises(ArrStatsError, match="quarto command was not found"):
+        report.choose_engine("quarto")
+    assert report.choose_engine("auto") == ("fallback", None)
+    assert report.choose_engine("fallback") == ("fallback", None)
+    with pytest.raises(ArrStatsError, match="--pdf needs Quarto"):
+        report.choose_engine("auto", pdf=True)
+
+
+def test_engine_auto_prefers_quarto_on_the_path(tmp_path, monkeypatch):
+    bin_dir = _path_with(tmp_path, monkeypatch, quarto=True)
+    assert report.choose_engine("auto") == ("quarto", bin_dir / "quarto")
+    # --engine fallback is honoured even where Quarto is installed
+    assert report.choose_engine("fallback") == ("fallback", None)
+
+
+def test_cli_engine_quarto_without_quarto_exits_2(tmp_path, monkeypatch, capsys):
+    from arr_stats.cli import main
+
+    _path_with(tmp_path, monkeypatch, quarto=False)
+    code = main(["report", "--year", "2025", "--engine", "quarto", "--out", str(tmp_path)])
+    assert code == 2
+    assert "quarto command was not found" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the Quarto command line
+
+
+@pytest.fixture(scope="session")
+def demo_config(config_for, demo_delivery, demo_derived, demo_params):
+    """The run configuration of the session's synthetic demo."""
+    return config_for(demo_delivery, demo_derived, demo_params.data_end)
+
+
+@pytest.mark.slow
+def test_quarto_path_builds_the_documented_command(
+    tmp_path, monkeypatch, demo_config, demo_derived, demo_params, capsys
+):
+    _path_with(tmp_path, monkeypatch, quarto=True)
+    year = demo_params.years[1]
+    editions = report.plan_editions(demo_derived, year, all_institutions=True)
+    inst = editions[1].institution
+    out = tmp_path / "out"
+    written = report.render_reports(
+        demo_config, demo_derived, year, institution=inst, out_dir=out, pdf=True, engine="quarto"
+    )
+    calls = [yaml.safe_load(line) for line in (tmp_path / "calls.log").read_text().splitlines()]
+    # national and institution, each HTML then Typst (PDF): four calls in that order
+    assert [c["args"][c["args"].index("--output") + 1] for c in calls] == [
+        "national.html",
+        "national.pdf",
+        f"{inst}.html",
+        f"{inst}.pdf",
+    ]
+    first = calls[0]["args"]
+    assert first[:5] == ["render", str(report.REPORT_DOCUMENT), "--to", "html", "--output"]
+    assert calls[1]["args"][2:4] == ["--to", "typst"]
+    assert calls[0]["cwd"] == str(report.REPORTS_DIR)  # Quarto runs next to _quarto.yml
+    assert first[first.index("-M") + 1] == f"subtitle:{year} · Nasjonal utgave"
+    # parameters through a YAML file: the institution id stays a string
+    national = yaml.safe_load(calls[0]["params"])
+    own = yaml.safe_load(calls[2]["params"])
+    assert national["year"] == year and national["institution"] is None
+    assert own["institution"] == inst and isinstance(own["institution"], str)
+    assert own["derived_dir"] == str(demo_derived.resolve())
+    # the files land in <out>/<year>/ under the edition's name
+    year_dir = out / str(year)
+    for name in ("national.html", "national.pdf", f"{inst}.html", f"{inst}.pdf"):
+        assert (year_dir / name).read_text() == "<html><body>fake</body></html>"
+        assert year_dir / name in written
+    assert (year_dir / "indicators.csv").is_file()
+    said = capsys.readouterr().out
+    assert "with Quarto (" in said and said.count(" s\n") >= 2
+
+
+def test_quarto_command_with_leading_zero_id_stays_a_string(tmp_path):
+    params = tmp_path / "p.yml"
+    edition = report.Edition(2025, "0123", "Navn")
+    cmd = report.quarto_command("quarto", Path("a.qmd"), edition, params, tmp_path, "typst")
+    assert cmd[cmd.index("--output") + 1] == "0123.pdf"
+    text = yaml.safe_dump({"institution": edition.institution})
+    assert yaml.safe_load(text)["institution"] == "0123"  # what -P institution:0123 would lose
+
+
+# ---------------------------------------------------------------- the fallback's reading
+
+
+QMD = textwrap.dedent(
+    """\
+    ---
+    title: "T"
+    execute:
+      echo: true
+    ---
+
+    ```{python}
+    #| tags: [parameters]
+    year = 2000
+    institution = None
+    ```
+
+    ## Første {#sec-en}
+
+    ```{python}
+    #| echo: false
+    #| fig-cap: "Et bilde"
+    print("hei")
+    ```
+
+    ```{python}
+    #| eval: false
+    raise RuntimeError("never run")
+    ```
+
+    ### Under
+    """
+)
+
+
+def test_prepare_notebook_injects_parameters_after_the_parameters_cell():
+    nb, meta, toc = report.prepare_notebook(QMD, {"year": 2025, "institution": "0123"}, {})
+    sources = [c.source for c in nb.cells]
+    at = next(i for i, s in enumerate(sources) if s.startswith("#| tags: [parameters]"))
+    assert sources[at + 1] == "# Injected parameters\nyear = 2025\ninstitution = '0123'"
+    assert meta["title"] == "T"
+    # cell ids numbered in order (no random ids), setup cell first
+    assert [c.id for c in nb.cells] == [f"cell-{i:03d}" for i in range(len(nb.cells))]
+    assert "%matplotlib inline" in sources[0]
+    # document-level echo: true is the default, the cell's echo: false wins
+    options = [c.metadata.get("arr_options") for c in nb.cells if c.cell_type == "code"]
+    assert options[1]["echo"] is True  # the parameters cell
+    assert options[3]["echo"] is False and options[3]["fig_cap"] == "Et bilde"
+    assert nb.cells[-2].metadata.get("arr_skip") is True  # eval: false
+    assert [(h.level, h.anchor, h.number, h.text) for h in toc] == [
+        (2, "sec-en", "", "Første"),
+        (3, "under", "", "Under"),
+    ]
+
+
+def test_document_without_parameters_cell_is_refused():
+    with pytest.raises(ArrStatsError, match="tagged parameters"):
+        report.prepare_notebook("```{python}\nx = 1\n```\n", {"year": 1}, {})
+
+
+def test_apply_cell_options_hides_code_warnings_and_numbers_captions():
+    import nbformat
+
+    nb, _, _ = report.prepare_notebook(QMD, {"year": 2025, "institution": None}, {})
+    figure_cell = nb.cells[4]
+    figure_cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="hei\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: x\n"),
+    ]
+    figure_cell.execution_count = 7
+    out = report.apply_cell_options(nb)
+    # setup and injected-parameter cells are include: false → gone
+    assert not any(c.source.startswith("# Injected parameters") for c in out.cells)
+    kept = next(c for c in out.cells if c.source.endswith('print("hei")'))
+    assert kept.metadata["transient"] == {"remove_source": True}
+    assert kept.execution_count is None
+    texts = [o.get("text") or o["data"].get("text/html") for o in kept.outputs]
+    assert texts == ["hei\n", '<p class="caption">Figur 1: Et bilde</p>']
+
+
+@pytest.mark.slow
+def test_plan_editions_rejects_unknown_institution(demo_derived, demo_params):
+    with pytest.raises(ArrStatsError, match="not in the derived tables"):
+        report.plan_editions(demo_derived, demo_params.years[1], institution="no-such-unit")
+    with pytest.raises(ArrStatsError, match="nothing to render"):
+        report.plan_editions(demo_derived, demo_params.years[1], national=False)
+
+
+def test_check_rendered_refuses_identifiers_but_not_digests(tmp_path):
+    page = tmp_path / "p.html"
+    digest = "0123456789" * 6 + "abcd"  # SHA-256 shape, 60 digits in a row
+    png = base64.b64encode(b"12345678901" * 3).decode()
+    page.write_text(f"<td>{digest}</td><img src='data:image/png;base64,{png}'>")
+    report.check_rendered(page, ["P000001"])  # no error: digests and images are not text
+    page.write_text("<td>født 01019012345</td>")
+    with pytest.raises(ArrStatsError, match="11-digit"):
+        report.check_rendered(page)
+    assert not page.exists()  # a disclosing file is not left behind
+    page.write_text("<td>P000001</td>")
+    with pytest.raises(ArrStatsError, match="pseudonym"):
+        report.check_rendered(page, ["P000001"])
+
+
+# ---------------------------------------------------------------- generated text
+
+
+def test_indicator_sentence_is_generated_from_the_row():
+    ctx = report_text.ReportContext(
+        derived=type("D", (), {"config": load_config(DEMO_CONFIG)})(),
+        year=2025,
+        institution="974589095",
+        institution_name="Rehab Nord",
+        render_time="",
+    )
+    own = pd.Series(
+        {
+            "value": 0.5432,
+            "lower": 0.4811,
+            "upper": 0.6041,
+            "denominator": 212.0,
+            "interval": "wilson95",
+            "level": "moderat",
+            "coverage_flag": None,
+        }
+    )
+    rest = pd.Series({"value": 0.61})
+    # 54.32 % → "54 %"; 48.11–60.41 → "48–60 %"; demo targets for arr_rtw12: 0.60 / 0.40
+    assert report_text.indicator_sentence("arr_rtw12", own, rest, ctx) == (
+        "**I arbeid 12 måneder etter**: 54\u00a0% (95\u00a0% KI 48–60\u00a0%, n = 212), "
+        "moderat måloppnåelse (høy ≥ 60\u00a0%, lav < 40\u00a0%). Resten av landet: 61\u00a0%."
+    )
+    assert report_text.indicator_sentence("arr_rtw12", None, rest, ctx) == (
+        "**I arbeid 12 måneder etter**: ikke vist – færre enn 10 personer (n < 10)."
+    )
+
+
+@pytest.mark.slow
+def test_config_round_trips_through_json(demo_config):
+    import dataclasses
+    import json
+
+    raw = json.loads(report_text.config_to_json(demo_config))
+    source = raw.pop("source")
+    back = report_text.config_from_dict(raw, base=Path("/"), source=Path(source))
+    assert back == demo_config
+    assert dataclasses.replace(back, source=None) != demo_config  # the source is kept
+
+
+# ---------------------------------------------------------------- end to end (fallback)
+
+
+class _Page(html.parser.HTMLParser):
+    """Collects what a reader sees: headings, images, TOC links, ids, visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.ids: set[str] = set()
+        self.toc_links: list[str] = []
+        self.headings: list[str] = []
+        self._heading: list[str] | None = None
+        self._in_toc = False
+        self._skip = 0
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "img":
+            self.images.append(a.get("src", ""))
+        if tag == "nav" and a.get("id") == "TOC":
+            self._in_toc = True
+        if tag == "a" and self._in_toc and a.get("href", "").startswith("#"):
+            self.toc_links.append(a["href"][1:])
+        if tag in ("h2", "h3") and not self._in_toc:
+            self._heading = []
+        if tag in ("style", "script"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag == "nav":
+            self._in_toc = False
+        if tag in ("h2", "h3") and self._heading is not None:
+            self.headings.append(re.sub(r"^[\d.]+\s*", "", "".join(self._heading).strip()))
+            self._heading = None
+        if tag in ("style", "script"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if self._heading is not None:
+            self._heading.append(data)
+        if not self._skip:
+            self.text.append(data)
+
+
+def _decode_image(src: str) -> tuple[int, int]:
+    """Width and height of an embedded PNG (fails unless it is a real PNG)."""
+    from PIL import Image
+
+    match = re.fullmatch(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)", src)
+    assert match, f"image is not an embedded PNG: {src[:60]}"
+    data = base64.b64decode(match.group(1))
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(io.BytesIO(data)) as image:
+        image.verify()
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory, demo_config, demo_derived, demo_params):
+    """The national and one institution edition, rendered once with the fallback."""
+    year = demo_params.years[1]
+    editions = report.plan_editions(demo_derived, year, all_institutions=True)
+    inst = editions[1].institution
+    out = tmp_path_factory.mktemp("reports")
+    written = report.render_reports(
+        demo_config, demo_derived, year, institution=inst, out_dir=out, engine="fallback"
+    )
+    return {"year": year, "institution": inst, "out": out / str(year), "written": written}
+
+
+@pytest.mark.slow
+def test_editions_and_indicator_files_are_written_where_they_belong(rendered, demo_derived):
+    year_dir = rendered["out"]
+    inst = rendered["institution"]
+    assert sorted(p.name for p in year_dir.iterdir()) == sorted(
+        ["national.html", f"{inst}.html", "indicators.csv"]
+    )
+    aggregated = pd.read_csv(year_dir / "indicators.csv", dtype={"orgnr": str})
+    assert set(aggregated["year"]) == {rendered["year"]}
+    assert {"ind_id", "orgnr", "unit", "value", "suppressed"} <= set(aggregated.columns)
+    # per-episode upload rows only in the derived folder (they are row-level data)
+    upload = demo_derived / report.upload_file_name(rendered["year"])
+    assert upload in rendered["written"]
+    rows = pd.read_csv(upload, dtype={"orgnr": str})
+    assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["national", "institution"])
+def test_edition_reads_as_a_report(rendered, demo_derived, which):
+    from arr_stats.io import read_parquet
+
+    name = "national" if which == "national" else rendered["institution"]
+    text = (rendered["out"] / f"{name}.html").read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(text)
+    visible = " ".join(page.text)
+
+    for heading in SECTION_HEADINGS:
+        assert heading in page.headings, f"section {heading!r} missing"
+    assert page.headings.index("Sammendrag") < page.headings.index("Vedlegg: proveniens")
+    # a table of contents whose every link lands on a heading
+    assert len(page.toc_links) >= 9
+    assert set(page.toc_links) <= page.ids
+    # every figure is an embedded PNG of a sensible size (no external files)
+    assert len(page.images) >= 6
+    for src in page.images:
+        width, height = _decode_image(src)
+        assert 300 <= width <= 2400 and 150 <= height <= 2400
+    assert not re.search(r"""(src|href)=["'](?!data:|#)""", text)
+    # no error output, no code, no pandas index junk
+    for bad in ("Traceback", "Error", "Exception", "<pre", "Unnamed: 0", "dtype:"):
+        assert bad not in visible, bad
+    assert (
+        'class="jp-OutputArea-output jp-RenderedText" data-mime-type="application/vnd.jupyter.stderr'
+        not in text
+    )
+    # no identifiers: 11 digits in visible text, or any person pseudonym
+    assert not re.search(r"(?<!\d)\d{11}(?!\d)", visible)
+    persons = read_parquet(demo_derived / "persons.parquet")["person_id"].astype(str)
+    words = set(re.findall(r"[\w-]+", visible))
+    assert not words & set(persons)
+    # the edition says which it is
+    if which == "national":
+        assert "Nasjonal utgave" in visible and "Resten av landet" not in visible
+    else:
+        assert "egen enhet mot resten av landet" in visible and "Resten av landet" in visible
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "chromium is needed for the report tests (apt-get install chromium; .ci/run)"
+    return found
+
+
+IMAGE_PROBE = """<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
+  document.body.setAttribute('data-images', imgs.length);
+  document.body.setAttribute('data-broken', broken.length);
+});
+</script></body>"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["national", "institution"])
+def test_edition_in_headless_chromium(rendered, tmp_path, which):
+    chromium = _chromium()
+    name = "national" if which == "national" else rendered["institution"]
+    page = rendered["out"] / f"{name}.html"
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", IMAGE_PROBE))
+    flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", probe.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    images = int(re.search(r'data-images="(\d+)"', dom).group(1))
+    broken = int(re.search(r'data-broken="(\d+)"', dom).group(1))
+    assert images >= 6 and broken == 0
+    shot = tmp_path / f"{name}.png"
+    subprocess.run(
+        [chromium, *flags, f"--screenshot={shot}", "--window-size=1280,6000", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        assert image.size == (1280, 6000)
+        # not a blank page: the title block's accent colour and dark text are there
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+        assert colours is not None and len(colours) > 50
+
+
+@pytest.mark.slow
+def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_params, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+    year = demo_params.years[1]
+    pages = []
+    for run in ("a", "b"):
+        report.render_reports(
+            demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback"
+        )
+        pages.append((tmp_path / run / str(year) / "national.html").read_bytes())
+    assert pages[0] == pages[1]
+    # 1790000000 s after the epoch = 2026-09-21 14:13:20 UTC
+    assert b"2026-09-21 14:13 UTC" in pages[0]
