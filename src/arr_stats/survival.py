@@ -416,6 +416,49 @@ def cumulative_incidence(
     return _finish_curve(pieces, by)
 
 
+def naive_cumulative_incidence(
+    outcomes: pd.DataFrame,
+    event: int = EVENT_RTW,
+    by: str | None = None,
+    alpha: float = 0.05,
+    time_col: str = "rtw_time",
+    event_col: str = "rtw_event",
+) -> pd.DataFrame:
+    """One minus the Kaplan–Meier estimate of ``event``, competing events censored.
+
+    The naive cumulative incidence that :func:`cumulative_incidence` corrects:
+    it treats a person with a competing event as if the event could still
+    happen later, so it overstates the cumulative incidence, the more so the
+    more frequent the competing events. For showing why competing risks
+    matter beside the Aalen–Johansen estimate; not for reporting.
+
+    Parameters
+    ----------
+    outcomes, event, by, alpha, time_col, event_col
+        As for :func:`cumulative_incidence`.
+
+    Returns
+    -------
+    DataFrame
+        :data:`CURVE_COLUMNS` of :func:`kaplan_meier` with ``estimate`` =
+        1 − S, ``lower`` = 1 − upper(S), ``upper`` = 1 − lower(S).
+
+    Examples
+    --------
+    >>> outcomes = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6],
+    ...                          "rtw_event": [1, 2, 0, 1, 1, 0]})
+    >>> # S = 5/6, then 5/6 · 1/3 = 5/18: 1 − S = 1/6, 13/18 (Aalen–Johansen: 11/18)
+    >>> naive_cumulative_incidence(outcomes)["estimate"].round(4).tolist()
+    [0.0, 0.1667, 0.1667, 0.7222, 0.7222]
+    """
+    km = kaplan_meier(
+        outcomes, by=by, event=event, alpha=alpha, time_col=time_col, event_col=event_col
+    )
+    out = km.assign(estimate=1 - km["estimate"], lower=1 - km["upper"], upper=1 - km["lower"])
+    out.attrs = dict(km.attrs)
+    return out
+
+
 def value_at(curve: pd.DataFrame, day: float) -> pd.DataFrame:
     """Read a tidy curve at ``day``: the last step at or before ``day``, per group.
 
