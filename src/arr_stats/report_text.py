@@ -432,7 +432,8 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
         if not ctx.is_national:
             entry[REST_LABEL] = _shown(_row(units["rest"], ind_id), ind_id, params)
             entry[NATIONAL_LABEL] = _shown(_row(units["national"], ind_id), ind_id, params)
-        entry["Målnivå"] = target_text(ind_id, ctx.config)
+        if ctx.is_national:  # the institution table is wide already; the sentences name it
+            entry["Målnivå"] = target_text(ind_id, ctx.config)
         rows.append(entry)
         levels.append(css)
         flag = None if own is None or ctx.is_national else own.get("coverage_flag")
