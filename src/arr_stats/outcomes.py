@@ -42,6 +42,7 @@ benefits.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,16 +84,32 @@ _REQUIRED_EPISODE_COLUMNS = (
     "linked",
 )
 
+#: Episodes processed together. Chunks keep the sorts cache-sized and the
+#: memory bounded, so the time grows linearly with the number of episodes.
+_CHUNK_EPISODES = 100_000
+
 
 @dataclass(frozen=True)
 class _Cohort:
-    """The linked episodes and their per-episode day numbers (index = group)."""
+    """Day numbers of the linked episodes (position = group): discharge,
+    admission, death (NO_DAY when none) and obs_last."""
 
-    episodes: pd.DataFrame
     discharge: np.ndarray
     admission: np.ndarray
-    death: np.ndarray  # NO_DAY when alive at data end
+    death: np.ndarray
     obs_last: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.discharge)
+
+    def part(self, first: int, stop: int) -> _Cohort:
+        """The episodes ``first … stop - 1``."""
+        return _Cohort(
+            self.discharge[first:stop],
+            self.admission[first:stop],
+            self.death[first:stop],
+            self.obs_last[first:stop],
+        )
 
     @property
     def observed_days(self) -> np.ndarray:
@@ -103,6 +120,9 @@ class _Cohort:
     def death_day(self) -> np.ndarray:
         """death_date − discharge_date in days (NO_DAY when no death)."""
         return np.where(self.death == NO_DAY, NO_DAY, self.death - self.discharge)
+
+
+Window = Callable[[_Cohort, OutcomeParams], tuple[np.ndarray, np.ndarray]]
 
 
 def derive_outcomes(
@@ -134,52 +154,30 @@ def derive_outcomes(
     pandas.DataFrame
         The ``outcomes`` table of docs/architecture.md, in the order of ``episodes``.
     """
-    cohort = _cohort(episodes, persons, params)
-    facts = _facts(cohort, benefits, employment, params, *_outcome_window(cohort, params))
-    tiling = facts.tiling
-    disch = cohort.discharge
-    f, length = params.followup_days, params.rtw_min_days
+    linked, cohort = _linked_cohort(episodes, persons, params)
+    chunks = [
+        _chunk_outcomes(part, facts, params)
+        for part, facts in _facts_by_chunk(
+            linked, cohort, benefits, employment, params, _outcome_window
+        )
+    ]
+    values = {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
     o = cohort.observed_days
-    death_day = cohort.death_day
-    benefit_free = ~facts.hrb
-
-    # Competing events; each candidate is a day number relative to discharge or NO_DAY.
-    d_death = np.where((death_day >= 1) & (death_day <= f), death_day, NO_DAY)
-    d_dis = _relative(
-        tiling.first_day_where(facts.full_disability, disch + 1, disch + np.minimum(f, o) + 1),
-        disch,
+    f = params.followup_days
+    out = linked[[c for c in OUTCOME_COVARIATES if c in linked]].reset_index(drop=True)
+    for name in ("rtw_event", "rtw_time", "rtw_emp_event", "rtw_emp_time"):
+        out[name] = values[name].astype(np.int64)
+    out["rtw_12m"] = _masked_bool(values["rtw_12m"], values["rtw_12m_missing"])
+    out["hrb_days_12m"] = pd.arrays.IntegerArray(values["hrb_days_12m"].astype(np.int64), o < f)
+    out["hrb_fte_days_12m"] = np.where(o < f, np.nan, values["hrb_fte_days_12m"]).astype(float)
+    out["hrb_days_pre_12m"] = pd.arrays.IntegerArray(
+        values["hrb_days_pre_12m"].astype(np.int64), np.zeros(len(o), dtype=bool)
     )
-    run_args = (disch + 1, disch + f, cohort.obs_last + 1, length)
-    d_rtw = _relative(tiling.first_run_start(benefit_free, *run_args), disch)
-    d_rtw_emp = _relative(tiling.first_run_start(benefit_free & facts.employed, *run_args), disch)
-    censor_time = np.maximum(0, np.minimum(f, o - length + 1))
-    rtw_event, rtw_time = _first_event(d_death, d_dis, d_rtw, censor_time)
-    emp_event, emp_time = _first_event(d_death, d_dis, d_rtw_emp, censor_time)
-
-    first12, last12 = params.rtw12_first_day, params.rtw12_last_day
-    hrb_month12 = tiling.days_where(facts.hrb, disch + first12, disch + last12 + 1)
-    rtw_12m = _masked_bool(hrb_month12 == 0, (o < last12) | (death_day <= last12))
-    hrb_days = tiling.days_where(facts.hrb, disch + 1, disch + f + 1)
-    hrb_fte = tiling.sum_days(facts.hrb_grade / FULL_GRADE, disch + 1, disch + f + 1)
-    pre_start = cohort.admission - params.pre_admission_days
-    hrb_pre = tiling.days_where(facts.hrb, pre_start, cohort.admission)
-    day12 = _month_day(params, 12)
-    employed_12m = _masked_bool(facts.employed[tiling.segment_on_day(disch + day12)], o < day12)
-
-    out = cohort.episodes[[c for c in OUTCOME_COVARIATES if c in cohort.episodes]].reset_index(
-        drop=True
-    )
-    out["rtw_event"] = rtw_event
-    out["rtw_time"] = rtw_time
-    out["rtw_emp_event"] = emp_event
-    out["rtw_emp_time"] = emp_time
-    out["rtw_12m"] = rtw_12m
-    out["hrb_days_12m"] = pd.arrays.IntegerArray(hrb_days, o < f)
-    out["hrb_fte_days_12m"] = np.where(o < f, np.nan, hrb_fte)
-    out["hrb_days_pre_12m"] = pd.arrays.IntegerArray(hrb_pre, np.zeros(len(hrb_pre), bool))
-    out["employed_12m"] = employed_12m
-    for months, day in sorted(params.month_days.items()):
-        out[f"state_{months}m"] = _state_on_day(facts, cohort, params, day)
+    out["employed_12m"] = _masked_bool(values["employed_12m"], o < _month_day(params, 12))
+    for months in sorted(params.month_days):
+        out[f"state_{months}m"] = pd.Categorical.from_codes(
+            values[f"state_{months}m"].astype(np.int16), categories=list(params.state_order)
+        )
     out["obs_days"] = o.astype(np.int64)
     return out
 
@@ -211,34 +209,99 @@ def daily_states(
         sorted by episode (in the order of ``episodes``) and day.
     """
     last_day = params.followup_days if last_day is None else last_day
-    cohort = _cohort(episodes, persons, params)
+    linked, cohort = _linked_cohort(episodes, persons, params)
     days = np.arange(first_day, last_day + 1, dtype=np.int64)
-    n_groups = len(cohort.discharge)
-    if len(days) == 0 or n_groups == 0:
-        codes = np.empty((n_groups, len(days)), dtype=np.int16)
-    else:
-        facts = _facts(
-            cohort,
-            benefits,
-            employment,
-            params,
-            cohort.discharge + first_day,
-            cohort.discharge + last_day + 1,
-        )
-        codes = _censor(facts.tiling.per_day(facts.state), days, cohort, params)
+
+    def window(part: _Cohort, _: OutcomeParams) -> tuple[np.ndarray, np.ndarray]:
+        return part.discharge + first_day, part.discharge + last_day + 1
+
+    blocks = [np.empty((0, len(days)), dtype=np.int16)]
+    if len(days):
+        blocks += [
+            _censor(
+                facts.tiling.per_day(facts.state).reshape(len(part), len(days)), days, part, params
+            )
+            for part, facts in _facts_by_chunk(linked, cohort, benefits, employment, params, window)
+        ]
+    codes = np.concatenate(blocks)
     return pd.DataFrame(
         {
-            "episode_id": np.repeat(cohort.episodes["episode_id"].to_numpy(), len(days)),
-            "day": np.tile(days.astype(np.int16), n_groups),
+            "episode_id": np.repeat(linked["episode_id"].to_numpy(), len(days)),
+            "day": np.tile(days.astype(np.int16), len(cohort)),
             "state": pd.Categorical.from_codes(codes.ravel(), categories=list(params.state_order)),
         }
     )
 
 
-# --- the cohort and its spells ---------------------------------------------
+# --- one chunk of episodes ---------------------------------------------------
 
 
-def _cohort(episodes: pd.DataFrame, persons: pd.DataFrame, params: OutcomeParams) -> _Cohort:
+def _chunk_outcomes(
+    cohort: _Cohort, facts: DayFacts, params: OutcomeParams
+) -> dict[str, np.ndarray]:
+    """The outcome values of a chunk of episodes, with the missing-value masks
+    that do not follow from ``obs_days`` alone."""
+    tiling = facts.tiling
+    disch = cohort.discharge
+    f, length = params.followup_days, params.rtw_min_days
+    o = cohort.observed_days
+    death_day = cohort.death_day
+    benefit_free = ~facts.hrb
+
+    # Competing events; each candidate is a day relative to discharge, or NO_DAY.
+    d_death = np.where((death_day >= 1) & (death_day <= f), death_day, NO_DAY)
+    d_dis = _relative(
+        tiling.first_day_where(facts.full_disability, disch + 1, disch + np.minimum(f, o) + 1),
+        disch,
+    )
+    run_args = (disch + 1, disch + f, cohort.obs_last + 1, length)
+    d_rtw = _relative(tiling.first_run_start(benefit_free, *run_args), disch)
+    d_rtw_emp = _relative(tiling.first_run_start(benefit_free & facts.employed, *run_args), disch)
+    censor_time = np.maximum(0, np.minimum(f, o - length + 1))
+    values: dict[str, np.ndarray] = {}
+    values["rtw_event"], values["rtw_time"] = _first_event(d_death, d_dis, d_rtw, censor_time)
+    values["rtw_emp_event"], values["rtw_emp_time"] = _first_event(
+        d_death, d_dis, d_rtw_emp, censor_time
+    )
+
+    first12, last12 = params.rtw12_first_day, params.rtw12_last_day
+    values["rtw_12m"] = tiling.days_where(facts.hrb, disch + first12, disch + last12 + 1) == 0
+    values["rtw_12m_missing"] = (o < last12) | (death_day <= last12)
+    values["hrb_days_12m"] = tiling.days_where(facts.hrb, disch + 1, disch + f + 1)
+    values["hrb_fte_days_12m"] = tiling.sum_days(
+        facts.hrb_grade / FULL_GRADE, disch + 1, disch + f + 1
+    )
+    values["hrb_days_pre_12m"] = tiling.days_where(
+        facts.hrb, cohort.admission - params.pre_admission_days, cohort.admission
+    )
+    day12 = _month_day(params, 12)
+    values["employed_12m"] = facts.employed[tiling.segment_on_day(disch + day12)]
+    for months, day in params.month_days.items():
+        state = facts.state[tiling.segment_on_day(disch + day)]
+        values[f"state_{months}m"] = _censor(state[:, None], np.array([day]), cohort, params)[:, 0]
+    return values
+
+
+def _censor(
+    state: np.ndarray, days: np.ndarray, cohort: _Cohort, params: OutcomeParams
+) -> np.ndarray:
+    """Apply death and censoring to benefit states (episodes × ``days`` after discharge).
+
+    ``dead`` on and after the death date (order 1 of outcomes.md), missing
+    (code -1) on the other days after ``obs_last``, the benefit state otherwise.
+    """
+    censored = days[None, :] > cohort.observed_days[:, None]
+    dead = days[None, :] >= cohort.death_day[:, None]
+    dead_code = params.state_order.index(DEAD_STATE)
+    return np.where(dead, dead_code, np.where(censored, -1, state)).astype(np.int16)
+
+
+# --- the cohort and its spells -----------------------------------------------
+
+
+def _linked_cohort(
+    episodes: pd.DataFrame, persons: pd.DataFrame, params: OutcomeParams
+) -> tuple[pd.DataFrame, _Cohort]:
     missing = [c for c in _REQUIRED_EPISODE_COLUMNS if c not in episodes]
     if missing:
         raise ValueError(f"episodes lacks the columns {missing}")
@@ -251,14 +314,13 @@ def _cohort(episodes: pd.DataFrame, persons: pd.DataFrame, params: OutcomeParams
     emigration[has_person] = day_numbers(persons["emigration_date"], missing=NO_DAY)[
         person[has_person]
     ]
-    data_end = _data_end(params)
     try:
         discharge = day_numbers(linked["discharge_date"])
         admission = day_numbers(linked["admission_date"])
     except ValueError as exc:
         raise ValueError("a linked episode lacks its admission or discharge date") from exc
-    obs_last = np.minimum(np.minimum(data_end, emigration - 1), death - 1)
-    return _Cohort(linked, discharge, admission, death, obs_last)
+    obs_last = np.minimum(np.minimum(_data_end(params), emigration - 1), death - 1)
+    return linked, _Cohort(discharge, admission, death, obs_last)
 
 
 def _data_end(params: OutcomeParams) -> np.int64:
@@ -281,83 +343,131 @@ def _outcome_window(cohort: _Cohort, params: OutcomeParams) -> tuple[np.ndarray,
     return lo, hi
 
 
-def _spell_groups(cohort: _Cohort, spell_person: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Pair every spell with every linked episode of its person.
+@dataclass(frozen=True)
+class _SpellPairs:
+    """Every spell paired with every linked episode of its person, ordered by chunk."""
 
-    Returns the spell row positions and the episode (group) of each pair.
-    """
-    episode_person, persons = pd.factorize(cohort.episodes["person_id"])
-    spell_code = pd.Index(persons).get_indexer(spell_person)
-    spells = np.flatnonzero(spell_code >= 0)
-    spell_code = spell_code[spells]
-    by_person = np.argsort(episode_person, kind="stable")
-    n_episodes = np.bincount(episode_person, minlength=len(persons))
+    rows: np.ndarray  # row position in the spell table
+    group: np.ndarray  # episode position
+    chunk_bounds: np.ndarray  # the pairs of chunk i: chunk_bounds[i] … chunk_bounds[i + 1] - 1
+
+    def chunk(self, i: int, first_group: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and chunk-local groups of chunk ``i`` (whose first episode is ``first_group``)."""
+        part = slice(self.chunk_bounds[i], self.chunk_bounds[i + 1])
+        return self.rows[part], self.group[part] - first_group
+
+
+def _pair_spells(
+    episode_person: pd.Series, spell_person: pd.Series | None, n_chunks: int
+) -> _SpellPairs:
+    if spell_person is None or len(spell_person) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return _SpellPairs(empty, empty, np.zeros(n_chunks + 1, dtype=np.int64))
+    person_of_episode, persons = pd.factorize(episode_person)
+    spell_code = _person_codes(pd.Index(persons), spell_person.to_numpy())
+    rows = np.flatnonzero(spell_code >= 0)
+    spell_code = spell_code[rows]
+    # Episodes grouped by person; each spell is repeated once per episode of its person.
+    by_person = np.argsort(person_of_episode, kind="stable")
+    n_episodes = np.bincount(person_of_episode, minlength=len(persons))
     first_episode = np.cumsum(n_episodes) - n_episodes
     repeats = n_episodes[spell_code]
-    pair_spell = np.repeat(spells, repeats)
-    within = np.arange(len(pair_spell)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    group = by_person[np.repeat(first_episode[spell_code], repeats) + within]
-    return pair_spell, group.astype(np.int64)
+    rows = np.repeat(rows, repeats)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    group = by_person[np.repeat(first_episode[spell_code], repeats) + within].astype(np.int64)
+    chunk = group // _CHUNK_EPISODES
+    if n_chunks > 1:
+        order = np.argsort(chunk.astype(np.uint16), kind="stable")  # a linear radix sort
+        rows, group, chunk = rows[order], group[order], chunk[order]
+    bounds = np.searchsorted(chunk, np.arange(n_chunks + 1))
+    return _SpellPairs(rows, group, bounds)
 
 
-def _spell_bounds(
-    table: pd.DataFrame, rows: np.ndarray, data_end: np.int64
-) -> tuple[np.ndarray, np.ndarray]:
+def _person_codes(persons: pd.Index, spell_person: np.ndarray) -> np.ndarray:
+    """Position of each spell's person in ``persons`` (-1 if absent).
+
+    NAV files list a person's spells together, so the ids are looked up once
+    per run of equal ids rather than once per spell (same answer in any order).
+    """
+    new_run = np.ones(len(spell_person), dtype=bool)
+    new_run[1:] = spell_person[1:] != spell_person[:-1]
+    heads = np.flatnonzero(new_run)
+    run_length = np.diff(np.append(heads, len(spell_person)))
+    return np.repeat(persons.get_indexer(spell_person[heads]), run_length)
+
+
+def _spell_bounds(table: pd.DataFrame, data_end: np.int64) -> tuple[np.ndarray, np.ndarray]:
     """``[start, stop)`` day numbers of spells; an open end (NaT) runs to data_end.
 
     Nothing after data_end is observed, so no spell covers a later day.
     """
-    start = day_numbers(table["start_date"])[rows]
-    end = day_numbers(table["end_date"], missing=int(data_end))[rows]
+    start = day_numbers(table["start_date"])
+    end = day_numbers(table["end_date"], missing=int(data_end))
     return start, np.minimum(end, data_end) + 1
 
 
-def _facts(
+def _present(table: pd.DataFrame | None) -> bool:
+    return table is not None and len(table) > 0
+
+
+def _facts_by_chunk(
+    linked: pd.DataFrame,
     cohort: _Cohort,
     benefits: pd.DataFrame | None,
     employment: pd.DataFrame | None,
     params: OutcomeParams,
-    lo: np.ndarray,
-    hi: np.ndarray,
-) -> DayFacts:
+    window: Window,
+) -> Iterator[tuple[_Cohort, DayFacts]]:
+    """Yield ``(episodes, their DayFacts)`` for consecutive chunks of the linked episodes."""
     dictionary = load_dictionary()
     data_end = _data_end(params)
-    empty = np.empty(0, dtype=np.int64)
-
-    if benefits is not None and len(benefits):
-        b_rows, b_group = _spell_groups(cohort, benefits["person_id"])
-        b_start, b_stop = _spell_bounds(benefits, b_rows, data_end)
+    n_chunks = max(1, -(-len(cohort) // _CHUNK_EPISODES))  # one, maybe empty, at least
+    if n_chunks > np.iinfo(np.uint16).max:
+        raise ValueError("too many episodes for the chunk size")
+    b_pairs = _pair_spells(
+        linked["person_id"], benefits["person_id"] if _present(benefits) else None, n_chunks
+    )
+    e_pairs = _pair_spells(
+        linked["person_id"], employment["person_id"] if _present(employment) else None, n_chunks
+    )
+    if _present(benefits):
+        b_start, b_stop = _spell_bounds(benefits, data_end)
         empty_grade = dictionary.table("benefits").variable("grade").empty_means
         grade = benefits["grade"].to_numpy(dtype=np.float64, na_value=np.nan)
-        grade = np.where(np.isnan(grade), empty_grade, grade)[b_rows]
-        code = np.asarray(benefits["benefit"].astype(object).to_numpy())[b_rows]
+        grade = np.where(np.isnan(grade), empty_grade, grade)
+        code = pd.Categorical(benefits["benefit"])
     else:
-        b_group, b_start, b_stop, grade = empty, empty, empty, np.empty(0)
-        code = np.empty(0, dtype=object)
-
-    if employment is not None and len(employment):
-        e_rows, e_group = _spell_groups(cohort, employment["person_id"])
-        e_start, e_stop = _spell_bounds(employment, e_rows, data_end)
+        b_start = b_stop = np.empty(0, dtype=np.int64)
+        grade = np.empty(0)
+        code = pd.Categorical([], categories=list(dictionary.benefits))
+    if _present(employment):
+        e_start, e_stop = _spell_bounds(employment, data_end)
         percent = employment["position_percent"].to_numpy(dtype=np.float64, na_value=np.nan)
-        percent = np.nan_to_num(percent[e_rows], nan=0.0)
+        percent = np.nan_to_num(percent, nan=0.0)
     else:
-        e_group, e_start, e_stop, percent = empty, empty, empty, np.empty(0)
+        e_start = e_stop = np.empty(0, dtype=np.int64)
+        percent = np.empty(0)
 
-    return day_facts(
-        lo,
-        hi,
-        b_group,
-        code,
-        grade,
-        b_start,
-        b_stop,
-        e_group,
-        percent,
-        e_start,
-        e_stop,
-        codelist=dictionary.benefits,
-        state_order=params.state_order,
-    )
+    for i in range(n_chunks):
+        first = i * _CHUNK_EPISODES
+        part = cohort.part(first, first + _CHUNK_EPISODES)
+        b_rows, b_group = b_pairs.chunk(i, first)
+        e_rows, e_group = e_pairs.chunk(i, first)
+        facts = day_facts(
+            *window(part, params),
+            b_group,
+            code.take(b_rows),
+            grade[b_rows],
+            b_start[b_rows],
+            b_stop[b_rows],
+            e_group,
+            percent[e_rows],
+            e_start[e_rows],
+            e_stop[e_rows],
+            codelist=dictionary.benefits,
+            state_order=params.state_order,
+        )
+        yield part, facts
 
 
 # --- small helpers -----------------------------------------------------------
@@ -390,26 +500,3 @@ def _month_day(params: OutcomeParams, months: int) -> int:
     if months not in params.month_days:
         raise ValueError(f"OutcomeParams.month_days needs the day of {months} months")
     return params.month_days[months]
-
-
-def _state_on_day(
-    facts: DayFacts, cohort: _Cohort, params: OutcomeParams, day: int
-) -> pd.Categorical:
-    """The state on one day after discharge, for every episode."""
-    segment = facts.tiling.segment_on_day(cohort.discharge + day)
-    code = _censor(facts.state[segment][:, None], np.array([day]), cohort, params)
-    return pd.Categorical.from_codes(code[:, 0], categories=list(params.state_order))
-
-
-def _censor(
-    state: np.ndarray, days: np.ndarray, cohort: _Cohort, params: OutcomeParams
-) -> np.ndarray:
-    """Apply death and censoring to benefit states (episodes × ``days`` after discharge).
-
-    ``dead`` on and after the death date (order 1 of outcomes.md), missing
-    (code -1) on the other days after ``obs_last``, the benefit state otherwise.
-    """
-    censored = days[None, :] > cohort.observed_days[:, None]
-    dead = days[None, :] >= cohort.death_day[:, None]
-    dead_code = params.state_order.index(DEAD_STATE)
-    return np.where(dead, dead_code, np.where(censored, -1, state)).astype(np.int16)

@@ -22,15 +22,17 @@ segment lengths, each day belonging to exactly one segment.
 
 Examples
 --------
-Two overlapping sick-leave spells (days 0–9 at 100 %, days 5–14 at 50 %) in a
-window of days 0–19:
+Two overlapping spells (days 0–9 and days 5–14) in a window of days 0–19:
 
 >>> import numpy as np
 >>> t = tile(np.array([0]), np.array([20]), np.array([0, 0]), np.array([0, 5]), np.array([10, 15]))
 >>> t.start.tolist(), t.stop.tolist()
 ([0, 5, 10, 15], [5, 10, 15, 20])
->>> t.max_over(np.array([100.0, 50.0]), empty=0.0).tolist()
-[100.0, 100.0, 50.0, 0.0]
+>>> t.covered().tolist()
+[True, True, True, False]
+>>> spell, segment = t.cover_pairs()
+>>> list(zip(spell.tolist(), segment.tolist()))
+[(0, 0), (0, 1), (1, 1), (1, 2)]
 """
 
 from __future__ import annotations
@@ -118,14 +120,16 @@ def clip_spells(
 
 
 def merge_spells(
-    group: np.ndarray, start: np.ndarray, stop: np.ndarray
+    group: np.ndarray, start: np.ndarray, stop: np.ndarray, presorted: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Union of half-open spells per group: overlapping and adjacent spells become one.
 
     Parameters
     ----------
     group, start, stop
-        Spells ``[start, stop)`` with their group index (any order).
+        Spells ``[start, stop)`` with their group index.
+    presorted
+        Whether the spells are already sorted by group, then start (skips the sort).
 
     Returns
     -------
@@ -140,8 +144,9 @@ def merge_spells(
     if len(start) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty.copy(), empty.copy()
-    order = np.lexsort((start, group))
-    group, start, stop = group[order], start[order], stop[order]
+    if not presorted:
+        order = np.lexsort((start, group))
+        group, start, stop = group[order], start[order], stop[order]
     # Shift every group into its own disjoint stretch of the number line so one
     # running maximum over all groups never carries a stop into the next group.
     base = np.minimum(start.min(), 0)
@@ -167,9 +172,13 @@ class Tiling:
     group, start, stop
         One entry per segment, sorted by group then start; the segments of a
         group tile its window exactly.
-    cover_spell, cover_segment
-        One entry per (spell, segment) pair where the spell covers the segment;
-        ``cover_spell`` indexes the spells given to :func:`tile`.
+    spell
+        The indices (into the spells given to :func:`tile`) of the spells that
+        keep at least one day in their group's window.
+    first_segment, end_segment
+        Per kept spell, the segments it covers: ``first_segment … end_segment - 1``.
+    shift
+        Segment sort key = ``group << shift | (start - lo[group])``.
     """
 
     lo: np.ndarray
@@ -177,52 +186,59 @@ class Tiling:
     group: np.ndarray
     start: np.ndarray
     stop: np.ndarray
-    cover_spell: np.ndarray
-    cover_segment: np.ndarray
+    spell: np.ndarray
+    first_segment: np.ndarray
+    end_segment: np.ndarray
+    shift: int
 
     @property
     def n_groups(self) -> int:
         return len(self.lo)
 
-    def max_over(
-        self, values: np.ndarray, empty: float, where: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Per segment, the largest ``values[spell]`` over covering spells (``empty`` if none)."""
-        out = np.full(len(self.start), empty, dtype=np.result_type(values, type(empty)))
-        spells, segments = self._pairs(where)
-        np.maximum.at(out, segments, values[spells])
-        return out
+    @property
+    def n_segments(self) -> int:
+        return len(self.start)
 
-    def min_over(
-        self, values: np.ndarray, empty: int, where: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Per segment, the smallest ``values[spell]`` over covering spells (``empty`` if none)."""
-        out = np.full(len(self.start), empty, dtype=values.dtype)
-        spells, segments = self._pairs(where)
-        np.minimum.at(out, segments, values[spells])
-        return out
+    # --- per-segment reductions over the covering spells ---------------------
 
-    def sum_over(self, values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
-        """Per segment, the sum of ``values[spell]`` over covering spells."""
-        spells, segments = self._pairs(where)
-        return np.bincount(segments, weights=values[spells], minlength=len(self.start))
+    def covered(self, where: np.ndarray | None = None) -> np.ndarray:
+        """Per segment, whether a spell (with ``where[spell]``, if given) covers it.
 
-    def any_over(self, where: np.ndarray) -> np.ndarray:
-        """Per segment, whether any covering spell has ``where[spell]``."""
-        spells, segments = self._pairs(where)
-        return np.bincount(segments, minlength=len(self.start)) > 0
+        A difference array over segment indices: +1 where a spell's segments
+        begin, -1 after they end; the running sum counts the covering spells.
+        """
+        first, end = self._ranges(where)
+        change = np.bincount(first, minlength=self.n_segments + 1) - np.bincount(
+            end, minlength=self.n_segments + 1
+        )
+        return np.cumsum(change[:-1]) > 0
 
-    def _pairs(self, where: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def cover_pairs(self, where: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every (spell, segment) pair where the spell (with ``where[spell]``) covers the segment."""
+        keep = slice(None) if where is None else where[self.spell]
+        spell = self.spell[keep]
+        first, end = self.first_segment[keep], self.end_segment[keep]
+        n_covered = end - first
+        offsets = np.cumsum(n_covered) - n_covered
+        segment = np.arange(int(n_covered.sum()), dtype=np.int64) + np.repeat(
+            first - offsets, n_covered
+        )
+        return np.repeat(spell, n_covered), segment
+
+    def _ranges(self, where: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         if where is None:
-            return self.cover_spell, self.cover_segment
-        keep = where[self.cover_spell]
-        return self.cover_spell[keep], self.cover_segment[keep]
+            return self.first_segment, self.end_segment
+        keep = where[self.spell]
+        return self.first_segment[keep], self.end_segment[keep]
 
     # --- per-group questions about a per-segment quantity -------------------
 
     def days_where(self, flag: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Per group, the number of days in ``[lo, hi)`` whose segment has ``flag``."""
-        return np.rint(self.sum_days(flag.astype(np.float64), lo, hi)).astype(np.int64)
+        days = self._overlap(lo, hi)
+        return np.bincount(self.group[flag], weights=days[flag], minlength=self.n_groups).astype(
+            np.int64
+        )
 
     def sum_days(self, value: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Per group, the sum over the days in ``[lo, hi)`` of their segment's ``value``."""
@@ -244,8 +260,9 @@ class Tiling:
         Returns :data:`NO_DAY` where there is none. The run may reach past ``last``
         (but not past ``limit - 1`` nor the window).
         """
+        # Runs = flagged segments merged with their flagged neighbours.
         run_group, run_start, run_stop = merge_spells(
-            self.group[flag], self.start[flag], self.stop[flag]
+            self.group[flag], self.start[flag], self.stop[flag], presorted=True
         )
         start = np.maximum(run_start, first[run_group])
         stop = np.minimum(run_stop, limit[run_group])
@@ -275,9 +292,7 @@ class Tiling:
         return np.maximum(days, 0)
 
     def _key(self, group: np.ndarray, day: np.ndarray) -> np.ndarray:
-        # Group-major sort key: a group's days never collide with another's.
-        width = np.int64((self.hi - self.lo).max() + 1) if self.n_groups else np.int64(1)
-        return group * width + (day - self.lo[group])
+        return (group << self.shift) + (day - self.lo[group])
 
 
 def _first_per_group(group: np.ndarray, day: np.ndarray, n_groups: int) -> np.ndarray:
@@ -316,16 +331,18 @@ def tile(
     n_groups = len(lo)
     if np.any(hi <= lo):
         raise ValueError("every window needs at least one day")
+    spell_group = np.asarray(spell_group, dtype=np.int64)
     kept, start, stop = clip_spells(
-        np.asarray(spell_group, dtype=np.int64),
+        spell_group,
         np.asarray(spell_start, dtype=np.int64),
         np.asarray(spell_stop, dtype=np.int64),
         lo,
         hi,
     )
-    group = np.asarray(spell_group, dtype=np.int64)[kept]
-    width = np.int64((hi - lo).max() + 1) if n_groups else np.int64(1)
-    origin = np.arange(n_groups, dtype=np.int64) * width
+    group = spell_group[kept]
+    # Sort key: the group in the high bits, the day within the window in the low bits.
+    shift = int((hi - lo).max()).bit_length() if n_groups else 1
+    origin = np.arange(n_groups, dtype=np.int64) << shift
     start_key = origin[group] + (start - lo[group])
     stop_key = origin[group] + (stop - lo[group])
     # Sorting the spells by their start key makes both searchsorted queries
@@ -338,25 +355,19 @@ def tile(
     distinct = np.ones(len(boundaries), dtype=bool)
     distinct[1:] = boundaries[1:] != boundaries[:-1]
     boundaries = boundaries[distinct]
-    boundary_group = boundaries // width
-    boundary_day = boundaries - boundary_group * width + lo[boundary_group]
+    boundary_group = boundaries >> shift
+    boundary_offset = boundaries - (boundary_group << shift)
     # The last boundary of each group is its window end, not a segment start;
     # dropping one boundary per group shifts a segment's index by its group.
-    is_window_end = boundary_day == hi[boundary_group]
-    opens = np.flatnonzero(~is_window_end)
+    opens = np.flatnonzero(boundary_offset != (hi - lo)[boundary_group])
     seg_group = boundary_group[opens]
-    seg_start = boundary_day[opens]
-    seg_stop = boundary_day[opens + 1]
+    seg_lo = lo[seg_group]
+    seg_start = seg_lo + boundary_offset[opens]
+    seg_stop = seg_lo + boundary_offset[opens + 1]
 
     first_segment = np.searchsorted(boundaries, start_key) - group
     end_segment = np.searchsorted(boundaries, stop_key) - group
-    n_covered = end_segment - first_segment
-    cover_spell = np.repeat(kept, n_covered)
-    offsets = np.cumsum(n_covered) - n_covered
-    cover_segment = np.arange(int(n_covered.sum()), dtype=np.int64) + np.repeat(
-        first_segment - offsets, n_covered
-    )
-    return Tiling(lo, hi, seg_group, seg_start, seg_stop, cover_spell, cover_segment)
+    return Tiling(lo, hi, seg_group, seg_start, seg_stop, kept, first_segment, end_segment, shift)
 
 
 @dataclass(frozen=True)
@@ -397,7 +408,7 @@ def day_facts(
     lo: np.ndarray,
     hi: np.ndarray,
     benefit_group: np.ndarray,
-    benefit_code: Sequence[str] | np.ndarray,
+    benefit_code: Sequence[str] | np.ndarray | pd.Categorical,
     benefit_grade: np.ndarray,
     benefit_start: np.ndarray,
     benefit_stop: np.ndarray,
@@ -428,10 +439,13 @@ def day_facts(
     DayFacts
     """
     codes = list(codelist)
-    code_index = pd.Index(codes).get_indexer(np.asarray(benefit_code, dtype=object))
-    if np.any(code_index < 0):
-        unknown = sorted({str(c) for c, i in zip(benefit_code, code_index, strict=True) if i < 0})
+    given = pd.Categorical(benefit_code)  # free when already Categorical
+    position = pd.Index(codes).get_indexer(given.categories)
+    used = np.flatnonzero(np.bincount(given.codes.astype(np.int64) + 1)) - 1  # -1 = missing
+    unknown = [str(given.categories[u]) for u in used if u < 0 or position[u] < 0]
+    if unknown:
         raise ValueError(f"benefit codes not in the codelist: {unknown}")
+    code_index = position[given.codes].astype(np.int64)
     rank = {state: i for i, state in enumerate(state_order)}
     is_health = np.array([codelist[c].is_health for c in codes], dtype=bool)
     is_disability = np.array([DISABILITY_CATEGORY in codelist[c].categories for c in codes])
@@ -439,11 +453,12 @@ def day_facts(
     partial_rank = np.array([rank[codelist[c].state_partial] for c in codes], dtype=np.int16)
 
     grade = np.asarray(benefit_grade, dtype=np.float64)
-    covers = grade > 0  # grade 0 covers no day
-    full = grade >= FULL_GRADE
-    spell_rank = np.where(full, full_rank[code_index], partial_rank[code_index])
-
-    n_benefits = len(grade)
+    percent = np.asarray(employment_percent, dtype=np.float64)
+    if np.any(percent < 0):
+        raise ValueError(
+            "employment position_percent below 0 (the cleaning step rejects such rows)"
+        )
+    n_benefits, n_jobs = len(grade), len(percent)
     tiling = tile(
         lo,
         hi,
@@ -451,37 +466,33 @@ def day_facts(
         np.concatenate([benefit_start, employment_start]).astype(np.int64),
         np.concatenate([benefit_stop, employment_stop]).astype(np.int64),
     )
-    is_benefit = np.zeros(n_benefits + len(employment_percent), dtype=bool)
-    is_benefit[:n_benefits] = covers
-    health = is_benefit.copy()
-    health[:n_benefits] &= is_health[code_index]
-    disability = health.copy()
-    disability[:n_benefits] &= is_disability[code_index] & full
-    percent = np.concatenate([np.zeros(n_benefits), np.asarray(employment_percent, np.float64)])
-    in_employment = np.zeros(len(percent), dtype=bool)
-    in_employment[n_benefits:] = True
+    no_jobs = np.zeros(n_jobs, dtype=bool)
+    covers = np.concatenate([grade > 0, no_jobs])  # grade 0 covers no day
+    full = np.concatenate([grade >= FULL_GRADE, no_jobs])
+    code_index = np.concatenate([code_index, np.zeros(n_jobs, dtype=np.int64)])
+    health = covers & is_health[code_index]
+    full_disability = covers & full & is_disability[code_index]
+    # With no negative percentages, "the percentages sum to more than 0" is
+    # "some covering relationship has a percentage above 0".
+    employing = np.concatenate([np.zeros(n_benefits, dtype=bool), percent > 0])
 
-    all_grades = np.concatenate([grade, np.zeros(len(employment_percent))])
-    all_ranks = np.concatenate(
-        [spell_rank, np.zeros(len(employment_percent), dtype=np.int16)]
-    ).astype(np.int16)
+    # Largest HRB grade and first state in the order, over the benefit spells
+    # covering each segment (the only facts that need spell-by-segment pairs).
+    spell, segment = tiling.cover_pairs(covers)
+    all_grades = np.concatenate([grade, np.zeros(n_jobs)])
+    hrb_grade = np.zeros(tiling.n_segments)
+    in_health = health[spell]
+    np.maximum.at(hrb_grade, segment[in_health], all_grades[spell[in_health]])
+    spell_rank = np.where(full, full_rank[code_index], partial_rank[code_index])
+    state = np.full(tiling.n_segments, len(rank), dtype=np.int16)
+    np.minimum.at(state, segment, spell_rank[spell])
+    # working is "none of the above": the state of a day no benefit covers,
+    # wherever a configured order lists it.
+    state[state == len(rank)] = rank[WORKING_STATE]
     return DayFacts(
         tiling=tiling,
-        hrb_grade=tiling.max_over(all_grades, empty=0.0, where=health),
-        full_disability=tiling.any_over(disability),
-        state=_benefit_state(tiling, all_ranks, is_benefit, rank[WORKING_STATE], len(rank)),
-        employed=tiling.sum_over(percent, where=in_employment) > 0,
+        hrb_grade=hrb_grade,
+        full_disability=tiling.covered(full_disability),
+        state=state,
+        employed=tiling.covered(employing),
     )
-
-
-def _benefit_state(
-    tiling: Tiling, spell_rank: np.ndarray, covers: np.ndarray, working: int, n_states: int
-) -> np.ndarray:
-    """First state in the order among the covering spells; ``working`` when none covers.
-
-    ``working`` is "none of the above", so it applies only to uncovered days,
-    wherever a configured order lists it.
-    """
-    state = tiling.min_over(spell_rank, empty=np.int16(n_states), where=covers)
-    state[state == n_states] = working
-    return state
