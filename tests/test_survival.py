@@ -150,6 +150,41 @@ def delta_method_variance(time, event, k, at):
     return total
 
 
+def weighted_aj(time, event, k, weights, times):
+    """Aalen–Johansen F_k at ``times`` with case weights, straight from the definition.
+
+    The risk set and the event counts are sums of weights; at unit weights
+    this is the ordinary estimate. Written independently of the package so
+    that its derivative in one weight is the influence R's infinitesimal
+    jackknife sums.
+    """
+    out = []
+    s, f = 1.0, 0.0
+    for t in times:
+        n = weights[time >= t].sum()
+        if n > 0:
+            d_k = weights[(time == t) & (event == k)].sum()
+            d = weights[(time == t) & (event != 0)].sum()
+            f += s * d_k / n
+            s *= 1 - d / n
+        out.append(f)
+    return np.array(out)
+
+
+def numerical_ij_variance(time, event, k, times, eps=1e-6):
+    """Σ_i (dF_k/dw_i)² with each derivative a central finite difference at w = 1."""
+    time, event = np.asarray(time, float), np.asarray(event)
+    ones = np.ones(len(time))
+    total = np.zeros(len(times))
+    for i in range(len(time)):
+        up, down = ones.copy(), ones.copy()
+        up[i] += eps
+        down[i] -= eps
+        diff = weighted_aj(time, event, k, up, times) - weighted_aj(time, event, k, down, times)
+        total += (diff / (2 * eps)) ** 2
+    return total
+
+
 # --------------------------------------------------------------------------
 # hand-worked tiny example
 # --------------------------------------------------------------------------
@@ -180,6 +215,20 @@ def delta_method_variance(time, event, k, at):
 #   j=4: gap = 0, n=3, d1=2, S(before) = 2/3:
 #        S²·d1(n−d1)/n³  = (4/9)·2·1/27 = 8/243 = 64/1944   → 64/1944
 #   Var F1(4) = 93/1944 = 31/648.
+#
+# Infinitesimal jackknife of F1(4) = h1(2) + S(2)·h1(4), S(2) = 1 − h1(2) − h2(2):
+#   ∂F1(4)/∂h1(2) = 1 − h1(4) = 1/3, ∂F1(4)/∂h2(2) = −h1(4) = −2/3,
+#   ∂F1(4)/∂h1(4) = S(2) = 2/3; the influence of episode i on a hazard
+#   h_k(t) = d_k/n is (dN_ik(t) − Y_i(t)·h_k(t))/n (Y_i = 1 while at risk).
+#   (2,1): h1(2): (1 − 1/6)/6 = 5/36, h2(2): −1/36   → 5/108 + 2/108  =   7/108
+#   (2,2): h1(2): −1/36, h2(2): (1 − 1/6)/6 = 5/36   → −1/108 − 10/108 = −11/108
+#   (3,0): h1(2), h2(2): −1/36 each                  → −1/108 + 2/108  =   1/108
+#   (4,1) ×2: 1/108 from t=2; h1(4): (1 − 2/3)/3 = 1/9 → + 2/3·1/9 = 8/108 → 9/108
+#   (6,0): 1/108 from t=2; h1(4): (0 − 2/3)/3 = −2/9 → − 4/27 = −16/108 → −15/108
+#   Σ U² = (49 + 121 + 1 + 81 + 81 + 225)/108² = 558/11664 = 31/648 (the same
+#   number as the delta method, as it must be without case weights: see
+#   docs/survival.md). At t=2: U = 5/36 for (2,1), −1/36 for the five others:
+#   Σ U² = 30/1296 = 5/216 (the delta method's S²·d1(n−d1)/n³ = 5/216).
 TINY = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6], "rtw_event": [1, 2, 0, 1, 1, 0]})
 
 
@@ -197,17 +246,66 @@ def test_aalen_johansen_tiny_example_by_hand():
     np.testing.assert_allclose(cif2["estimate"], [0, 1 / 6, 1 / 6, 1 / 6, 1 / 6], atol=1e-12)
 
 
+@pytest.mark.parametrize("variance", ["ij", "delta"])
+def test_aalen_johansen_variance_by_hand(variance):
+    cif = sv.cumulative_incidence(TINY, event=1, variance=variance)
+    want = [0, 5 / 216, 5 / 216, 31 / 648, 31 / 648]
+    np.testing.assert_allclose(cif["std_error"] ** 2, want, rtol=1e-12, atol=1e-15)
+    assert cif.attrs["variance"] == variance
+
+
+def test_cumulative_incidence_log_interval_by_hand():
+    # R's default for pstate: F·exp(∓z·se/F), the upper limit capped at 1.
+    # t=2: F = 1/6, se = sqrt(5/216); t=4: F = 11/18, se = sqrt(31/648);
+    # at t=4 F·exp(z·se/F) = 0.6111·exp(1.96·0.3579) ≈ 1.23, so capped.
+    cif = sv.cumulative_incidence(TINY, event=1)
+    assert cif.attrs["conf_type"] == "log"
+    for row, f, var in [(1, 1 / 6, 5 / 216), (3, 11 / 18, 31 / 648)]:
+        se = np.sqrt(var)
+        assert cif["lower"].iloc[row] == pytest.approx(f * np.exp(-Z95 * se / f), rel=1e-10)
+        assert cif["upper"].iloc[row] == pytest.approx(min(f * np.exp(Z95 * se / f), 1))
+    assert cif["upper"].iloc[3] == 1.0
+    # before the first event F = 0 and se = 0: the interval is the point
+    assert (cif["lower"].iloc[0], cif["upper"].iloc[0]) == (0.0, 0.0)
+    # plain: F ± z·se, cut to [0, 1]
+    plain = sv.cumulative_incidence(TINY, event=1, conf_type="plain")
+    se = np.sqrt(5 / 216)
+    assert plain["lower"].iloc[1] == pytest.approx(max(1 / 6 - Z95 * se, 0))
+    assert plain["upper"].iloc[1] == pytest.approx(1 / 6 + Z95 * se)
+
+
 def test_kaplan_meier_tiny_example_by_hand():
     km = sv.kaplan_meier(TINY, event=1)
     np.testing.assert_allclose(km["estimate"], [1, 5 / 6, 5 / 6, 5 / 18, 5 / 18], atol=1e-12)
     assert km["std_error"].iloc[3] ** 2 == pytest.approx((5 / 18) ** 2 * 0.7, rel=1e-12)
     # the event of type 2 is counted as competing (and so censored for KM)
     assert km["competing"].tolist() == [0, 1, 0, 0, 0]
-    # exponential Greenwood interval by hand at t=4:
+    # R's default "log" interval by hand: S·exp(∓z·se(log S)), upper capped at 1.
+    # t=2: S = 5/6, se(log S) = sqrt(1/(6·5)) = 0.18257:
+    #      lower = (5/6)·exp(−1.95996·0.18257) = 0.83333·0.69919 = 0.58265,
+    #      upper = (5/6)·exp(+0.35784) = 1.19 → 1.
+    # t=4: S = 5/18, se(log S) = sqrt(7/10) = 0.83666:
+    #      lower = (5/18)·exp(−1.63982) = 0.27778·0.19401 = 0.05389,
+    #      upper = (5/18)·exp(+1.63981) = 1.43 → 1.
+    assert km.attrs["conf_type"] == "log"
+    assert km["lower"].iloc[1] == pytest.approx(5 / 6 * np.exp(-Z95 * np.sqrt(1 / 30)), rel=1e-10)
+    assert km["lower"].iloc[1] == pytest.approx(0.58265, abs=5e-6)
+    assert km["lower"].iloc[3] == pytest.approx(5 / 18 * np.exp(-Z95 * np.sqrt(0.7)), rel=1e-10)
+    assert km["lower"].iloc[3] == pytest.approx(0.05389, abs=5e-6)
+    assert km["upper"].iloc[1:].tolist() == [1.0, 1.0, 1.0, 1.0]
+    # before the first event S = 1 with se 0: the interval is the point
+    assert (km["lower"].iloc[0], km["upper"].iloc[0]) == (1.0, 1.0)
+    # exponential Greenwood ("log-log") interval by hand at t=4:
     # se(log(−log S)) = sqrt(0.7) / |log(5/18)|; bounds S^exp(±z·se)
+    loglog = sv.kaplan_meier(TINY, event=1, conf_type="log-log")
     se = np.sqrt(0.7) / abs(np.log(5 / 18))
-    assert km["lower"].iloc[3] == pytest.approx((5 / 18) ** np.exp(Z95 * se), rel=1e-10)
-    assert km["upper"].iloc[3] == pytest.approx((5 / 18) ** np.exp(-Z95 * se), rel=1e-10)
+    assert loglog["lower"].iloc[3] == pytest.approx((5 / 18) ** np.exp(Z95 * se), rel=1e-10)
+    assert loglog["upper"].iloc[3] == pytest.approx((5 / 18) ** np.exp(-Z95 * se), rel=1e-10)
+    # plain: S ± z·S·se(log S), cut to [0, 1]
+    plain = sv.kaplan_meier(TINY, event=1, conf_type="plain")
+    half = Z95 * 5 / 18 * np.sqrt(0.7)
+    assert plain["lower"].iloc[3] == pytest.approx(max(5 / 18 - half, 0))
+    assert plain["upper"].iloc[3] == pytest.approx(5 / 18 + half)
 
 
 def test_cumulative_incidence_at_reads_the_last_step_at_or_before_the_day():
@@ -228,11 +326,12 @@ def test_cumulative_incidence_at_reads_the_last_step_at_or_before_the_day():
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("variance", ["ij", "delta"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("event", [1, 2, 3])
-def test_aalen_johansen_equals_naive_loops_with_ties(seed, event):
+def test_aalen_johansen_equals_naive_loops_with_ties(seed, event, variance):
     outcomes = make_outcomes(n=300, seed=seed, max_day=25)  # ~12 per day: heavy ties
-    got = sv.cumulative_incidence(outcomes, event=event)
+    got = sv.cumulative_incidence(outcomes, event=event, variance=variance)
     want = naive_aj(outcomes["rtw_time"].tolist(), outcomes["rtw_event"].tolist(), event)
     np.testing.assert_allclose(got["time"], want["time"])
     np.testing.assert_allclose(got["estimate"], want["estimate"], atol=1e-12)
@@ -256,15 +355,86 @@ def test_kaplan_meier_equals_naive_loops_with_ties(seed):
     assert got["competing"].sum() == outcomes["rtw_event"].isin([2, 3]).sum()
 
 
-def test_aalen_johansen_variance_equals_numerical_delta_method():
+@pytest.mark.parametrize("variance", ["ij", "delta"])
+def test_aalen_johansen_variance_equals_numerical_delta_method(variance):
     outcomes = make_outcomes(n=200, seed=7, max_day=15)
     time, event = outcomes["rtw_time"].to_numpy(), outcomes["rtw_event"].to_numpy()
-    got = sv.cumulative_incidence(outcomes, event=1)
+    got = sv.cumulative_incidence(outcomes, event=1, variance=variance)
     for day in (3, 9, 15):
         row = got[got["time"] <= day].iloc[-1]
         assert row["std_error"] ** 2 == pytest.approx(
             delta_method_variance(time, event, 1, day), rel=1e-6
         )
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+@pytest.mark.parametrize("event", [1, 2, 3])
+def test_ij_variance_equals_brute_force_influence_of_case_weights(seed, event):
+    # R's standard error of pstate: sqrt(Σ_i (∂F/∂w_i)²) at unit case weights
+    # (the check R survival's own tests/testci.R makes with perturbed
+    # weights). Here each derivative is a central finite difference of an
+    # independent weighted Aalen–Johansen (weighted_aj), at every distinct
+    # day, on data with about a dozen episodes per day and all four codes.
+    outcomes = make_outcomes(n=150, seed=seed, max_day=12)
+    time, codes = outcomes["rtw_time"].to_numpy(), outcomes["rtw_event"].to_numpy()
+    got = sv.cumulative_incidence(outcomes, event=event)
+    assert got.attrs["variance"] == "ij"
+    want = numerical_ij_variance(time, codes, event, got["time"].to_numpy(float))
+    np.testing.assert_allclose(
+        weighted_aj(time, codes, event, np.ones(len(time)), got["time"].to_numpy(float)),
+        got["estimate"],
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(got["std_error"] ** 2, want, rtol=1e-6, atol=1e-14)
+
+
+def test_ij_standard_error_reproduces_r_survival_testci_by_hand():
+    # R survival's tests/testci.R (therneau/survival; its testci.Rout.save
+    # prints `aeq(fit$std^2, bfit$V)` TRUE) works the infinitesimal-jackknife
+    # leverage of survfit(Surv(time, factor(status*event)) ~ 1) out by hand
+    # for eight subjects. Its byhand() is transcribed here line by line
+    # (R's 1-based rows → 0-based), columns = states (start, 1, 2).
+    time = np.array([1, 2, 2, 3, 3, 3, 5, 6])
+    state = np.array([0, 1, 0, 1, 0, 1, 0, 1]) * np.array([1, 1, 2, 2, 1, 2, 3, 2])
+    p2 = np.array([6 / 7, 1 / 7, 0])
+    u2 = np.tile([1 / 49, -1 / 49, 0], (8, 1))
+    u2[0] = 0
+    u2[1, :2] += [-1 / 7, 1 / 7]
+    p3 = np.array([(6 / 7) * (3 / 5), 1 / 7, 12 / 35])
+    h3 = np.array([[3 / 5, 0, 2 / 5], [0, 1, 0], [0, 1, 0]])
+    u3 = u2 @ h3
+    u3[3:8, 0] += p2[0] * 2 / 25
+    u3[3:8, 2] -= p2[0] * 2 / 25
+    u3[3] += [-p2[0] / 5, 0, p2[0] / 5]
+    u3[5] = u3[3]
+    p6 = np.array([0, 1 / 7, 6 / 7])
+    u6 = np.column_stack([np.zeros(8), u3[:, 1], -u3[:, 1]])
+    big_p = np.vstack([[1, 0, 0], p2, p3, p3, p6])  # times 1, 2, 3, 5, 6
+    big_v = np.vstack([np.zeros(3), *(np.sum(u**2, axis=0) for u in (u2, u3, u3, u6))])
+    outcomes = pd.DataFrame({"rtw_time": time, "rtw_event": state})
+    for column, event in [(1, 1), (2, 2)]:
+        cif = sv.cumulative_incidence(outcomes, event=event).set_index("time")
+        assert cif.index.tolist() == [0, 1, 2, 3, 5, 6]
+        np.testing.assert_allclose(cif["estimate"].loc[1:], big_p[:, column], atol=1e-12)
+        np.testing.assert_allclose(cif["std_error"].loc[1:] ** 2, big_v[:, column], atol=1e-14)
+    assert cif["at_risk"].loc[1:].tolist() == [8, 7, 5, 2, 1]  # aeq(fit$n.risk[,1], ...)
+
+
+def test_ij_and_delta_variances_agree_on_a_large_cohort():
+    # Both are closed forms expanded into cumulative sums; on 20 000 episodes
+    # with distinct (continuous) times their agreement also checks that the
+    # expansions lose no precision.
+    rng = np.random.default_rng(40)
+    n = 20_000
+    outcomes = pd.DataFrame(
+        {
+            "rtw_time": rng.exponential(100, n),
+            "rtw_event": rng.choice([0, 1, 2, 3], n, p=[0.35, 0.45, 0.12, 0.08]),
+        }
+    )
+    ij = sv.cumulative_incidence(outcomes, variance="ij")["std_error"].to_numpy()
+    delta = sv.cumulative_incidence(outcomes, variance="delta")["std_error"].to_numpy()
+    np.testing.assert_allclose(ij, delta, rtol=1e-8, atol=1e-15)
 
 
 def test_aalen_johansen_matches_lifelines_without_ties():
@@ -279,15 +449,17 @@ def test_aalen_johansen_matches_lifelines_without_ties():
     np.testing.assert_allclose(got.reindex(want.index).to_numpy(), want.to_numpy(), atol=1e-12)
 
 
-def test_single_cause_aalen_johansen_is_one_minus_kaplan_meier_with_greenwood():
+@pytest.mark.parametrize("variance", ["ij", "delta"])
+def test_single_cause_aalen_johansen_is_one_minus_kaplan_meier_with_greenwood(variance):
     outcomes = make_outcomes(n=400, seed=8, max_day=30)
     outcomes["rtw_event"] = outcomes["rtw_event"].where(outcomes["rtw_event"] <= 1, 0)
-    km = sv.kaplan_meier(outcomes, event=1)
-    cif = sv.cumulative_incidence(outcomes, event=1)
+    km = sv.kaplan_meier(outcomes, event=1, conf_type="plain")
+    cif = sv.cumulative_incidence(outcomes, event=1, conf_type="plain", variance=variance)
     np.testing.assert_allclose(cif["estimate"], 1 - km["estimate"], atol=1e-12)
-    # variance: Greenwood (KM's std_error is Greenwood, checked by the naive loops above)
+    # variance: Greenwood (KM's std_error is Greenwood, checked by the naive
+    # loops above); with one cause the IJ of 1 − KM is Greenwood's too
     np.testing.assert_allclose(cif["std_error"], km["std_error"], atol=1e-12)
-    # interval: the exponential Greenwood interval of KM, reflected
+    # the plain interval (symmetric) of KM, reflected
     np.testing.assert_allclose(cif["lower"], 1 - km["upper"], atol=1e-12)
     np.testing.assert_allclose(cif["upper"], 1 - km["lower"], atol=1e-12)
 
@@ -296,15 +468,124 @@ def test_kaplan_meier_interval_is_lifelines_exponential_greenwood():
     from lifelines import KaplanMeierFitter
 
     outcomes = make_outcomes(n=300, seed=9)
-    km = sv.kaplan_meier(outcomes, alpha=0.1)
+    km = sv.kaplan_meier(outcomes, alpha=0.1, conf_type="log-log")
     kmf = KaplanMeierFitter(alpha=0.1).fit(outcomes["rtw_time"], outcomes["rtw_event"] == 1)
     ci = kmf.confidence_interval_.reindex(km["time"].astype(float))
     np.testing.assert_allclose(km["lower"], ci.iloc[:, 0], atol=1e-10)
     np.testing.assert_allclose(km["upper"], ci.iloc[:, 1], atol=1e-10)
 
 
+# R survival's own regression output for the AML data (Miller 1981; R's
+# `aml`): therneau/survival, tests/doaml.Rout.save, `fit <- survfit(Surv(aml$time,
+# aml$status) ~ aml$x)` with the defaults (Greenwood, conf.type = "log"),
+# then `fit` and `summary(fit)`. "+" = censored.
+AML = {
+    "Maintained": "9 13 13+ 18 23 28+ 31 34 45+ 48 161+",
+    "Nonmaintained": "5 5 8 8 12 16+ 23 27 30 33 43 45",
+}
+# time, n.risk, n.event, survival, std.err, lower 95% CI, upper 95% CI as printed
+AML_SUMMARY = {
+    "Maintained": [
+        (9, 11, 1, "0.909", "0.0867", "0.7541", "1.000"),
+        (13, 10, 1, "0.818", "0.1163", "0.6192", "1.000"),
+        (18, 8, 1, "0.716", "0.1397", "0.4884", "1.000"),
+        (23, 7, 1, "0.614", "0.1526", "0.3769", "0.999"),
+        (31, 5, 1, "0.491", "0.1642", "0.2549", "0.946"),
+        (34, 4, 1, "0.368", "0.1627", "0.1549", "0.875"),
+        (48, 2, 1, "0.184", "0.1535", "0.0359", "0.944"),
+    ],
+    "Nonmaintained": [
+        (5, 12, 2, "0.8333", "0.1076", "0.6470", "1.000"),
+        (8, 10, 2, "0.6667", "0.1361", "0.4468", "0.995"),
+        (12, 8, 1, "0.5833", "0.1423", "0.3616", "0.941"),
+        (23, 6, 1, "0.4861", "0.1481", "0.2675", "0.883"),
+        (27, 5, 1, "0.3889", "0.1470", "0.1854", "0.816"),
+        (30, 4, 1, "0.2917", "0.1387", "0.1148", "0.741"),
+        (33, 3, 1, "0.1944", "0.1219", "0.0569", "0.664"),
+        (43, 2, 1, "0.0972", "0.0919", "0.0153", "0.620"),
+        (45, 1, 1, "0.0000", "NaN", "NA", "NA"),
+    ],
+}
+
+
+def aml_outcomes() -> pd.DataFrame:
+    rows = [
+        (group, int(value.rstrip("+")), 0 if value.endswith("+") else 1)
+        for group, values in AML.items()
+        for value in values.split()
+    ]
+    return pd.DataFrame(rows, columns=["x", "time", "status"])
+
+
+def printed_equal(value: float, printed: str) -> bool:
+    """``value`` shows as ``printed`` (within half a unit of its last decimal; NA/NaN = missing)."""
+    if printed in ("NA", "NaN"):
+        return bool(np.isnan(value))
+    decimals = len(printed.split(".")[1])
+    return abs(value - float(printed)) <= 0.5 * 10**-decimals + 1e-12
+
+
+def test_kaplan_meier_reproduces_r_survfit_printout_for_aml():
+    km = sv.kaplan_meier(aml_outcomes(), by="x", time_col="time", event_col="status")
+    for group, printed in AML_SUMMARY.items():
+        curve = km[km["group"] == group].set_index("time")
+        for time, n_risk, n_event, surv, std_err, lower, upper in printed:
+            row = curve.loc[time]
+            assert (row["at_risk"], row["events"]) == (n_risk, n_event), (group, time)
+            # summary.survfit prints std.err = S · se(log S): our std_error
+            for column, text in [
+                ("estimate", surv),
+                ("std_error", std_err),
+                ("lower", lower),
+                ("upper", upper),
+            ]:
+                assert printed_equal(row[column], text), (group, time, column, row[column], text)
+    # print(fit): median and its 0.95 limits, "NA" = not reached
+    # Maintained 31 (18, NA), Nonmaintained 23 (8, NA)
+    medians = sv.median_time(km).set_index("group")
+    assert medians.loc["Maintained", ["median", "lower"]].tolist() == [31, 18]
+    assert medians.loc["Nonmaintained", ["median", "lower"]].tolist() == [23, 8]
+    assert medians["upper"].isna().all()
+
+
+def test_confidence_interval_rules_of_r_survfit_confint():
+    p = np.array([0.0, 0.0, 0.2, 0.9, 1.0, 1.0, 0.5])
+    se = np.array([0.0, 0.1, 0.05, 0.1, 0.0, 0.1, np.nan])
+    # log: p·exp(∓z·se/p), capped at 1; se = 0 → p; p = 0 with se > 0 → NA
+    lower, upper = sv.confidence_interval(p, se, "log")
+    assert lower[0] == upper[0] == 0.0 and lower[4] == upper[4] == 1.0
+    assert np.isnan(lower[1]) and np.isnan(upper[1])
+    assert lower[2] == pytest.approx(0.2 * np.exp(-Z95 * 0.25))
+    assert upper[2] == pytest.approx(0.2 * np.exp(Z95 * 0.25))
+    assert upper[3] == 1.0 and upper[5] == 1.0  # 0.9·exp(1.96/9) = 1.12 → 1
+    assert np.isnan(lower[6]) and np.isnan(upper[6])
+    # log-log: p^exp(±z·se/(p·|log p|)); p = 0 or 1 with se > 0 → NA
+    lower, upper = sv.confidence_interval(p, se, "log-log")
+    shift = Z95 * 0.05 / (0.2 * abs(np.log(0.2)))
+    assert lower[2] == pytest.approx(0.2 ** np.exp(shift))
+    assert upper[2] == pytest.approx(0.2 ** np.exp(-shift))
+    assert np.isnan(lower[5]) and np.isnan(upper[5]) and lower[4] == upper[4] == 1.0
+    # plain: p ∓ z·se cut to [0, 1]
+    lower, upper = sv.confidence_interval(p, se, "plain", alpha=0.1)
+    z90 = stats.norm.ppf(0.95)
+    assert lower[2] == pytest.approx(0.2 - z90 * 0.05) and upper[3] == 1.0
+    assert lower[3] == pytest.approx(0.9 - z90 * 0.1)
+    assert np.isnan(lower[6]) and np.isnan(upper[6])
+    with pytest.raises(ValueError, match="conf_type"):
+        sv.confidence_interval(p, se, "logit")
+
+
+def test_unknown_conf_type_or_variance_is_an_error():
+    with pytest.raises(ValueError, match="conf_type"):
+        sv.kaplan_meier(TINY, conf_type="loglog")
+    with pytest.raises(ValueError, match="conf_type"):
+        sv.cumulative_incidence(TINY, conf_type="arcsin")
+    with pytest.raises(ValueError, match="variance"):
+        sv.cumulative_incidence_at(TINY, variance="greenwood")
+
+
 def test_cif_standard_error_matches_monte_carlo_spread():
-    # The delta-method SE should describe the sampling spread of F1(20): over
+    # The (IJ) SE should describe the sampling spread of F1(20): over
     # 400 simulated cohorts the mean estimated SE is within 10 % of the
     # empirical SD of the estimates (a wrong variance formula, e.g. Greenwood
     # of 1 − KM, misses by far more).

@@ -162,25 +162,84 @@ def _time_dtype(values: pd.Series) -> pd.Series:
     return values
 
 
-def _log_log_interval(
-    survival: np.ndarray, variance: np.ndarray, z: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """The exponential Greenwood interval of a survival-type probability.
+#: The interval types of R's ``survfit`` that :func:`kaplan_meier` and
+#: :func:`cumulative_incidence` offer (``conf_type``); ``"log"`` is R's default.
+CONF_TYPES: tuple[str, ...] = ("log", "log-log", "plain")
 
-    ``survival`` in (0, 1) with ``variance`` its delta-method variance; the
-    interval is symmetric on log(−log S): S^exp(±z·se/(S·log S)). Exactly
-    lifelines' KaplanMeierFitter interval. At S = 1 or S = 0 the interval
-    collapses to the point.
+#: The variances :func:`cumulative_incidence` offers (``variance``); ``"ij"``
+#: (the infinitesimal jackknife) is R's default for Aalen–Johansen curves.
+AJ_VARIANCES: tuple[str, ...] = ("ij", "delta")
+
+
+def _check_choice(value: str, choices: Sequence[str], what: str) -> None:
+    if value not in choices:
+        raise ValueError(f"{what} must be one of {list(choices)}, got {value!r}")
+
+
+def confidence_interval(
+    estimate: np.ndarray, std_error: np.ndarray, conf_type: str = "log", alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise interval of a probability from its standard error, as R's ``survfit``.
+
+    The rules of R survival's ``survfit_confint`` (called with the standard
+    error of the estimate itself, ``logse = FALSE``, and ``ulimit = TRUE``).
+    With p the estimate, se its standard error and z the normal quantile:
+
+    - ``"log"``: p·exp(∓z·se/p), the upper limit capped at 1 (R's default);
+    - ``"log-log"``: exp(−exp(log(−log p) ∓ z·(se/p)/log p)), i.e.
+      p^exp(±z·se/(p·|log p|));
+    - ``"plain"``: p ∓ z·se, cut to [0, 1].
+
+    Where se = 0 both limits are p. Where the transformation is undefined
+    and se ≠ 0 (p = 0 for ``"log"``; p = 0 or 1 for ``"log-log"``) the
+    limits are missing (R prints ``NA``); a missing se gives missing limits.
+
+    Parameters
+    ----------
+    estimate
+        The probabilities p (a survival or a cumulative incidence).
+    std_error
+        The standard error of p itself (not of log p).
+    conf_type
+        One of :data:`CONF_TYPES`.
+    alpha
+        1 − confidence level.
+
+    Returns
+    -------
+    (lower, upper)
+        Arrays of the limits.
+
+    Examples
+    --------
+    >>> lower, upper = confidence_interval(np.array([0.5, 0.9]), np.array([0.1, 0.1]))
+    >>> # 0.5·exp(∓1.96·0.1/0.5) = 0.5·exp(∓0.392); 0.9·exp(∓0.2178), capped at 1
+    >>> np.round(lower, 4).tolist(), np.round(upper, 4).tolist()
+    ([0.3379, 0.7239], [0.74, 1.0])
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_s = np.log(survival)
-        sd = np.sqrt(variance) / (survival * np.abs(log_s))
-        lower = np.exp(-np.exp(np.log(-log_s) + z * sd))
-        upper = np.exp(-np.exp(np.log(-log_s) - z * sd))
-    at_one = survival >= 1
-    at_zero = survival <= 0
-    lower = np.where(at_one, 1.0, np.where(at_zero, 0.0, lower))
-    upper = np.where(at_one, 1.0, np.where(at_zero, 0.0, upper))
+    _check_choice(conf_type, CONF_TYPES, "conf_type")
+    z = _z(alpha)
+    p = np.asarray(estimate, dtype=float)
+    se = np.asarray(std_error, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        se_log = np.where(se == 0, 0.0, se / p)  # se of log p; R: ifelse(se == 0, 0, se/p)
+        if conf_type == "plain":
+            half = se_log * p * z
+            lower = np.fmax(p - half, 0.0)
+            upper = np.fmin(p + half, 1.0)
+            # fmax/fmin skip NaN; R's pmax/pmin keep NA: put it back
+            lower = np.where(np.isnan(half), np.nan, lower)
+            upper = np.where(np.isnan(half), np.nan, upper)
+        elif conf_type == "log":
+            x = np.where(p == 0, np.nan, p)
+            lower = np.where(se_log == 0, p, np.exp(np.log(x) - z * se_log))
+            upper = np.where(se_log == 0, p, np.exp(np.log(x) + z * se_log))
+            upper = np.where(np.isnan(upper), np.nan, np.fmin(upper, 1.0))
+        else:  # log-log
+            x = np.where((p == 0) | (p == 1), np.nan, p)
+            shift = z * se_log / np.log(x)  # negative: log x < 0
+            lower = np.where(se_log == 0, p, np.exp(-np.exp(np.log(-np.log(x)) - shift)))
+            upper = np.where(se_log == 0, p, np.exp(-np.exp(np.log(-np.log(x)) + shift)))
     return lower, upper
 
 
@@ -196,13 +255,16 @@ def kaplan_meier(
     alpha: float = 0.05,
     time_col: str = "rtw_time",
     event_col: str = "rtw_event",
+    conf_type: str = "log",
 ) -> pd.DataFrame:
     """Kaplan–Meier estimate of the probability of no ``event`` yet (lifelines).
 
     Time to sustainable RTW by default: ``rtw_event == event`` is the event,
     every other code (censoring, disability, death) is treated as censored.
     With competing events, ``1 − estimate`` overstates the cumulative
-    incidence; use :func:`cumulative_incidence` for that.
+    incidence; use :func:`cumulative_incidence` for that. Standard error and
+    interval are R's ``survfit(Surv(time, status) ~ 1)`` defaults (see
+    ``docs/survival.md``).
 
     Parameters
     ----------
@@ -217,6 +279,10 @@ def kaplan_meier(
         1 − confidence level of the pointwise interval.
     time_col, event_col
         ``rtw_emp_time``/``rtw_emp_event`` give the employment-confirmed variant.
+    conf_type
+        The pointwise interval (:func:`confidence_interval`): ``"log"`` (R's
+        default, S·exp(∓z·se(log S)), capped at 1), ``"log-log"`` (lifelines'
+        exponential Greenwood interval) or ``"plain"``.
 
     Returns
     -------
@@ -225,9 +291,13 @@ def kaplan_meier(
         row at time 0), ``at_risk`` just before ``time``, ``events``,
         ``censored`` (everyone else leaving the risk set at ``time``: code 0
         and the other event codes), ``competing`` (of whom, other event
-        codes), ``estimate`` (survival probability), ``std_error``
-        (Greenwood), ``lower``/``upper`` (lifelines' exponential Greenwood
-        interval, symmetric on log(−log S)).
+        codes), ``estimate`` (survival probability S), ``std_error`` (the
+        Greenwood standard error of S itself, S·sqrt(Σ d/(n(n − d))) – what
+        R's ``summary(survfit)`` prints as ``std.err``; R's ``fit$std.err``
+        is the same divided by S), ``lower``/``upper`` (the ``conf_type``
+        interval). Once S reaches 0 the standard error and the limits are
+        missing, as in R. ``attrs`` records ``conf_type`` and ``variance``
+        (``"greenwood"``).
 
     Examples
     --------
@@ -237,24 +307,32 @@ def kaplan_meier(
     >>> km["estimate"].round(4).tolist()  # 5/6, then 5/6 · 1/3 = 5/18
     [1.0, 0.8333, 0.8333, 0.2778, 0.2778]
     """
-    z = _z(alpha)
+    _z(alpha)
+    _check_choice(conf_type, CONF_TYPES, "conf_type")
     pieces = []
     for value, rows in _groups(outcomes, by):
         time, codes = _time_event(rows, time_col, event_col)
         table = _risk_table(time, codes, event)
         fitter = KaplanMeierFitter(alpha=alpha).fit(time, event_observed=codes == event)
         estimate = fitter.survival_function_.iloc[:, 0].reindex(table["time"]).to_numpy()
-        # Greenwood: Var S = S² Σ d / (n (n − d)); lifelines keeps the sum.
-        greenwood_sum = fitter._cumulative_sq_.reindex(table["time"]).to_numpy()
-        variance = estimate**2 * greenwood_sum
-        lower, upper = _log_log_interval(estimate, variance, z)
+        # Greenwood: Var log S = Σ d / (n (n − d)). Summed here rather than
+        # taken from lifelines, which skips the term where n = d (everyone
+        # left has the event); R makes it infinite, so se and limits are NA
+        # once S = 0.
+        n = table["at_risk"].to_numpy(dtype=float)
+        d = table["events"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(d > 0, np.where(n > d, d / (n * (n - d)), np.inf), 0.0)
+            std_error = estimate * np.sqrt(np.cumsum(terms))
+        std_error = np.where(estimate == 0, np.nan, std_error)
+        lower, upper = confidence_interval(estimate, std_error, conf_type, alpha)
         table["estimate"] = estimate
-        table["std_error"] = np.sqrt(variance)
+        table["std_error"] = std_error
         table["lower"] = lower
         table["upper"] = upper
         table.insert(0, "group", [value] * len(table))
         pieces.append(table)
-    return _finish_curve(pieces, by)
+    return _finish_curve(pieces, by, conf_type=conf_type, variance="greenwood")
 
 
 def _ordered_groups(out: pd.DataFrame) -> pd.DataFrame:
@@ -267,11 +345,12 @@ def _ordered_groups(out: pd.DataFrame) -> pd.DataFrame:
     return out.assign(group=pd.Categorical(out["group"], categories=order))
 
 
-def _finish_curve(pieces: list[pd.DataFrame], by: str | None) -> pd.DataFrame:
+def _finish_curve(pieces: list[pd.DataFrame], by: str | None, **attrs: str) -> pd.DataFrame:
     out = _ordered_groups(pd.concat(pieces, ignore_index=True))
     out["time"] = _time_dtype(out["time"])
     out = out[list(CURVE_COLUMNS)]
     out.attrs["by"] = by
+    out.attrs.update(attrs)
     return out
 
 
@@ -280,8 +359,92 @@ def _finish_curve(pieces: list[pd.DataFrame], by: str | None) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 
+def _delta_variance(
+    n: np.ndarray,
+    d_k: np.ndarray,
+    d: np.ndarray,
+    survival_before: np.ndarray,
+    cif: np.ndarray,
+) -> np.ndarray:
+    """Marubini–Valsecchi delta-method variance of F_k at every distinct time.
+
+    Var F_k(t_J) expanded so that (F_J − F_j)² and (F_J − F_j) become
+    cumulative sums (one pass instead of a double loop). When everyone at
+    risk has an event (n_j = d_j) S drops to 0, F is constant afterwards and
+    the first term's factor (F_J − F_j) is 0: that term contributes 0.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where((n > d) & (n > 0), d / (n * (n - d)), 0.0)
+        b = np.where(n > 0, survival_before**2 * d_k * (n - d_k) / n**3, 0.0)
+        c = np.where(n > 0, survival_before * d_k / n**2, 0.0)
+    return (
+        cif**2 * np.cumsum(a)
+        - 2 * cif * np.cumsum(cif * a)
+        + np.cumsum(cif**2 * a)
+        + np.cumsum(b)
+        - 2 * cif * np.cumsum(c)
+        + 2 * np.cumsum(cif * c)
+    )
+
+
+def _ij_variance(
+    n: np.ndarray,
+    d_k: np.ndarray,
+    d_other: np.ndarray,
+    censored: np.ndarray,
+    survival_before: np.ndarray,
+    cif: np.ndarray,
+) -> np.ndarray:
+    """Infinitesimal-jackknife variance Σ_i U_i(t)² of F_k at every distinct time.
+
+    U_i(t) = ∂F_k(t)/∂w_i is the influence of episode i (the derivative of
+    the case-weighted estimate with respect to its weight, at unit weights),
+    exactly what R's ``survfit`` sums for the standard error of ``pstate``.
+    With h_j = d_j/n_j, h_kj = d_kj/n_j, the influence on the hazards is
+    (dN_ik(t_j) − Y_i(t_j) h_kj)/n_j, and by the chain rule, for J ≥ j,
+
+        ∂F_k(t_J)/∂h_k'j = S(t_{j−1}) [k' = k] − g_j,
+        g_j = (F_k(t_J) − F_k(t_j)) / (1 − h_j)      (0 where h_j = 1).
+
+    An episode's influence therefore depends only on its exit time and
+    type: with φ = F_k(t_J), u_j = 1/(1 − h_j), v_j = F_k(t_j) u_j,
+    P_j = Σ_{l≤j} (S(t_{l−1}) h_kl + v_l h_l)/n_l and Q_j = Σ_{l≤j} u_l h_l/n_l,
+
+    - still at risk after t_J:     U = −(P_J − φ Q_J);
+    - censored at t_j ≤ t_J:       U = −(P_j − φ Q_j);
+    - other event at t_j ≤ t_J:    U = (v_j − φ u_j)/n_j − (P_j − φ Q_j);
+    - event k at t_j ≤ t_J:        U = (S(t_{j−1}) + v_j − φ u_j)/n_j − (P_j − φ Q_j).
+
+    Each is x − φ·y with x, y fixed per exit time, so Σ_i U_i² is a quadratic
+    in φ whose coefficients are cumulative sums: O(number of distinct times)
+    time and memory, whatever the number of episodes, exact with ties.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        live = n > 0
+        hazard = np.where(live, (d_k + d_other) / n, 0.0)
+        hazard_k = np.where(live, d_k / n, 0.0)
+        u = np.where(hazard < 1, 1 / (1 - hazard), 0.0)
+        v = cif * u
+        inv_n = np.where(live, 1 / n, 0.0)
+    p_sum = np.cumsum((survival_before * hazard_k + v * hazard) * inv_n)
+    q_sum = np.cumsum(u * hazard * inv_n)
+    # (x, y) of the three kinds of exit at t_j; weights = how many exit so
+    x_k, y_k = (survival_before + v) * inv_n - p_sum, u * inv_n - q_sum
+    x_o, y_o = v * inv_n - p_sum, u * inv_n - q_sum
+    x_c, y_c = -p_sum, -q_sum
+    xx = np.cumsum(d_k * x_k**2 + d_other * x_o**2 + censored * x_c**2)
+    xy = np.cumsum(d_k * x_k * y_k + d_other * x_o * y_o + censored * x_c * y_c)
+    yy = np.cumsum(d_k * y_k**2 + d_other * y_o**2 + censored * y_c**2)
+    remaining = n - d_k - d_other - censored  # at risk after t_J
+    phi = cif
+    return xx - 2 * phi * xy + phi**2 * yy + remaining * (p_sum - phi * q_sum) ** 2
+
+
 def aalen_johansen(
-    time: np.ndarray, event: np.ndarray, event_of_interest: int = EVENT_RTW
+    time: np.ndarray,
+    event: np.ndarray,
+    event_of_interest: int = EVENT_RTW,
+    variance: str = "ij",
 ) -> pd.DataFrame:
     """Aalen–Johansen cumulative incidence of one event type, exact with ties.
 
@@ -289,14 +452,23 @@ def aalen_johansen(
     interest and d_j events of any type (codes other than 0):
 
     - S(t_j) = Π_{i≤j} (1 − d_i / n_i)  (Kaplan–Meier of all causes),
-    - F_k(t) = Σ_{t_j ≤ t} S(t_{j−1}) d_kj / n_j,
-    - Var F_k(t) = Σ_{t_j ≤ t} [ (F_k(t) − F_k(t_j))² d_j / (n_j (n_j − d_j))
-      + S(t_{j−1})² d_kj (n_j − d_kj) / n_j³
-      − 2 (F_k(t) − F_k(t_j)) S(t_{j−1}) d_kj / n_j² ]
+    - F_k(t) = Σ_{t_j ≤ t} S(t_{j−1}) d_kj / n_j.
 
-    The variance is the delta-method (Greenwood-type) variance of Marubini
-    and Valsecchi (1995), the delta method applied to the multinomial
-    hazard increments at each time; with a single cause it is Greenwood's.
+    Variance (``variance``):
+
+    - ``"ij"`` (default, R's ``survfit``): the infinitesimal jackknife
+      Σ_i (∂F_k(t)/∂w_i)², the squared influences of the episodes summed,
+      computed in closed form over the distinct times (see ``_ij_variance``);
+    - ``"delta"``: the delta-method (Greenwood-type) variance of Marubini and
+      Valsecchi (1995),
+      Var F_k(t) = Σ_{t_j ≤ t} [ (F_k(t) − F_k(t_j))² d_j / (n_j (n_j − d_j))
+      + S(t_{j−1})² d_kj (n_j − d_kj) / n_j³
+      − 2 (F_k(t) − F_k(t_j)) S(t_{j−1}) d_kj / n_j² ].
+
+    Without case weights the two are algebraically equal (the influences of
+    the hazard increments have exactly the empirical multinomial covariance
+    the delta method uses, and no covariance across times; see
+    ``docs/survival.md``): two independent computations of one number.
     Ties need no breaking: all events at a day enter that day's increment.
 
     Parameters
@@ -305,6 +477,8 @@ def aalen_johansen(
         Follow-up time and event code (0 = censored) per individual.
     event_of_interest
         The event code whose cumulative incidence is estimated.
+    variance
+        One of :data:`AJ_VARIANCES`.
 
     Returns
     -------
@@ -313,49 +487,30 @@ def aalen_johansen(
         survival`` (survival = all-cause KM), one row per distinct time and
         a first row at time 0.
     """
+    _check_choice(variance, AJ_VARIANCES, "variance")
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=int)
     table = _risk_table(time, event, event_of_interest)
     n = table["at_risk"].to_numpy(dtype=float)
     d_k = table["events"].to_numpy(dtype=float)
-    d = d_k + table["competing"].to_numpy(dtype=float)
+    d_other = table["competing"].to_numpy(dtype=float)
+    d = d_k + d_other
     with np.errstate(divide="ignore", invalid="ignore"):
         hazard = np.where(n > 0, d / n, 0.0)
         hazard_k = np.where(n > 0, d_k / n, 0.0)
     survival = np.cumprod(1 - hazard)
     survival_before = np.concatenate([[1.0], survival[:-1]])
     cif = np.cumsum(survival_before * hazard_k)
-
-    # Variance at every t_J by expanding (F_J − F_j)² and (F_J − F_j) into
-    # cumulative sums (one pass instead of a double loop). When everyone at
-    # risk has an event (n_j = d_j) S drops to 0, F is constant afterwards and
-    # the first term's factor (F_J − F_j) is 0: that term contributes 0.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where((n > d) & (n > 0), d / (n * (n - d)), 0.0)
-        b = np.where(n > 0, survival_before**2 * d_k * (n - d_k) / n**3, 0.0)
-        c = np.where(n > 0, survival_before * d_k / n**2, 0.0)
-    variance = (
-        cif**2 * np.cumsum(a)
-        - 2 * cif * np.cumsum(cif * a)
-        + np.cumsum(cif**2 * a)
-        + np.cumsum(b)
-        - 2 * cif * np.cumsum(c)
-        + 2 * np.cumsum(cif * c)
-    )
+    if variance == "ij":
+        censored = table["censored"].to_numpy(dtype=float) - d_other  # code 0 only
+        var = _ij_variance(n, d_k, d_other, censored, survival_before, cif)
+    else:
+        var = _delta_variance(n, d_k, d, survival_before, cif)
     table["estimate"] = cif
-    table["variance"] = np.clip(variance, 0.0, None)
+    # rounding can leave −1e−18 where the variance is 0 (before the first event)
+    table["variance"] = np.clip(var, 0.0, None)
     table["survival"] = survival
     return table
-
-
-def _cif_interval(cif: np.ndarray, variance: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """The exponential Greenwood interval applied to 1 − F (see docs/survival.md).
-
-    With a single cause 1 − F is the Kaplan–Meier estimate and this is exactly
-    the lifelines Kaplan–Meier interval, reflected.
-    """
-    lower_g, upper_g = _log_log_interval(1 - cif, variance, z)
-    return 1 - upper_g, 1 - lower_g
 
 
 def cumulative_incidence(
@@ -365,13 +520,17 @@ def cumulative_incidence(
     alpha: float = 0.05,
     time_col: str = "rtw_time",
     event_col: str = "rtw_event",
+    conf_type: str = "log",
+    variance: str = "ij",
 ) -> pd.DataFrame:
     """Aalen–Johansen cumulative incidence of ``event`` with the other events competing.
 
     For sustainable RTW (``event=1``), full disability (2) and death (3)
     are competing events; code 0 is censoring. Exact with tied days (see
     :func:`aalen_johansen`); lifelines' AalenJohansenFitter is not used
-    because it breaks ties by random jitter.
+    because it breaks ties by random jitter. Estimate, standard error and
+    interval are those of R's ``survfit(Surv(time, factor(event)) ~ 1)``
+    (``pstate``, ``std.err``, ``lower``, ``upper`` of the event's state).
 
     Parameters
     ----------
@@ -385,15 +544,24 @@ def cumulative_incidence(
         1 − confidence level of the pointwise interval.
     time_col, event_col
         ``rtw_emp_time``/``rtw_emp_event`` give the employment-confirmed variant.
+    conf_type
+        The pointwise interval of F (:func:`confidence_interval`): ``"log"``
+        (R's default, F·exp(∓z·se/F), capped at 1), ``"log-log"`` (on F, as
+        R) or ``"plain"``.
+    variance
+        ``"ij"`` (R's infinitesimal jackknife, default) or ``"delta"``
+        (Marubini–Valsecchi); equal without case weights, see
+        :func:`aalen_johansen`.
 
     Returns
     -------
     DataFrame
         :data:`CURVE_COLUMNS` (``censored`` counts censoring and competing
         events, ``competing`` the latter alone, as in :func:`kaplan_meier`):
-        ``estimate`` is the cumulative incidence,
-        ``std_error`` its delta-method (Greenwood-type) standard error,
-        ``lower``/``upper`` the interval symmetric on log(−log(1 − F)).
+        ``estimate`` is the cumulative incidence F, ``std_error`` the
+        standard error of F itself (R's ``std.err`` of ``pstate``),
+        ``lower``/``upper`` the ``conf_type`` interval. ``attrs`` records
+        ``conf_type`` and ``variance``.
 
     Examples
     --------
@@ -402,18 +570,24 @@ def cumulative_incidence(
     >>> cumulative_incidence(outcomes, event=2)["estimate"].round(4).tolist()
     [0.0, 0.1667, 0.1667, 0.1667, 0.1667]
     """
-    z = _z(alpha)
+    _z(alpha)
+    _check_choice(conf_type, CONF_TYPES, "conf_type")
+    _check_choice(variance, AJ_VARIANCES, "variance")
     pieces = []
     for value, rows in _groups(outcomes, by):
         time, codes = _time_event(rows, time_col, event_col)
-        table = aalen_johansen(time, codes, event)
-        lower, upper = _cif_interval(table["estimate"].to_numpy(), table["variance"].to_numpy(), z)
-        table["std_error"] = np.sqrt(table.pop("variance"))
+        table = aalen_johansen(time, codes, event, variance=variance)
+        std_error = np.sqrt(table.pop("variance").to_numpy())
+        lower, upper = confidence_interval(
+            table["estimate"].to_numpy(), std_error, conf_type, alpha
+        )
+        table = table.drop(columns="survival")
+        table["std_error"] = std_error
         table["lower"] = lower
         table["upper"] = upper
         table.insert(0, "group", [value] * len(table))
         pieces.append(table)
-    return _finish_curve(pieces, by)
+    return _finish_curve(pieces, by, conf_type=conf_type, variance=variance)
 
 
 def naive_cumulative_incidence(
@@ -555,6 +729,8 @@ def cumulative_incidence_at(
     alpha: float = 0.05,
     time_col: str = "rtw_time",
     event_col: str = "rtw_event",
+    conf_type: str = "log",
+    variance: str = "ij",
 ) -> pd.DataFrame:
     """Cumulative incidence of ``event`` at ``day`` with its interval, per group.
 
@@ -562,8 +738,9 @@ def cumulative_incidence_at(
 
     Parameters
     ----------
-    outcomes, event, by, alpha, time_col, event_col
-        As for :func:`cumulative_incidence`.
+    outcomes, event, by, alpha, time_col, event_col, conf_type, variance
+        As for :func:`cumulative_incidence` (R's defaults: log interval,
+        infinitesimal-jackknife standard error).
     day
         The time point (days after discharge).
 
@@ -581,7 +758,14 @@ def cumulative_incidence_at(
     ([[6, 3, 1]], 0.1667)
     """
     curve = cumulative_incidence(
-        outcomes, event=event, by=by, alpha=alpha, time_col=time_col, event_col=event_col
+        outcomes,
+        event=event,
+        by=by,
+        alpha=alpha,
+        time_col=time_col,
+        event_col=event_col,
+        conf_type=conf_type,
+        variance=variance,
     )
     return value_at(curve, day)
 
