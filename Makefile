@@ -13,7 +13,7 @@ DEMO_DER := data/demo/derived
 YEAR     ?= 2025
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-data test test-fast lint format lock wheelhouse lab render codebook clean
+.PHONY: help install demo demo-data test test-fast lint format lock wheelhouse lab notebooks render codebook clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-11s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ wheelhouse: ## download every wheel into wheelhouse/ for an offline install in T
 
 lab: $(VENV)/.installed ## open the notebooks in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/
+
+notebooks: demo-data ## re-execute the notebooks on the demo data and store their outputs (then commit them)
+	$(PY) tools/run_notebooks.py
 
 render: $(VENV)/.installed ## render the reports of YEAR from the derived tables
 	$(ARR) report --config $(CONFIG) --year $(YEAR) --all-institutions
