@@ -38,7 +38,17 @@ DATA_END = dt.date(2025, 12, 31)
 BENEFITS_PER_PERSON = 10
 JOBS_PER_PERSON = 2
 #: Relative frequency of each benefit code in the synthetic spells.
-CODE_WEIGHTS = {"SP": 40, "AAP": 25, "UFT": 5, "RP": 2, "ATTF": 1, "TU": 1, "DP": 14, "TP": 8, "OVG": 4}
+CODE_WEIGHTS = {
+    "SP": 40,
+    "AAP": 25,
+    "UFT": 5,
+    "RP": 2,
+    "ATTF": 1,
+    "TU": 1,
+    "DP": 14,
+    "TP": 8,
+    "OVG": 4,
+}
 
 
 def _dates(days: np.ndarray) -> np.ndarray:
@@ -68,9 +78,7 @@ def synthetic_nav(n_persons: int, seed: int = 2026) -> dict[str, pd.DataFrame]:
         }
     )
 
-    death = np.where(
-        rng.random(n_persons) < 0.01, discharge + rng.integers(1, 700, n_persons), -1
-    )
+    death = np.where(rng.random(n_persons) < 0.01, discharge + rng.integers(1, 700, n_persons), -1)
     emigration = np.where(
         rng.random(n_persons) < 0.005, discharge + rng.integers(1, 700, n_persons), -1
     )
@@ -90,8 +98,10 @@ def synthetic_nav(n_persons: int, seed: int = 2026) -> dict[str, pd.DataFrame]:
     step = rng.integers(-10, 150, n) + rng.integers(1, 120, n)
     step[::BENEFITS_PER_PERSON] = 0
     first = discharge - rng.integers(500, 900, n_persons)
-    start = first[owner] + np.cumsum(step) - np.repeat(
-        np.cumsum(step)[::BENEFITS_PER_PERSON], BENEFITS_PER_PERSON
+    start = (
+        first[owner]
+        + np.cumsum(step)
+        - np.repeat(np.cumsum(step)[::BENEFITS_PER_PERSON], BENEFITS_PER_PERSON)
     )
     end = start + rng.integers(0, 200, n)
     codes = list(load_dictionary().benefits)
@@ -130,7 +140,12 @@ def synthetic_nav(n_persons: int, seed: int = 2026) -> dict[str, pd.DataFrame]:
             "position_percent": rng.choice([20.0, 50.0, 80.0, 100.0], m)[keep],
         }
     ).astype({"end_date": "datetime64[ns]"})
-    return {"episodes": episodes, "benefits": benefits, "employment": employment, "persons": persons}
+    return {
+        "episodes": episodes,
+        "benefits": benefits,
+        "employment": employment,
+        "persons": persons,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

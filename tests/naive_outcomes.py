@@ -117,15 +117,12 @@ class PersonDays:
         return "working"
 
 
-def _episode_outcomes(ep, days: PersonDays, params: OutcomeParams) -> dict:
+def _event_days(discharge: dt.date, days: PersonDays, params: OutcomeParams) -> dict:
+    """d_rtw, d_rtw_emp, d_dis and d_death of outcomes.md (None where there is none)."""
     f, length = params.followup_days, params.rtw_min_days
-    discharge = _date(ep["discharge_date"])
-    admission = _date(ep["admission_date"])
 
     def on(d: int) -> dt.date:
         return discharge + dt.timedelta(days=d)
-
-    o = (days.obs_last - discharge).days
 
     def first_run(need_employed: bool) -> int | None:
         for d in range(1, f + 1):
@@ -144,6 +141,26 @@ def _episode_outcomes(ep, days: PersonDays, params: OutcomeParams) -> dict:
     d_death = None
     if days.death is not None and 1 <= (days.death - discharge).days <= f:
         d_death = (days.death - discharge).days
+    return {
+        "d_rtw": first_run(False),
+        "d_rtw_emp": first_run(True),
+        "d_dis": d_dis,
+        "d_death": d_death,
+    }
+
+
+def _episode_outcomes(ep, days: PersonDays, params: OutcomeParams) -> dict:
+    f, length = params.followup_days, params.rtw_min_days
+    discharge = _date(ep["discharge_date"])
+    admission = _date(ep["admission_date"])
+
+    def on(d: int) -> dt.date:
+        return discharge + dt.timedelta(days=d)
+
+    o = (days.obs_last - discharge).days
+
+    event_days = _event_days(discharge, days, params)
+    d_death, d_dis = event_days["d_death"], event_days["d_dis"]
 
     def outcome(d_rtw: int | None) -> tuple[int, int]:
         # Earliest; ties: death, then disability, then RTW.
@@ -155,8 +172,8 @@ def _episode_outcomes(ep, days: PersonDays, params: OutcomeParams) -> dict:
             return 0, max(0, min(f, o - length + 1))
         return best
 
-    rtw_event, rtw_time = outcome(first_run(False))
-    emp_event, emp_time = outcome(first_run(True))
+    rtw_event, rtw_time = outcome(event_days["d_rtw"])
+    emp_event, emp_time = outcome(event_days["d_rtw_emp"])
 
     a, b = params.rtw12_first_day, params.rtw12_last_day
     dead_by_b = days.death is not None and (days.death - discharge).days <= b
@@ -241,4 +258,15 @@ def naive_daily_states(
         discharge = _date(ep["discharge_date"])
         for d in range(first_day, last_day + 1):
             out.append((ep["episode_id"], d, days.state(discharge + dt.timedelta(days=d))))
+    return out
+
+
+def naive_event_days(episodes, benefits, employment, persons, params: OutcomeParams) -> list[dict]:
+    """The candidate event days of every linked episode, before the earliest is chosen."""
+    out = []
+    for _, ep in episodes.iterrows():
+        if not bool(ep["linked"]):
+            continue
+        days = _person_days(ep["person_id"], benefits, employment, persons, params)
+        out.append(_event_days(_date(ep["discharge_date"]), days, params))
     return out

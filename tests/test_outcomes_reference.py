@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from naive_outcomes import naive_daily_states, naive_outcomes
+from naive_outcomes import naive_daily_states, naive_event_days, naive_outcomes
 
+from arr_stats import outcomes
 from arr_stats.config import DEFAULT_STATE_ORDER, OutcomeParams
 from arr_stats.dictionary import load_dictionary
 from arr_stats.outcomes import daily_states, derive_outcomes
@@ -247,3 +249,39 @@ def test_empty_tables_agree_with_naive():
     )
     assert_agree(episodes, empty_benefits, empty_employment, persons, params)
     assert_daily_agree(episodes, empty_benefits, empty_employment, persons, params, 0, 30)
+
+
+@settings(SETTINGS, max_examples=100)
+@given(data=st.data())
+def test_chunks_of_one_episode_agree_with_naive(data):
+    # Episodes are processed in chunks; with a chunk of one episode a person's
+    # episodes (and their spells) fall into different chunks.
+    params = data.draw(small_params())
+    history = data.draw(histories(span=60, max_length=25, max_spells=8))
+    with mock.patch.object(outcomes, "_CHUNK_EPISODES", 1):
+        assert_agree(*history, params)
+        assert_daily_agree(*history, params, 0, params.followup_days)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_rtw_day_never_ties_with_a_competing_day(data):
+    """The reasoning behind the tie rule (docs/outcomes-implementation.md), checked:
+
+    - the RTW day is benefit-free, a full-disability day is an HRB day, so
+      ``d_rtw != d_dis`` (same for the employment-confirmed run);
+    - the whole run lies on observed days, which end the day before death, so
+      ``d_rtw + L - 1 < d_death``;
+    - ``d_dis`` is an observed day, so ``d_dis < d_death``.
+    """
+    params = data.draw(small_params())
+    history = data.draw(histories(span=60, max_length=25, max_spells=8))
+    length = params.rtw_min_days
+    for days in naive_event_days(*history, params):
+        for rtw in (days["d_rtw"], days["d_rtw_emp"]):
+            if rtw is not None and days["d_dis"] is not None:
+                assert rtw != days["d_dis"]
+            if rtw is not None and days["d_death"] is not None:
+                assert rtw + length - 1 < days["d_death"]
+        if days["d_dis"] is not None and days["d_death"] is not None:
+            assert days["d_dis"] < days["d_death"]
