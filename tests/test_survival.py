@@ -967,3 +967,24 @@ def test_mixed_model_with_covariate_and_unbalanced_data():
     # the data were simulated with +0.6 per point: T3 ≈ +1.8
     t3 = table.set_index("term").loc["point[T3]"]
     assert t3["lower"] < 1.8 < t3["upper"]
+
+
+def test_median_midpoint_of_a_flat_at_one_half():
+    # Four events on days 1, 2, 3, 4: S = 3/4 (day 1), 1/2 (day 2), 1/4 (day 3), 0.
+    # S is exactly 1/2 on [2, 3), so R's quantile.survfit takes the midpoint: 2.5.
+    # (The rule "first time S <= 0.5" would give 2.)
+    four = pd.DataFrame({"rtw_time": [1, 2, 3, 4], "rtw_event": [1, 1, 1, 1]})
+    assert sv.median_time(sv.kaplan_meier(four))["median"].iloc[0] == 2.5
+
+
+def test_median_flat_at_one_half_to_the_end_of_the_curve():
+    # Events on days 1 and 2, censored on days 3 and 4: S = 3/4, then 1/2 from day 2
+    # to the end. R: midpoint of the time the flat starts (2) and the last time (4) = 3.
+    d = pd.DataFrame({"rtw_time": [1, 2, 3, 4], "rtw_event": [1, 1, 0, 0]})
+    assert sv.median_time(sv.kaplan_meier(d))["median"].iloc[0] == 3.0
+
+
+def test_median_without_a_flat_is_the_first_time_below_one_half():
+    # Events on days 1, 2, 3 of five: S = 4/5, 3/5, 2/5: crosses 1/2 in the jump at day 3.
+    d = pd.DataFrame({"rtw_time": [1, 2, 3, 9, 9], "rtw_event": [1, 1, 1, 0, 0]})
+    assert sv.median_time(sv.kaplan_meier(d))["median"].iloc[0] == 3.0

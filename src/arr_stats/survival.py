@@ -676,11 +676,14 @@ def value_at(curve: pd.DataFrame, day: float) -> pd.DataFrame:
 def median_time(curve: pd.DataFrame) -> pd.DataFrame:
     """Median time of a Kaplan–Meier curve, with its interval, per group.
 
-    The median is the first time the estimate is at or below 0.5; its
-    interval limits are the first times the pointwise ``lower`` and
-    ``upper`` limits are at or below 0.5 (Brookmeyer–Crowley style, as
-    lifelines' ``median_survival_times`` on the confidence interval). A
-    value the curve never reaches is missing ("not reached").
+    R's rule (``quantile.survfit`` of the survival package): the median is
+    the first time the estimate is at or below 0.5, except where the curve
+    is exactly 0.5 (within ``sqrt(machine epsilon)``) over a stretch: then it
+    is the midpoint of that stretch, i.e. of the time it reached 0.5 and the
+    time of its next drop (or, when the curve ends at 0.5, of that time and
+    the last observed time). The interval limits apply the same rule to the
+    pointwise ``lower`` and ``upper`` curves. A value the curve never
+    reaches is missing ("not reached").
 
     Parameters
     ----------
@@ -700,25 +703,57 @@ def median_time(curve: pd.DataFrame) -> pd.DataFrame:
     >>> # S: 1 (day 0), 5/6 (days 2, 3), 5/18 (day 4 on): first at or below 0.5 on day 4
     >>> median_time(kaplan_meier(outcomes))[["n", "events", "median"]].to_numpy().tolist()
     [[6.0, 3.0, 4.0]]
+    >>> # Four events on days 1-4: S = 3/4, 1/2, 1/4, 0 is exactly 1/2 on [2, 3): median 2.5
+    >>> four = pd.DataFrame({"rtw_time": [1, 2, 3, 4], "rtw_event": [1, 1, 1, 1]})
+    >>> float(median_time(kaplan_meier(four))["median"].iloc[0])
+    2.5
     """
     rows = []
     for value, group in curve.groupby("group", observed=True, sort=False):
         group = group.sort_values("time")
-        reached = {
-            column: group.loc[group[column] <= 0.5, "time"]
-            for column in ("estimate", "lower", "upper")
-        }
+        times = group["time"].to_numpy(dtype=float)
         rows.append(
             {
                 "group": value,
                 "n": int(group["at_risk"].iloc[0]),
                 "events": int(group["events"].sum()),
-                "median": float(reached["estimate"].min()) if len(reached["estimate"]) else np.nan,
-                "lower": float(reached["lower"].min()) if len(reached["lower"]) else np.nan,
-                "upper": float(reached["upper"].min()) if len(reached["upper"]) else np.nan,
+                **{
+                    name: _quantile_time(times, group[column].to_numpy(dtype=float), 0.5)
+                    for name, column in (
+                        ("median", "estimate"),
+                        ("lower", "lower"),
+                        ("upper", "upper"),
+                    )
+                },
             }
         )
     return _ordered_groups(pd.DataFrame(rows))
+
+
+def _quantile_time(times: np.ndarray, surv: np.ndarray, p: float) -> float:
+    """The time a survival curve reaches ``p``, with R's midpoint rule for flats.
+
+    ``times`` are the curve's distinct times in order (censoring times
+    included) and ``surv`` its values there; missing values are ignored.
+    """
+    keep = ~np.isnan(surv)
+    times, surv = times[keep], surv[keep]
+    if len(times) == 0:
+        return np.nan
+    tol = np.sqrt(np.finfo(float).eps)
+    last_time = times[-1]
+    # Only the times where the curve changes level matter (censoring times are repeats).
+    first_of_level = np.r_[True, np.diff(surv) != 0]
+    times, surv = times[first_of_level], surv[first_of_level]
+    reached = np.flatnonzero(surv <= p + tol)  # at p (within tol) or below
+    if len(reached) == 0:
+        return np.nan
+    first = reached[0]
+    if abs(surv[first] - p) >= tol:  # crossed p in a jump: no flat at p
+        return float(times[first])
+    below = np.flatnonzero(surv < p - tol)  # the next drop below the flat
+    end = times[below[0]] if len(below) else last_time
+    return float((times[first] + end) / 2)
 
 
 def cumulative_incidence_at(
