@@ -8,7 +8,7 @@ The steps (each a pure function of DataFrames; I/O only in :func:`run_build`):
    rows of persons with no consenting episode (:mod:`arr_stats.linkage`);
 4. validate every table (:mod:`arr_stats.validate`): issues, kept rows;
 5. link episodes to NAV persons; derive the episode columns;
-6. outcomes and daily states (:mod:`arr_stats.outcomes`, when installed);
+6. outcomes and daily states (:mod:`arr_stats.outcomes`);
 7. write the Parquet tables, ``issues.csv``, ``row_accounting.csv``,
    ``linkage.csv`` and ``build.json``.
 
@@ -19,8 +19,6 @@ rows read = kept + rejected + excluded for every file.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +41,7 @@ from arr_stats.linkage import (
     linkage_summary,
     row_accounting,
 )
+from arr_stats.outcomes import daily_states, derive_outcomes
 from arr_stats.provenance import dictionary_hashes, git_state, input_hashes, package_versions
 from arr_stats.readers import RawFile, read_delivery_file
 from arr_stats.validate import ISSUE_COLUMNS, validate_table
@@ -76,13 +75,10 @@ class BuildResult:
     tables
         Every derived table by name (Parquet tables, and ``row_accounting``,
         ``linkage`` written as CSV).
-    outcomes_derived
-        Whether :mod:`arr_stats.outcomes` was available and ran.
     """
 
     derived_dir: Path
     tables: dict[str, pd.DataFrame] = field(repr=False)
-    outcomes_derived: bool = False
 
     @property
     def issues(self) -> pd.DataFrame:
@@ -190,19 +186,12 @@ def derive_outcome_tables(
     persons: pd.DataFrame,
     config: RunConfig,
 ) -> dict[str, pd.DataFrame]:
-    """``outcomes`` and ``daily_states`` of the linked episodes (outcomes.md).
-
-    Returns an empty dict when :mod:`arr_stats.outcomes` is not installed
-    (the module is written separately); the build then writes neither table.
-    """
-    if importlib.util.find_spec("arr_stats.outcomes") is None:
-        return {}
-    outcomes = importlib.import_module("arr_stats.outcomes")
+    """``outcomes`` and ``daily_states`` of the linked episodes (outcomes.md)."""
     linked = episodes[episodes["linked"]].reset_index(drop=True)
     params = config.outcomes
     return {
-        "outcomes": outcomes.derive_outcomes(linked, benefits, employment, persons, params),
-        "daily_states": outcomes.daily_states(linked, benefits, employment, persons, params),
+        "outcomes": derive_outcomes(linked, benefits, employment, persons, params),
+        "daily_states": daily_states(linked, benefits, employment, persons, params),
     }
 
 
@@ -229,7 +218,7 @@ def build_tables(
     -------
     dict
         ``episodes, responses, benefits, employment, persons, institutions,
-        issues, row_accounting, linkage`` and, when available, ``outcomes,
+        issues, row_accounting, linkage``, ``outcomes,
         daily_states``.
 
     Raises
@@ -377,7 +366,6 @@ def build_manifest(
         "packages": package_versions(),
         "git": git_state(),
         "tables": {name: len(frame) for name, frame in tables.items()},
-        "outcomes_derived": all(name in tables for name in OUTCOME_TABLES),
     }
 
 
@@ -413,11 +401,7 @@ def run_build(config: RunConfig, progress: bool = False) -> BuildResult:
     out = Path(config.derived_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name in CORE_TABLES + OUTCOME_TABLES:
-        path = out / f"{name}.parquet"
-        if name in tables:
-            write_parquet(tables[name], path)
-        elif path.exists():  # a stale table from an earlier build must not be mistaken for this one
-            path.unlink()
+        write_parquet(tables[name], out / f"{name}.parquet")
     _write_csv(tables["issues"], out / "issues.csv")
     _write_csv(tables["row_accounting"], out / "row_accounting.csv")
     _write_csv(tables["linkage"], out / "linkage.csv")
@@ -427,6 +411,4 @@ def run_build(config: RunConfig, progress: bool = False) -> BuildResult:
         f"{len(tables['episodes'])} episodes, {len(tables['issues'])} issues "
         f"({rejected} rows rejected); details in issues.csv"
     )
-    if "outcomes" not in tables:
-        say.note("arr_stats.outcomes is not installed: outcomes and daily_states not written")
-    return BuildResult(out, tables, outcomes_derived="outcomes" in tables)
+    return BuildResult(out, tables)
