@@ -4,17 +4,19 @@ Every spell is a half-open interval ``[start, stop)`` of *day numbers* (days
 since 1970-01-01; ``stop`` = last covered day + 1) that belongs to a *group*
 (in :mod:`arr_stats.outcomes` a group is one episode, so a person with two
 episodes has each spell once per episode). Each group has a window
-``[lo, stop)``: only the days in it matter.
+``[lo, hi)``: only the days in it matter.
 
 The central object is the :class:`Tiling`: per group, the window is cut at
 every spell boundary into *elementary segments*, maximal runs of days on which
 the set of covering spells does not change. Every day-level fact of
 outcomes.md (HRB day and grade, benefit-free, employed, daily state) is
-constant on a segment, so it is computed once per segment by reducing over
-the spells that cover it – never once per day. A spell covers a contiguous
-range of segments; the (spell, segment) cover pairs are found with one sort
-and two ``searchsorted`` calls, so the work is proportional to the number of
-spells and boundaries, not to the number of days.
+constant on a segment, so it is computed once per segment – never once per
+day. A spell covers a contiguous range of segments, found with one sort and
+two ``searchsorted`` calls. "Covered by some spell with property X" is a
+difference array over segment indices and one cumulative sum; the largest
+grade and the first state in the priority order are reduced over the
+(spell, segment) pairs. The work is proportional to the number of spells and
+boundaries, not to the number of days. See docs/outcomes-implementation.md.
 
 Overlapping and adjacent spells never double-count: a segment's facts are
 maxima, minima or "any" over its covering spells, and per-day sums add
