@@ -373,3 +373,23 @@ def test_casemix_interval_is_exact_poisson_and_tiny_unit_is_empty():
     assert a["upper"] == pytest.approx(chi2.ppf(0.975, 2 * o + 2) / 2 / e)
     d = result.institutions.set_index("orgnr").loc["D"]
     assert d["suppressed"] and pd.isna(d["ratio"]) and pd.isna(d["observed"])
+
+
+def test_tiny_unit_coverage_is_hidden_even_with_a_large_patient_count(tables):
+    # C has 3 consenting episodes discharged 2025. Its institution form now says
+    # 20 patients, so the coverage denominator (20) is above min_denominator
+    # (10); 3/20 = 15 % would still give back the count 3 (15 % × 20), so C's
+    # arr_dg must be empty, and C carries no low-coverage flag (15 % < 60 %).
+    ep, resp, out, inst = tables
+    inst = inst.copy()
+    inst.loc[(inst["institution_id"] == "C") & (inst["year"] == 2025), "n_patients"] = 20
+    agg = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025])
+    c_rows = agg[(agg["orgnr"] == "C") & (agg["unit"] == "institution")]
+    assert c_rows["suppressed"].all()
+    assert c_rows[["numerator", "denominator", "value", "lower", "upper"]].isna().all().all()
+    assert c_rows["coverage_flag"].isna().all()
+    # The national coverage pools only A and B: (12 + 10) registered / (24 + 12) patients.
+    assert _row(agg, "arr_dg", "national")[["numerator", "denominator"]].tolist() == [22, 36]
+    # Without disclosure, C's 3/20 is there: the rule, not the data, hides it.
+    raw = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025], disclose=False)
+    assert _row(raw, "arr_dg", "institution", "C")["value"] == pytest.approx(3 / 20)

@@ -150,13 +150,59 @@ def small_group_mask(table: pd.DataFrame, n_column: str, params: DisclosureParam
     return (n.isna() | (n < params.min_denominator)).rename(None)
 
 
+def small_count_mask(table: pd.DataFrame, count_column: str, params: DisclosureParams) -> pd.Series:
+    """Rows whose count of persons is 1 … ``min_cell`` − 1 (missing is not small).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"events": [0, 1, 4, 5, None]})
+    >>> small_count_mask(t, "events", DisclosureParams()).tolist()
+    [False, True, True, False, False]
+    """
+    count = pd.to_numeric(table[count_column], errors="coerce")
+    return ((count >= 1) & (count < params.min_cell)).fillna(False).astype(bool).rename(None)
+
+
+def hidden_statistic_mask(
+    table: pd.DataFrame,
+    n_column: str,
+    params: DisclosureParams,
+    numerator_column: str | None = None,
+) -> pd.Series:
+    """Rows whose statistic may not be shown.
+
+    A statistic is hidden when its group has fewer than ``min_denominator``
+    persons, and – for a proportion or cumulative incidence, whose value
+    times its denominator gives back its numerator – also when that
+    numerator is a count of 1 … ``min_cell`` − 1 persons. Without this
+    second rule, 3 registered episodes out of 20 patients would be shown as
+    15 % of 20, and the count 3 read back (disclosure.md: no table may let a
+    reader recover a count below ``min_cell``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n": [9, 20, 20, 20], "numerator": [2, 3, 0, 12]})
+    >>> hidden_statistic_mask(t, "n", DisclosureParams(), "numerator").tolist()
+    [True, True, False, False]
+    """
+    hidden = small_group_mask(table, n_column, params)
+    if numerator_column is not None:
+        hidden = hidden | small_count_mask(table, numerator_column, params)
+    return hidden
+
+
 def suppress_statistics(
     table: pd.DataFrame,
     value_columns: Sequence[str],
     n_column: str,
     params: DisclosureParams,
+    numerator_column: str | None = None,
 ) -> pd.DataFrame:
     """Hide statistics of groups with fewer than ``min_denominator`` persons.
+
+    With ``numerator_column`` (proportions, cumulative incidences), also hide
+    those whose numerator is a count of 1 … ``min_cell`` − 1 (see
+    :func:`hidden_statistic_mask`).
 
     Parameters
     ----------
@@ -183,7 +229,7 @@ def suppress_statistics(
     ['n < 10', 0.5]
     """
     out = table.copy()
-    small = small_group_mask(table, n_column, params).to_numpy()
+    small = hidden_statistic_mask(table, n_column, params, numerator_column).to_numpy()
     label = small_group_label(params)
     for column in value_columns:
         values = table[column].astype(object).to_numpy()

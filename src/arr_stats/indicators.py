@@ -31,7 +31,7 @@ from scipy import stats
 
 from arr_stats.config import DisclosureParams, IndicatorTarget, RunConfig
 from arr_stats.dictionary import load_dictionary
-from arr_stats.disclosure import small_group_mask
+from arr_stats.disclosure import hidden_statistic_mask, small_group_mask
 from arr_stats.survival import EVENT_RTW, age_group, cumulative_incidence_at
 
 #: Indicator ids (stable) and the statistic each is summarised with.
@@ -447,15 +447,16 @@ def _low_coverage_units(
     """Institutions whose coverage of ``discharge_year`` is below the threshold.
 
     With disclosure on, only institutions whose coverage may itself be shown
-    (form patient count ≥ ``min_denominator``) are flagged: a flag on a unit
-    whose ``arr_dg`` is hidden would tell something about it.
+    (form patient count ≥ ``min_denominator`` and registered episodes not
+    1 … ``min_cell`` − 1) are flagged: a flag on a unit whose ``arr_dg`` is
+    hidden would tell something about it.
     """
     table = _coverage_table(episodes, institutions, discharge_year)
     value = coverage_by_institution(episodes, institutions, discharge_year)
     low = value < config.low_coverage_threshold
     if disclosure is not None:
-        low &= ~small_group_mask(
-            table.rename(columns={"n_patients": "n"}), "n", disclosure
+        low &= ~hidden_statistic_mask(
+            table.rename(columns={"n_patients": "n"}), "n", disclosure, "registered"
         ).to_numpy()
     return set(value.index[low.to_numpy()])
 
@@ -480,8 +481,15 @@ def _indicator_rows(
 
     own = {unit: pooled([unit]) for unit in units}
     if disclosure is not None:
-        sizes = pd.DataFrame({"n": [own[u]["denominator"] for u in units]})
-        small = small_group_mask(sizes, "n", disclosure).tolist()
+        sizes = pd.DataFrame(
+            {
+                "n": [own[u]["denominator"] for u in units],
+                "numerator": [own[u]["numerator"] for u in units],
+            }
+        )
+        # numerator is NaN for means and medians: only proportions and
+        # cumulative incidences are hidden for a small numerator.
+        small = hidden_statistic_mask(sizes, "n", disclosure, "numerator").tolist()
         suppressed = {u for u, s in zip(units, small, strict=True) if s}
     else:
         suppressed = set()
@@ -530,7 +538,9 @@ def aggregate_indicators(
     disclose
         When True (the default; what ``indicators.csv`` is written from) the
         disclosure rules are applied: a unit whose denominator is below
-        ``min_denominator`` is listed with empty values, and national and
+        ``min_denominator``, or whose numerator (proportions, cumulative
+        incidence) is a count of 1 … ``min_cell`` − 1, is listed with empty
+        values, and national and
         rest-of-country values pool only the units that are shown. False gives
         the exact values for use inside TSD only.
 
