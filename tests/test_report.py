@@ -519,3 +519,32 @@ def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_pa
     assert pages[0] == pages[1]
     # 1790000000 s after the epoch = 2026-09-21 14:13:20 UTC
     assert b"2026-09-21 14:13 UTC" in pages[0]
+
+
+@pytest.mark.slow
+def test_cumulative_incidence_table_shows_only_values_the_pooled_curve_draws(
+    demo_derived, demo_delivery, demo_params, config_for
+):
+    # Disclosure: the figure pools steps so that each step has >= min_cell persons
+    # leaving the risk set. A table of exact values at 3 and 6 months would give
+    # back what the pooling hides, so every percentage in the table must be a
+    # value the drawn (pooled) curve takes, or 0 before its first step.
+    from arr_stats import disclosure, survival
+
+    config = config_for(demo_delivery, demo_derived, demo_params.data_end)
+    ctx = report_text.ReportContext(
+        derived=report_text.load_derived(config, demo_derived),
+        year=2025,
+        institution=None,
+        institution_name=None,
+        render_time="fixed",
+    )
+    html = report_text.cumulative_incidence_table(ctx).data
+    # cells read "77\xa0% (73–81\xa0%)": the estimate is the number before the first "%"
+    shown = [int(v) for v in re.findall(r">(\d+)\xa0% \(", html)]
+    cohort = ctx.outcome_cohort()
+    exact = survival.cumulative_incidence(cohort, by="diagnosis_group")
+    pooled = disclosure.pool_survival_steps(exact, config.disclosure)
+    drawn = {round(100 * v) for v in pooled["estimate"]} | {0}
+    assert shown, "the table shows no values"
+    assert set(shown) <= drawn

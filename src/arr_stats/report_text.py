@@ -835,21 +835,25 @@ def kaplan_meier_figure(ctx: ReportContext) -> Figure:
 
 
 def cumulative_incidence_table(ctx: ReportContext) -> HTML:
-    """Cumulative incidence at 3, 6 and 12 months by diagnosis group (own unit)."""
+    """Cumulative incidence at 3, 6 and 12 months by diagnosis group (own unit).
+
+    The values are read from the pooled curve that Figure "etter
+    diagnosegruppe" draws, not from the exact curve: a table of exact values
+    at 3 and 6 months would give back what the pooling of steps hides (how
+    many returned between two drawn steps).
+    """
     from arr_stats.plotting import group_label
 
     cohort = ctx.own(ctx.outcome_cohort())
     params = ctx.config.disclosure
-    pieces = []
-    for months, day in sorted(ctx.config.outcomes.month_days.items()):
-        at = survival.cumulative_incidence_at(cohort, day=day, by="diagnosis_group")
-        at = at.assign(months=months)
-        pieces.append(at)
-    every = pd.concat(pieces, ignore_index=True)
+    curve = survival.cumulative_incidence(cohort, event=survival.EVENT_RTW, by="diagnosis_group")
+    start = curve[curve["time"] == 0]  # the pooled curve starts at its first drawn step
+    pooled = _pooled(curve, ctx)
+    readable = pd.concat([start, pooled[start.columns]], ignore_index=True)
     n = cohort.groupby(cohort["diagnosis_group"].astype(object), observed=True).size()
+    shown_groups = set(pooled["group"].astype(object))
     rows = []
-    for group in every["group"].drop_duplicates():
-        g = every[every["group"] == group]
+    for group in start["group"].drop_duplicates():
         size = int(n.get(group, 0))
         entry = {
             "Diagnosegruppe": str(group_label(group)),
@@ -857,12 +861,15 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
                 0
             ],
         }
-        for _, r in g.iterrows():
-            small = size < params.min_denominator
-            entry[f"{r['months']} mnd"] = (
-                disclosure.small_group_label(params)
-                if small
-                else f"{nb_percent(r['estimate'])} ({nb_number(100 * r['lower'])}–{nb_percent(r['upper'])})"
+        group_curve = readable[readable["group"].astype(object) == group]
+        for months, day in sorted(ctx.config.outcomes.month_days.items()):
+            if group not in shown_groups:
+                entry[f"{months} mnd"] = disclosure.small_group_label(params)
+                continue
+            r = survival.value_at(group_curve, day).iloc[0]
+            entry[f"{months} mnd"] = (
+                f"{nb_percent(r['estimate'])} "
+                f"({nb_number(100 * r['lower'])}–{nb_percent(r['upper'])})"
             )
         rows.append(entry)
     table = pd.DataFrame(rows)
