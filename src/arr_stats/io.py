@@ -39,9 +39,14 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
-    """Read a derived table; dates come back as ``datetime64[ns]``."""
+    """Read a derived table; dates come back as ``datetime64[ns]``.
+
+    The frame owns writable copies of its data (pyarrow's zero-copy
+    conversion can hand back read-only arrays, which a notebook user
+    assigning into a column would trip over).
+    """
     table = pq.read_table(path)
-    df = table.to_pandas(date_as_object=False)
+    df = table.to_pandas(date_as_object=False).copy(deep=True)
     for f in table.schema:
         if pa.types.is_date(f.type):
             df[f.name] = pd.to_datetime(df[f.name]).astype("datetime64[ns]")

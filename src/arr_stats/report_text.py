@@ -261,15 +261,53 @@ class ReportContext:
             return table.iloc[0:0]
         return table[table["institution_id"].astype(str) != self.institution]
 
+    def own_is_small(self, cohort: pd.DataFrame) -> bool:
+        """Whether the edition's own unit has fewer than ``min_denominator`` rows in ``cohort``.
+
+        (After :meth:`reportable` such a unit has no rows left at all.)
+
+        Such a unit gets no distribution of its own in any table: even its
+        zeros would tell which categories its few persons are in. And its
+        "rest of the country" column would give its distribution away by
+        difference with the national edition, so its edition shows the
+        national distribution instead (see :func:`participants_table`).
+        """
+        if self.is_national:
+            return False
+        return len(self.own(cohort)) < self.config.disclosure.min_denominator
+
+    def small_unit_note(self) -> HTML:
+        """The note shown where a small unit's own table is withheld."""
+        label = disclosure.small_group_label(self.config.disclosure)
+        return HTML(
+            f'<p class="table-note">{html.escape(self.unit_label)}: for få opphold i '
+            f"kohorten ({html.escape(label)}); tabellen vises ikke av personvernhensyn.</p>"
+        )
+
+    def reportable(self, cohort: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``cohort`` that may enter a published number.
+
+        A unit with fewer than ``min_denominator`` rows in a cohort is left out
+        of every number computed from that cohort, in every edition – national
+        and "resten av landet" included – as :func:`arr_stats.indicators.
+        aggregate_indicators` leaves out the units it hides. Otherwise the same
+        statistic over two nested populations (e.g. a national value with and
+        without the unit) would give the small unit's value back by difference.
+        Its episodes are still counted in the table of registered episodes.
+        """
+        unit = cohort["institution_id"].astype(str)
+        size = unit.map(unit.value_counts())
+        return cohort[size >= self.config.disclosure.min_denominator]
+
     def process_cohort(self) -> pd.DataFrame:
-        """Episodes discharged in ``Y`` (all units)."""
+        """Episodes discharged in ``Y``, of the units large enough to report (:meth:`reportable`)."""
         episodes = self.derived.episodes
-        return episodes[episodes["discharge_year"] == self.year]
+        return self.reportable(episodes[episodes["discharge_year"] == self.year])
 
     def outcome_cohort(self) -> pd.DataFrame:
-        """Outcomes of episodes discharged in ``Y − 1`` (all units)."""
+        """Outcomes of episodes discharged in ``Y − 1``, of the units large enough to report."""
         outcomes = self.derived.outcomes
-        return outcomes[outcomes["discharge_year"] == self.year - 1]
+        return self.reportable(outcomes[outcomes["discharge_year"] == self.year - 1])
 
 
 def open_report(
@@ -632,10 +670,12 @@ def participants_table(ctx: ReportContext, variable: str) -> HTML:
     else:
         raw = cohort[variable]
     categories = list(raw.cat.categories) if isinstance(raw.dtype, pd.CategoricalDtype) else []
-    order = [str(group_label(c)) for c in categories] + [UNKNOWN_LABEL]
+    # dict.fromkeys: a category labelled like the missing values ("Ukjent") is listed once
+    order = list(dict.fromkeys([str(group_label(c)) for c in categories] + [UNKNOWN_LABEL]))
     values = raw.astype(object)
     values = values.where(values.notna(), UNKNOWN_LABEL).map(lambda v: str(group_label(v)))
-    if ctx.is_national:
+    small_unit = ctx.own_is_small(cohort)
+    if ctx.is_national or small_unit:
         unit = pd.Series(NATIONAL_LABEL, index=cohort.index)
     else:
         own = cohort["institution_id"].astype(str) == ctx.institution
@@ -660,6 +700,12 @@ def participants_table(ctx: ReportContext, variable: str) -> HTML:
         caption=f"{PARTICIPANT_VARIABLES[variable]}, opphold avsluttet i {ctx.year}",
         numeric=list(out.columns[1:]),
         row_classes=["total" if v == "Totalt" else "" for v in out.iloc[:, 0]],
+        note=(
+            f"{ctx.unit_label} har for få opphold til å vise egen fordeling; "
+            "tabellen viser landet samlet."
+        )
+        if small_unit
+        else None,
     )
 
 
@@ -712,17 +758,32 @@ def state_occupation_figure(ctx: ReportContext) -> Figure:
     )
 
 
-def _unit_groups(ctx: ReportContext, cohort: pd.DataFrame) -> pd.DataFrame:
-    if ctx.is_national:
+def _unit_groups(ctx: ReportContext, cohort: pd.DataFrame, national: bool = False) -> pd.DataFrame:
+    """Label each row ``report_unit``: own unit against the rest, or all national.
+
+    A unit too small to be shown (:meth:`ReportContext.own_is_small`), or any
+    edition when ``national`` is asked for, is compared with the national
+    figures instead of "resten av landet": national (from the national
+    edition) minus the rest would give back the small unit's own values.
+    """
+    if ctx.is_national or national or ctx.own_is_small(cohort):
         return cohort.assign(report_unit=NATIONAL_LABEL)
     own = cohort["institution_id"].astype(str) == ctx.institution
     return cohort.assign(report_unit=np.where(own, OWN_LABEL, REST_LABEL))
+
+
+def _own_hidden(table: pd.DataFrame, params: Any) -> bool:
+    """Whether any statistic of the own unit in a ``group, n`` table is hidden."""
+    own = table[table["group"].astype(object) == OWN_LABEL]
+    return bool(disclosure.small_group_mask(own, "n", params).any())
 
 
 def status_table(ctx: ReportContext) -> HTML:
     """Daily state 3, 6 and 12 months after discharge (own unit), counts and shares."""
     from arr_stats.plotting import state_label
 
+    if ctx.own_is_small(ctx.outcome_cohort()):
+        return ctx.small_unit_note()
     cohort = ctx.own(ctx.outcome_cohort())
     columns = {f"state_{m}m": f"{m} mnd" for m in sorted(ctx.config.outcomes.month_days)}
     order = list(ctx.config.outcomes.state_order)
@@ -816,7 +877,9 @@ def cumulative_incidence_figure(ctx: ReportContext, by: str | None = None) -> Fi
     """Cumulative incidence of sustainable RTW (competing: disability, death), pooled steps."""
     from arr_stats.plotting import plot_cumulative_incidence
 
-    cohort = ctx.own(ctx.outcome_cohort())
+    cohort = ctx.outcome_cohort()
+    if not ctx.own_is_small(cohort):  # a small unit's edition shows the national curve
+        cohort = ctx.own(cohort)
     if by == "institution_id":
         names = ctx.institution_names()
         cohort = cohort.assign(institution=cohort["institution_id"].astype(str).map(names))
@@ -844,6 +907,8 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
     """
     from arr_stats.plotting import group_label
 
+    if ctx.own_is_small(ctx.outcome_cohort()):
+        return ctx.small_unit_note()
     cohort = ctx.own(ctx.outcome_cohort())
     params = ctx.config.disclosure
     curve = survival.cumulative_incidence(cohort, event=survival.EVENT_RTW, by="diagnosis_group")
@@ -884,10 +949,10 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
 # ---------------------------------------------------------------- 7 Selvrapportert
 
 
-def _own_responses(ctx: ReportContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _own_responses(ctx: ReportContext, national: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     cohort = ctx.derived.episodes
-    cohort = cohort[cohort["discharge_year"] == ctx.year - 1]
-    cohort = _unit_groups(ctx, cohort)
+    cohort = ctx.reportable(cohort[cohort["discharge_year"] == ctx.year - 1])
+    cohort = _unit_groups(ctx, cohort, national)
     responses = ctx.derived.responses
     return responses[responses["episode_id"].isin(cohort["episode_id"])], cohort
 
@@ -898,6 +963,9 @@ def work_ability_figure(ctx: ReportContext) -> Figure:
 
     responses, cohort = _own_responses(ctx)
     table = survival.work_ability_by_point(responses, by="report_unit", episodes=cohort)
+    if _own_hidden(table, ctx.config.disclosure):  # then compare with the nation, not the rest
+        responses, cohort = _own_responses(ctx, national=True)
+        table = survival.work_ability_by_point(responses, by="report_unit", episodes=cohort)
     table = disclosure.suppress_statistics(
         table, ["mean", "lower", "upper"], "n", ctx.config.disclosure
     )
@@ -912,6 +980,13 @@ def work_ability_change_table(ctx: ReportContext) -> HTML:
     responses, cohort = _own_responses(ctx)
     change = survival.work_ability_change(responses, by="report_unit", episodes=cohort)
     params = ctx.config.disclosure
+    if _own_hidden(change, params):  # own row stays (hidden); the rest becomes the nation
+        national_responses, national_cohort = _own_responses(ctx, national=True)
+        national = survival.work_ability_change(
+            national_responses, by="report_unit", episodes=national_cohort
+        )
+        own = change[change["group"].astype(object) == OWN_LABEL]
+        change = pd.concat([own, national], ignore_index=True)
     rows = []
     for _, r in change.iterrows():
         small = r["n"] < params.min_denominator
@@ -943,11 +1018,21 @@ def work_ability_change_table(ctx: ReportContext) -> HTML:
 POINT_MONTHS = indicators.RESPONSE_POINT_MONTHS
 
 
+def _share_or_label(numerator: int, n: int, params: Any) -> str:
+    """``numerator / n`` as a percentage, or the small-group label where it may not be shown."""
+    frame = pd.DataFrame({"n": [n], "numerator": [numerator]})
+    if disclosure.hidden_statistic_mask(frame, "n", params, "numerator").iloc[0]:
+        return disclosure.small_group_label(params)
+    return nb_percent(numerator / n)
+
+
 def work_status_table(ctx: ReportContext) -> HTML:
     """Self-reported work status at T1–T3 beside the register state at the same points."""
     from arr_stats.plotting import state_label
 
     responses, cohort = _own_responses(ctx)
+    if ctx.own_is_small(cohort):
+        return ctx.small_unit_note()
     cohort = ctx.own(cohort)
     responses = responses[responses["episode_id"].isin(cohort["episode_id"])]
     params = ctx.config.disclosure
@@ -967,15 +1052,13 @@ def work_status_table(ctx: ReportContext) -> HTML:
                 "Svar, n": disclosure.suppress_counts(pd.DataFrame({"n": [n]}), ["n"], params)[
                     "n"
                 ].iloc[0],
-                "Selvrapportert i arbeid": disclosure.small_group_label(params)
-                if n < params.min_denominator
-                else nb_percent(working / n),
+                "Selvrapportert i arbeid": _share_or_label(working, n, params),
                 "Fulgt i registeret, n": disclosure.suppress_counts(
                     pd.DataFrame({"n": [observed]}), ["n"], params
                 )["n"].iloc[0],
-                f"Registerstatus «{state_label('working')}»": disclosure.small_group_label(params)
-                if observed < params.min_denominator
-                else nb_percent(register / observed),
+                f"Registerstatus «{state_label('working')}»": _share_or_label(
+                    register, observed, params
+                ),
             }
         )
     table = pd.DataFrame(rows)
@@ -1047,7 +1130,8 @@ def issues_table(ctx: ReportContext) -> HTML:
 
 def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
     """Coefficients of the national case-mix model (odds ratios with 95 % KI)."""
-    result = indicators.casemix(ctx.derived.outcomes, ctx.config, ctx.year, ind_id=ind_id)
+    # fitted on the units large enough to report, like every other published number
+    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
     coef = result.coefficients
     table = pd.DataFrame(
         {
@@ -1070,7 +1154,8 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
 
 def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
     """Observed / expected ratio per institution (disclosed)."""
-    result = indicators.casemix(ctx.derived.outcomes, ctx.config, ctx.year, ind_id=ind_id)
+    # fitted on the units large enough to report, like every other published number
+    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
     names = ctx.institution_names()
     params = ctx.config.disclosure
     rows, classes = [], []
