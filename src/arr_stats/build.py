@@ -29,6 +29,7 @@ import pandas as pd
 import arr_stats
 from arr_stats.canonical import to_canonical
 from arr_stats.config import RunConfig
+from arr_stats.derived import PARQUET_TABLES
 from arr_stats.dictionary import DataDictionary, Table, load_dictionary
 from arr_stats.io import write_json, write_parquet
 from arr_stats.linkage import (
@@ -46,18 +47,6 @@ from arr_stats.provenance import dictionary_hashes, git_state, input_hashes, pac
 from arr_stats.readers import RawFile, read_delivery_file
 from arr_stats.validate import ISSUE_COLUMNS, validate_table
 
-#: Parquet tables written by every build, in order.
-CORE_TABLES: tuple[str, ...] = (
-    "episodes",
-    "responses",
-    "benefits",
-    "employment",
-    "persons",
-    "institutions",
-    "issues",
-)
-#: Parquet tables written when the outcome definitions are available.
-OUTCOME_TABLES: tuple[str, ...] = ("outcomes", "daily_states")
 #: Canonical T0 columns not carried into ``episodes`` (every row consented).
 CONSENT_COLUMNS: tuple[str, ...] = ("consent", "consent_withdrawn_date")
 #: Name of the point column of ``responses`` and how a file stem names its point.
@@ -400,7 +389,7 @@ def run_build(config: RunConfig, progress: bool = False) -> BuildResult:
     say(f"writing the derived tables to {config.derived_dir}")
     out = Path(config.derived_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name in CORE_TABLES + OUTCOME_TABLES:
+    for name in PARQUET_TABLES:
         write_parquet(tables[name], out / f"{name}.parquet")
     _write_csv(tables["issues"], out / "issues.csv")
     _write_csv(tables["row_accounting"], out / "row_accounting.csv")

@@ -18,7 +18,7 @@ from arr_stats.config import DEMO_CONFIG, RunConfig, load_config
 from arr_stats.errors import ArrStatsError
 from arr_stats.io import read_parquet
 
-#: The Parquet tables every build writes (docs/architecture.md).
+#: The Parquet tables every build writes (docs/architecture.md); build.py writes these.
 PARQUET_TABLES = (
     "episodes",
     "responses",
