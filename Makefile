@@ -35,7 +35,9 @@ demo: demo-data ## make a synthetic delivery, build it, render the reports
 	$(ARR) report --config $(CONFIG) --year $(YEAR) --all-institutions
 	@echo "Done. Derived tables: $(DEMO_DER)/   Reports: reports/_output/$(YEAR)/"
 
-test: demo-data ## the whole test suite, notebooks validated with nbval
+test: demo-data ## ruff, then the whole test suite, notebooks validated with nbval
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg
 
 test-fast: $(VENV)/.installed ## unit and property tests only (no demo build, no rendering)
