@@ -59,10 +59,12 @@ lock: ## re-resolve requirements.lock from pyproject.toml and sync environment.y
 	rm -rf .lockenv
 	$(PYTHON) tools/sync_environment.py
 
-wheelhouse: ## download every wheel into wheelhouse/ for an offline install in TSD
-	$(PYTHON) -m pip download --dest wheelhouse -r requirements.lock
+wheelhouse: ## every package as a wheel in wheelhouse/, for an offline install in TSD
+	# pip wheel, not pip download: a few locked packages are source-only on PyPI,
+	# and building them inside TSD would need build tools TSD cannot fetch.
+	$(PYTHON) -m pip wheel --wheel-dir wheelhouse -r requirements.lock
 	$(PYTHON) -m pip wheel --no-deps --wheel-dir wheelhouse .
-	@echo "Carry wheelhouse/ into TSD, then: pip install --no-index --find-links wheelhouse -r requirements.lock arr-stats"
+	@echo "Carry wheelhouse/ and requirements.lock into TSD; see README.md, 'Inside TSD'."
 
 lab: $(VENV)/.installed ## open the notebooks in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/
