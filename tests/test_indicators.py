@@ -393,3 +393,17 @@ def test_tiny_unit_coverage_is_hidden_even_with_a_large_patient_count(tables):
     # Without disclosure, C's 3/20 is there: the rule, not the data, hides it.
     raw = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025], disclose=False)
     assert _row(raw, "arr_dg", "institution", "C")["value"] == pytest.approx(3 / 20)
+
+
+def test_casemix_names_its_reference_levels():
+    # Levels in the synthetic cohort: ages 20–66 → all five groups; sex Mann/Kvinne;
+    # diagnosis musculoskeletal/mental/other; rehab mode Døgn/Dag/missing. The
+    # reference is the level with no term: for each variable, the one the
+    # coefficients table lacks ("mental" as in the test above).
+    result = casemix(_casemix_outcomes(), CONFIG, 2025, disclose=False)
+    terms = set(result.coefficients["term"])
+    assert result.references["diagnosis_group"] == "mental"
+    assert result.references["sex"] == "Kvinne" and "sex_Mann" in terms
+    assert result.references["rehab_mode"] == "Dag" and "rehab_mode_Døgn" in terms
+    assert result.references["age_group"] == "30–39"
+    assert not any(f"{v}_{level}" in terms for v, level in result.references.items())

@@ -548,3 +548,39 @@ def test_cumulative_incidence_table_shows_only_values_the_pooled_curve_draws(
     drawn = {round(100 * v) for v in pooled["estimate"]} | {0}
     assert shown, "the table shows no values"
     assert set(shown) <= drawn
+
+
+@pytest.mark.slow
+def test_casemix_table_shows_prior_benefit_days_per_30_days(
+    demo_derived, demo_delivery, demo_params, config_for
+):
+    # The model's coefficient is per day; the table shows exp(30·β) and
+    # exp(30·(β ± 1.959964·se)), the unit the Cox model uses too.
+    import math
+
+    from arr_stats import indicators
+
+    config = config_for(demo_delivery, demo_derived, demo_params.data_end)
+    ctx = report_text.ReportContext(
+        derived=report_text.load_derived(config, demo_derived),
+        year=2025,
+        institution=None,
+        institution_name=None,
+        render_time="fixed",
+    )
+    coef = indicators.casemix(ctx.outcome_cohort(), config, 2025).coefficients.set_index("term")
+    beta, se = coef.loc["hrb_days_pre_12m", ["estimate", "std_error"]]
+    html = report_text.casemix_table(ctx).data
+    row = re.search(
+        r"\(per 30 dager\)</td><td class=\"num\">([\d,]+)</td><td class=\"num\">([\d,]+)–([\d,]+)<",
+        html,
+    )
+    assert row, "no per-30-days row"
+    shown = [float(v.replace(",", ".")) for v in row.groups()]
+    expected = [
+        math.exp(30 * beta),
+        math.exp(30 * (beta - 1.959964 * se)),
+        math.exp(30 * (beta + 1.959964 * se)),
+    ]
+    assert shown == pytest.approx(expected, abs=0.005)
+    assert "Referansekategorier:" in html

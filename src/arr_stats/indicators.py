@@ -607,24 +607,39 @@ class CaseMixResult:
         ``orgnr, n, observed, expected, ratio, lower, upper, suppressed``.
     n
         Episodes in the model.
+    references
+        The reference level of each categorical covariate (the level without
+        a term of its own), e.g. ``{"sex": "Kvinne", ...}``.
     """
 
     coefficients: pd.DataFrame
     institutions: pd.DataFrame
     n: int
+    references: dict[str, str]
 
 
-def _casemix_design(cohort: pd.DataFrame) -> pd.DataFrame:
+#: Categorical covariates of the case-mix model (indicators-and-report.md), in order.
+CASEMIX_CATEGORICAL: tuple[str, ...] = ("age_group", "sex", "diagnosis_group", "rehab_mode")
+
+
+def _casemix_design(cohort: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The model matrix, and the reference level of each categorical covariate."""
     design = pd.DataFrame(index=cohort.index)
     design["age_group"] = age_group(cohort["age_at_admission"]).astype(object)
-    for column in ("sex", "diagnosis_group", "rehab_mode"):
+    for column in CASEMIX_CATEGORICAL[1:]:
         design[column] = cohort[column].astype(object)
-    categorical = ["age_group", "sex", "diagnosis_group", "rehab_mode"]
+    categorical = list(CASEMIX_CATEGORICAL)
     design[categorical] = design[categorical].where(design[categorical].notna(), MISSING_CATEGORY)
-    dummies = pd.get_dummies(design[categorical].astype(str), drop_first=True, dtype=float)
+    levels = design[categorical].astype(str)
+    dummies = pd.get_dummies(levels, drop_first=True, dtype=float)
     dummies = dummies.loc[:, dummies.std(ddof=0) > 0]  # drop levels absent from the cohort
+    references = {
+        column: sorted(set(levels[column]) - {c[len(column) + 1 :] for c in dummies.columns})[0]
+        for column in categorical
+        if len(levels[column])
+    }
     dummies["hrb_days_pre_12m"] = pd.to_numeric(cohort["hrb_days_pre_12m"]).astype(float)
-    return sm.add_constant(dummies, has_constant="add")
+    return sm.add_constant(dummies, has_constant="add"), references
 
 
 def casemix(
@@ -675,7 +690,7 @@ def casemix(
         y = _srtw_var(cohort, config.outcomes.followup_days)
     keep = y.notna()
     cohort, y = cohort[keep], y[keep]
-    design = _casemix_design(cohort)
+    design, references = _casemix_design(cohort)
     fit = sm.GLM(y.to_numpy(), design, family=sm.families.Binomial()).fit()
     conf = fit.conf_int(alpha=1 - level)
     coefficients = pd.DataFrame(
@@ -714,4 +729,9 @@ def casemix(
         per_unit.loc[small.to_numpy(), ["n", "observed", "expected", "ratio", "lower", "upper"]] = (
             np.nan
         )
-    return CaseMixResult(coefficients=coefficients, institutions=per_unit, n=int(len(cohort)))
+    return CaseMixResult(
+        coefficients=coefficients,
+        institutions=per_unit,
+        n=int(len(cohort)),
+        references=references,
+    )

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown
 from matplotlib.figure import Figure
+from scipy import stats
 
 from arr_stats import disclosure, indicators, survival
 from arr_stats.config import DEMO_CONFIG, RunConfig, config_from_dict, load_config
@@ -1128,27 +1129,61 @@ def issues_table(ctx: ReportContext) -> HTML:
     return html_table(shown, caption="Funn i valideringen av leveransen", numeric=["Rader"])
 
 
+def _casemix_term_label(term: str) -> str:
+    """A model term as a reader would name it: ``sex_Mann`` → "Kjønn: Mann"."""
+    from arr_stats.plotting import group_label
+
+    if term == "const":
+        return "Konstantledd"
+    if term == "hrb_days_pre_12m":
+        per = int(survival.DEFAULT_COX_PER["hrb_days_pre_12m"])
+        return f"Dager med helserelaterte ytelser året før innskrivning (per {per} dager)"
+    for variable in indicators.CASEMIX_CATEGORICAL:
+        if term.startswith(f"{variable}_"):
+            level = term[len(variable) + 1 :]
+            return f"{PARTICIPANT_VARIABLES[variable]}: {group_label(level)}"
+    return term
+
+
 def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
-    """Coefficients of the national case-mix model (odds ratios with 95 % KI)."""
+    """Coefficients of the national case-mix model (odds ratios with 95 % KI).
+
+    ``hrb_days_pre_12m`` is shown per 30 days (the unit of the Cox model,
+    :data:`arr_stats.survival.DEFAULT_COX_PER`): OR = exp(30·β) with the
+    interval exp(30·(β ± z·se)); per day it would read 1,00 (0,99–1,00).
+    """
+    from arr_stats.plotting import group_label
+
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
     coef = result.coefficients
+    z = stats.norm.ppf(0.975)
+    scale = np.where(
+        coef["term"] == "hrb_days_pre_12m", survival.DEFAULT_COX_PER["hrb_days_pre_12m"], 1.0
+    )
+    odds_ratio = np.exp(scale * coef["estimate"])
+    lower = np.exp(scale * (coef["estimate"] - z * coef["std_error"]))
+    upper = np.exp(scale * (coef["estimate"] + z * coef["std_error"]))
     table = pd.DataFrame(
         {
-            "Ledd": coef["term"].astype(str),
-            "Oddsratio": [nb_number(v, 2) for v in coef["odds_ratio"]],
+            "Ledd": [_casemix_term_label(t) for t in coef["term"].astype(str)],
+            "Oddsratio": [nb_number(v, 2) for v in odds_ratio],
             "95 % KI": [
-                f"{nb_number(a, 2)}–{nb_number(b, 2)}"
-                for a, b in zip(coef["lower"], coef["upper"], strict=True)
+                f"{nb_number(a, 2)}–{nb_number(b, 2)}" for a, b in zip(lower, upper, strict=True)
             ],
             "p": [nb_number(v, 3) for v in coef["p_value"]],
         }
+    )
+    references = ", ".join(
+        f"{PARTICIPANT_VARIABLES[variable].lower()} {group_label(level)}"
+        for variable, level in result.references.items()
     )
     return html_table(
         table,
         caption=f"Case-mix-modell for {indicators.INDICATOR_NAMES[ind_id].lower()} "
         f"(logistisk, nasjonal, n = {nb_number(result.n)})",
         numeric=["Oddsratio", "95 % KI", "p"],
+        note=f"Referansekategorier: {references}.",
     )
 
 
