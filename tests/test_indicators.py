@@ -407,3 +407,20 @@ def test_casemix_names_its_reference_levels():
     assert result.references["rehab_mode"] == "Dag" and "rehab_mode_Døgn" in terms
     assert result.references["age_group"] == "30–39"
     assert not any(f"{v}_{level}" in terms for v, level in result.references.items())
+
+
+def test_oe_funnel_limits_by_hand():
+    from arr_stats.indicators import oe_funnel_limits
+
+    f = oe_funnel_limits([25, 4], levels=(0.95, 0.998)).set_index(["expected", "level"])
+    # E = 25: 1 ± 1.959964/5 = 0.608007 … 1.391993; 99.8 %: z = 3.090232 → 0.381954 … 1.618046
+    assert f.loc[(25, 0.95), ["lower", "upper"]].tolist() == pytest.approx(
+        [0.608007, 1.391993], abs=1e-6
+    )
+    assert f.loc[(25, 0.998), ["lower", "upper"]].tolist() == pytest.approx(
+        [0.381954, 1.618046], abs=1e-6
+    )
+    # E = 4: 1 − 3.090232/2 < 0 is clipped to 0; the upper limit is not clipped
+    assert f.loc[(4, 0.998), ["lower", "upper"]].tolist() == pytest.approx(
+        [0.0, 2.545116], abs=1e-6
+    )

@@ -816,35 +816,37 @@ def status_table(ctx: ReportContext) -> HTML:
     )
 
 
-def funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figure:
-    """Funnel plot: each institution's value against its denominator, 95 % and 99,8 % limits."""
+def _funnel(
+    ctx: ReportContext,
+    points: pd.DataFrame,
+    limits: pd.DataFrame,
+    centre: float,
+    centre_label: str,
+    xlabel: str,
+    ylabel: str,
+    percent: bool,
+) -> Figure:
+    """Draw a funnel plot: ``points`` (``orgnr, x, y``), ``limits`` (``x, level, lower, upper``)."""
     import matplotlib as mpl
 
     from arr_stats.plotting import HOUSE_RC, PALETTE
 
-    this = agg[(agg["year"] == ctx.year) & (agg["ind_id"] == ind_id)]
-    national = this[this["unit"] == indicators.UNIT_NATIONAL]
-    units = this[(this["unit"] == indicators.UNIT_INSTITUTION) & ~this["suppressed"]]
     with mpl.rc_context(HOUSE_RC):
         fig = Figure(figsize=(7.0, 4.2))
         ax = fig.subplots()
-        if national.empty or national["value"].isna().all() or units.empty:
+        if points.empty or not np.isfinite(centre):
             ax.text(0.5, 0.5, "For få personer til å vise", ha="center", transform=ax.transAxes)
             return fig
-        p = float(national["value"].iloc[0])
-        top = float(units["denominator"].max()) * 1.1
-        grid = np.linspace(max(5.0, float(units["denominator"].min()) * 0.6), top, 200)
-        limits = indicators.funnel_limits(p, grid)
         for level, style in ((0.95, "--"), (0.998, ":")):
             lim = limits[limits["level"] == level]
             text = f"{nb_number(100 * level, 1 if level > 0.99 else 0)} % grense"
-            ax.plot(lim["denominator"], lim["lower"], style, color="#555", lw=1, label=text)
-            ax.plot(lim["denominator"], lim["upper"], style, color="#555", lw=1)
-        ax.axhline(p, color="#222", lw=1, label=f"Nasjonalt ({nb_percent(p)})")
-        own = units["orgnr"].astype(str) == (ctx.institution or "")
+            ax.plot(lim["x"], lim["lower"], style, color="#555", lw=1, label=text)
+            ax.plot(lim["x"], lim["upper"], style, color="#555", lw=1)
+        ax.axhline(centre, color="#222", lw=1, label=centre_label)
+        own = points["orgnr"].astype(str) == (ctx.institution or "")
         ax.scatter(
-            units.loc[~own, "denominator"],
-            units.loc[~own, "value"],
+            points.loc[~own, "x"],
+            points.loc[~own, "y"],
             s=28,
             color=PALETTE[0],
             zorder=3,
@@ -852,19 +854,68 @@ def funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str = "arr_rtw1
         )
         if own.any():
             ax.scatter(
-                units.loc[own, "denominator"],
-                units.loc[own, "value"],
+                points.loc[own, "x"],
+                points.loc[own, "y"],
                 s=70,
                 color=PALETTE[1],
                 marker="D",
                 zorder=4,
                 label=OWN_LABEL,
             )
-        ax.set_xlabel("Antall opphold i nevneren")
-        ax.set_ylabel(indicators.INDICATOR_NAMES[ind_id])
-        ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: nb_percent(v)))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if percent:
+            ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: nb_percent(v)))
         ax.legend(loc="lower right", fontsize=8)
     return fig
+
+
+def _funnel_grid(x: pd.Series) -> np.ndarray:
+    return np.linspace(max(5.0, float(x.min()) * 0.6), float(x.max()) * 1.1, 200)
+
+
+def funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figure:
+    """Funnel plot: each institution's value against its denominator, 95 % and 99,8 % limits."""
+    this = agg[(agg["year"] == ctx.year) & (agg["ind_id"] == ind_id)]
+    national = this[this["unit"] == indicators.UNIT_NATIONAL]
+    units = this[(this["unit"] == indicators.UNIT_INSTITUTION) & ~this["suppressed"]]
+    p = float(national["value"].iloc[0]) if len(national) else math.nan
+    points = units.assign(x=units["denominator"], y=units["value"])
+    limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])
+    if not points.empty and np.isfinite(p):
+        limits = indicators.funnel_limits(p, _funnel_grid(points["x"]))
+        limits = limits.rename(columns={"denominator": "x"})
+    return _funnel(
+        ctx,
+        points,
+        limits,
+        p,
+        f"Nasjonalt ({nb_percent(p)})",
+        "Antall opphold i nevneren",
+        indicators.INDICATOR_NAMES[ind_id],
+        percent=True,
+    )
+
+
+def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figure:
+    """Funnel plot of the observed / expected ratios against the expected count."""
+    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    units = result.institutions[~result.institutions["suppressed"]]
+    points = units.assign(x=units["expected"], y=units["ratio"])
+    limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])
+    if not points.empty:
+        limits = indicators.oe_funnel_limits(_funnel_grid(points["x"]))
+        limits = limits.rename(columns={"expected": "x"})
+    return _funnel(
+        ctx,
+        points,
+        limits,
+        1.0,
+        "Som forventet (O/E = 1)",
+        "Forventet antall (E)",
+        f"O/E, {indicators.INDICATOR_NAMES[ind_id].lower()}",
+        percent=False,
+    )
 
 
 # ---------------------------------------------------------------- 6 Tid til tilbakeføring
