@@ -584,3 +584,53 @@ def test_casemix_table_shows_prior_benefit_days_per_30_days(
     ]
     assert shown == pytest.approx(expected, abs=0.005)
     assert "Referansekategorier:" in html
+
+
+def test_outcome_sections_say_there_is_nothing_to_show_in_a_first_report_year(
+    demo_derived, demo_delivery, demo_params, config_for
+):
+    # The demo's first discharge year is 2021, so report year 2021 has no
+    # outcome cohort (discharged 2020): every outcome section shows a note
+    # instead of failing or drawing empty axes.
+    config = config_for(demo_delivery, demo_derived, demo_params.data_end)
+    ctx = report_text.ReportContext(
+        derived=report_text.load_derived(config, demo_derived),
+        year=demo_params.years[0],
+        institution=None,
+        institution_name=None,
+        render_time="fixed",
+    )
+    assert ctx.outcome_cohort().empty
+    for section in (
+        report_text.state_occupation_figure,
+        report_text.kaplan_meier_figure,
+        report_text.cumulative_incidence_table,
+        report_text.work_ability_change_table,
+        report_text.casemix_funnel_figure,
+    ):
+        shown = section(ctx)
+        assert "Ingen 12-månedersutfall å vise" in shown.data, section.__name__
+    # The next year has an outcome cohort, and the same sections show it.
+    later = report_text.ReportContext(
+        derived=ctx.derived,
+        year=ctx.year + 1,
+        institution=None,
+        institution_name=None,
+        render_time="fixed",
+    )
+    assert not isinstance(report_text.kaplan_meier_figure(later), report_text.HTML)
+
+
+def test_a_failing_cell_is_reported_by_its_code_and_error():
+    from nbclient.exceptions import CellExecutionError
+
+    exc = CellExecutionError(
+        "An error occurred while executing the following cell:\n------------------\n"
+        "#| echo: false\nrt.kaplan_meier_figure(ctx)\n------------------\n\n"
+        "\x1b[0;31mTraceback ...\x1b[0m\nValueError: no objects",
+        "ValueError",
+        "no objects",
+    )
+    assert report._error_summary(exc) == (
+        "in the cell\n    rt.kaplan_meier_figure(ctx)\nValueError: no objects"
+    )

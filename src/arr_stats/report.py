@@ -706,10 +706,24 @@ def page_html(body: str, meta: dict[str, Any], toc: Sequence[Heading], style: st
 
 
 def _error_summary(exc: BaseException) -> str:
-    text = str(exc)
-    text = re.sub(r"\x1b\[[0-9;]*m", "", text)  # ANSI colours of IPython tracebacks
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return "\n".join(lines[-20:])
+    """What failed, in a few lines: the cell's code and the error (not the traceback).
+
+    nbclient's ``CellExecutionError`` carries ``ename`` and ``evalue``; its
+    text starts with the failing cell between lines of dashes.
+    """
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # ANSI colours of IPython tracebacks
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if not ename:
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        return "\n".join(lines[-20:])
+    cell = re.search(r"-{5,}\n(.*?)\n-{5,}", text, flags=re.S)
+    code = [
+        line
+        for line in (cell.group(1) if cell else "").splitlines()
+        if line.strip() and not line.startswith("#|")
+    ]
+    shown = "\n".join(f"    {line}" for line in code[-5:])
+    return f"in the cell\n{shown}\n{ename}: {evalue}"
 
 
 async def _execute(nb: Any, cwd: Path, edition: Edition) -> tuple[Any, float]:
@@ -788,7 +802,13 @@ def render_fallback_editions(
 
     async def run_all() -> list[RenderedEdition]:
         gate = asyncio.Semaphore(max(1, workers))
-        return list(await asyncio.gather(*(one(e, gate) for e in editions)))
+        # Every edition runs to its end (a failure does not kill the other
+        # kernel mid-cell); then the first failure is raised.
+        results = await asyncio.gather(*(one(e, gate) for e in editions), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return list(results)
 
     return asyncio.run(run_all())
 

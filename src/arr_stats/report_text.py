@@ -15,10 +15,11 @@ fallback of :mod:`arr_stats.report`) turn into the page.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -414,6 +415,28 @@ def dataclasses_replace_source(config: RunConfig) -> RunConfig:
 # ---------------------------------------------------------------- 1 Sammendrag
 
 
+def needs_outcome_cohort(section: Callable[..., Any]) -> Callable[..., Any]:
+    """Show a note instead of ``section`` when the outcome cohort is too small to report.
+
+    Every table and figure of 12-month outcomes reads the episodes discharged
+    in ``Y − 1``. In a registry's first report year, or when that cohort
+    has fewer than ``min_denominator`` reportable episodes, there is nothing
+    to show: the section says so rather than failing or drawing empty axes.
+    """
+
+    @functools.wraps(section)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        ctx = next(a for a in (*args, *kwargs.values()) if isinstance(a, ReportContext))
+        if len(ctx.outcome_cohort()) < ctx.config.disclosure.min_denominator:
+            return HTML(
+                f'<p class="table-note">Ingen 12-månedersutfall å vise: for få opphold '
+                f"avsluttet i {ctx.year - 1} ({disclosure.small_group_label(ctx.config.disclosure)}).</p>"
+            )
+        return section(*args, **kwargs)
+
+    return guarded
+
+
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
     """The disclosed aggregated indicators of the trend years (``indicators.csv`` rows)."""
     d = ctx.derived
@@ -541,7 +564,7 @@ def summary_sentences(agg: pd.DataFrame, ctx: ReportContext) -> Markdown:
 def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     """Each indicator over the trend years (own unit against the rest in an institution edition)."""
     params = ctx.config.disclosure
-    years = ctx.trend_years
+    years = ctx.trend_years or [ctx.year]  # a first report year has no earlier year
     rows, classes = [], []
     for ind_id, name in indicators.INDICATOR_NAMES.items():
         series = ["own"] if ctx.is_national else ["own", "rest"]
@@ -741,6 +764,7 @@ def institutions_table(ctx: ReportContext) -> HTML:
 # ---------------------------------------------------------------- 5 Arbeidsdeltakelse
 
 
+@needs_outcome_cohort
 def state_occupation_figure(ctx: ReportContext) -> Figure:
     """Stacked daily states over the 12 months after discharge (own unit; rest beside it)."""
     from arr_stats.plotting import plot_state_occupation
@@ -779,6 +803,7 @@ def _own_hidden(table: pd.DataFrame, params: Any) -> bool:
     return bool(disclosure.small_group_mask(own, "n", params).any())
 
 
+@needs_outcome_cohort
 def status_table(ctx: ReportContext) -> HTML:
     """Daily state 3, 6 and 12 months after discharge (own unit), counts and shares."""
     from arr_stats.plotting import state_label
@@ -897,6 +922,7 @@ def funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str = "arr_rtw1
     )
 
 
+@needs_outcome_cohort
 def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figure:
     """Funnel plot of the observed / expected ratios against the expected count."""
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
@@ -925,6 +951,7 @@ def _pooled(curve: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
     return disclosure.pool_survival_steps(curve, ctx.config.disclosure)
 
 
+@needs_outcome_cohort
 def cumulative_incidence_figure(ctx: ReportContext, by: str | None = None) -> Figure:
     """Cumulative incidence of sustainable RTW (competing: disability, death), pooled steps."""
     from arr_stats.plotting import plot_cumulative_incidence
@@ -940,6 +967,7 @@ def cumulative_incidence_figure(ctx: ReportContext, by: str | None = None) -> Fi
     return plot_cumulative_incidence(_pooled(curve, ctx), confidence=by is None)
 
 
+@needs_outcome_cohort
 def kaplan_meier_figure(ctx: ReportContext) -> Figure:
     """Kaplan–Meier curve of time to sustainable RTW with numbers at risk (own unit vs rest)."""
     from arr_stats.plotting import plot_survival
@@ -949,6 +977,7 @@ def kaplan_meier_figure(ctx: ReportContext) -> Figure:
     return plot_survival(_pooled(curve, ctx))
 
 
+@needs_outcome_cohort
 def cumulative_incidence_table(ctx: ReportContext) -> HTML:
     """Cumulative incidence at 3, 6 and 12 months by diagnosis group (own unit).
 
@@ -1009,6 +1038,7 @@ def _own_responses(ctx: ReportContext, national: bool = False) -> tuple[pd.DataF
     return responses[responses["episode_id"].isin(cohort["episode_id"])], cohort
 
 
+@needs_outcome_cohort
 def work_ability_figure(ctx: ReportContext) -> Figure:
     """Mean work ability T0–T3 with 95 % intervals (own unit against the rest)."""
     from arr_stats.plotting import plot_work_ability
@@ -1027,6 +1057,7 @@ def work_ability_figure(ctx: ReportContext) -> Figure:
     return plot_work_ability(table)
 
 
+@needs_outcome_cohort
 def work_ability_change_table(ctx: ReportContext) -> HTML:
     """Paired change in work ability T0 → T3 with a t interval."""
     responses, cohort = _own_responses(ctx)
@@ -1078,6 +1109,7 @@ def _share_or_label(numerator: int, n: int, params: Any) -> str:
     return nb_percent(numerator / n)
 
 
+@needs_outcome_cohort
 def work_status_table(ctx: ReportContext) -> HTML:
     """Self-reported work status at T1–T3 beside the register state at the same points."""
     from arr_stats.plotting import state_label
@@ -1196,6 +1228,7 @@ def _casemix_term_label(term: str) -> str:
     return term
 
 
+@needs_outcome_cohort
 def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
     """Coefficients of the national case-mix model (odds ratios with 95 % KI).
 
@@ -1238,6 +1271,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
     )
 
 
+@needs_outcome_cohort
 def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
     """Observed / expected ratio per institution (disclosed)."""
     # fitted on the units large enough to report, like every other published number
