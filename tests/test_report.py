@@ -521,24 +521,33 @@ def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_pa
     assert b"2026-09-21 14:13 UTC" in pages[0]
 
 
+@pytest.fixture
+def national_context(demo_derived, demo_delivery, demo_params, config_for):
+    """``national_context(year)``: the national edition's context on the session's demo build."""
+
+    def make(year: int) -> report_text.ReportContext:
+        config = config_for(demo_delivery, demo_derived, demo_params.data_end)
+        return report_text.ReportContext(
+            derived=report_text.load_derived(config, demo_derived),
+            year=year,
+            institution=None,
+            institution_name=None,
+            render_time="fixed",
+        )
+
+    return make
+
+
 @pytest.mark.slow
-def test_cumulative_incidence_table_shows_only_values_the_pooled_curve_draws(
-    demo_derived, demo_delivery, demo_params, config_for
-):
+def test_cumulative_incidence_table_shows_only_values_the_pooled_curve_draws(national_context):
     # Disclosure: the figure pools steps so that each step has >= min_cell persons
     # leaving the risk set. A table of exact values at 3 and 6 months would give
     # back what the pooling hides, so every percentage in the table must be a
     # value the drawn (pooled) curve takes, or 0 before its first step.
     from arr_stats import disclosure, survival
 
-    config = config_for(demo_delivery, demo_derived, demo_params.data_end)
-    ctx = report_text.ReportContext(
-        derived=report_text.load_derived(config, demo_derived),
-        year=2025,
-        institution=None,
-        institution_name=None,
-        render_time="fixed",
-    )
+    ctx = national_context(2025)
+    config = ctx.config
     html = report_text.cumulative_incidence_table(ctx).data
     # cells read "77\xa0% (73–81\xa0%)": the estimate is the number before the first "%"
     shown = [int(v) for v in re.findall(r">(\d+)\xa0% \(", html)]
@@ -551,23 +560,15 @@ def test_cumulative_incidence_table_shows_only_values_the_pooled_curve_draws(
 
 
 @pytest.mark.slow
-def test_casemix_table_shows_prior_benefit_days_per_30_days(
-    demo_derived, demo_delivery, demo_params, config_for
-):
+def test_casemix_table_shows_prior_benefit_days_per_30_days(national_context):
     # The model's coefficient is per day; the table shows exp(30·β) and
     # exp(30·(β ± 1.959964·se)), the unit the Cox model uses too.
     import math
 
     from arr_stats import indicators
 
-    config = config_for(demo_delivery, demo_derived, demo_params.data_end)
-    ctx = report_text.ReportContext(
-        derived=report_text.load_derived(config, demo_derived),
-        year=2025,
-        institution=None,
-        institution_name=None,
-        render_time="fixed",
-    )
+    ctx = national_context(2025)
+    config = ctx.config
     coef = indicators.casemix(ctx.outcome_cohort(), config, 2025).coefficients.set_index("term")
     beta, se = coef.loc["hrb_days_pre_12m", ["estimate", "std_error"]]
     html = report_text.casemix_table(ctx).data
@@ -587,19 +588,12 @@ def test_casemix_table_shows_prior_benefit_days_per_30_days(
 
 
 def test_outcome_sections_say_there_is_nothing_to_show_in_a_first_report_year(
-    demo_derived, demo_delivery, demo_params, config_for
+    national_context, demo_params
 ):
     # The demo's first discharge year is 2021, so report year 2021 has no
     # outcome cohort (discharged 2020): every outcome section shows a note
     # instead of failing or drawing empty axes.
-    config = config_for(demo_delivery, demo_derived, demo_params.data_end)
-    ctx = report_text.ReportContext(
-        derived=report_text.load_derived(config, demo_derived),
-        year=demo_params.years[0],
-        institution=None,
-        institution_name=None,
-        render_time="fixed",
-    )
+    ctx = national_context(demo_params.years[0])
     assert ctx.outcome_cohort().empty
     for section in (
         report_text.state_occupation_figure,
