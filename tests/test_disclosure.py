@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from arr_stats.config import DisclosureParams
 from arr_stats.disclosure import (
     HIDDEN_MARK,
+    NATIONAL_ID_PATTERN,
     DisclosureError,
     check_no_identifiers,
     hidden_cell_ranges,
@@ -407,3 +408,17 @@ def test_pool_survival_steps_counts_competing_events_as_leaving():
     assert pooled["competing"].tolist() == [0, 5]
     assert pooled["censored"].tolist() == [0, 7]
     assert pooled["estimate"].tolist() == pytest.approx([5 / 12, 5 / 12])
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("fnr 01019012345.", True),  # 11 digits standing alone
+        ("(010190 12345)", True),  # 6 + space + 5
+        ("b3923cb201fe80c6b6cc85189167608f94621fb5", False),  # git commit with 11 digits inside
+        ("sha 1234567890123", False),  # 13 digits: not an identity number
+        ("n = 12345678901x", False),  # glued to a letter: part of a token
+    ],
+)
+def test_identity_number_pattern_is_a_token_of_its_own(text, flagged):
+    assert bool(NATIONAL_ID_PATTERN.search(text)) is flagged

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from arr_stats import disclosure
 from arr_stats.config import DEMO_CONFIG, load_config
 from arr_stats.disclosure import check_no_identifiers
 from arr_stats.io import read_parquet
@@ -147,7 +148,7 @@ def test_no_identifiers_in_outputs(path, demo_person_ids):
     # no 11-digit number (fødselsnummer pattern) and no pseudonym of the persons table
     check_no_identifiers(text, demo_person_ids)
     assert "person_id" not in text
-    assert not re.search(r"(?<!\d)\d{11}(?!\d)", text)
+    assert not disclosure.NATIONAL_ID_PATTERN.search(text)
 
 
 def test_identifier_check_would_catch_a_pseudonym(demo_person_ids):

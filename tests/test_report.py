@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from arr_stats import report, report_text
+from arr_stats import disclosure, report, report_text
 from arr_stats.config import DEMO_CONFIG, load_config
 from arr_stats.errors import ArrStatsError
 
@@ -444,7 +444,7 @@ def test_edition_reads_as_a_report(rendered, demo_derived, which):
         not in text
     )
     # no identifiers: 11 digits in visible text, or any person pseudonym
-    assert not re.search(r"(?<!\d)\d{11}(?!\d)", visible)
+    assert not disclosure.NATIONAL_ID_PATTERN.search(visible)
     persons = read_parquet(demo_derived / "persons.parquet")["person_id"].astype(str)
     words = set(re.findall(r"[\w-]+", visible))
     assert not words & set(persons)

@@ -50,7 +50,10 @@ BLOCK_COUNT_COLUMNS = ("events", "competing", "censored")
 
 #: An 11-digit number: a Norwegian national identity number (fødselsnummer),
 #: also written as 6 + 5 digits with a space.
-NATIONAL_ID_PATTERN = re.compile(r"(?<!\d)\d{6}\s?\d{5}(?!\d)")
+#: A Norwegian national identity number: 11 digits (or 6 + space + 5) standing
+#: as a token of their own. Letters on either side are excluded too: a hex
+#: digest (a git commit, a SHA-256) can hold 11 digits in a row by chance.
+NATIONAL_ID_PATTERN = re.compile(r"(?<![0-9A-Za-z])\d{6}\s?\d{5}(?![0-9A-Za-z])")
 
 
 class DisclosureError(ArrStatsError):
@@ -641,6 +644,7 @@ def check_no_identifiers(text: str, person_ids: Iterable[str] | None = None) -> 
     Examples
     --------
     >>> check_no_identifiers("Andel 0.52 (n = 123)")
+    >>> check_no_identifiers("commit b3923cb201fe80c6b6cc85189167608f94621fb5")  # a digest
     >>> check_no_identifiers("id 01019012345")
     Traceback (most recent call last):
     ...
