@@ -628,3 +628,35 @@ def test_a_failing_cell_is_reported_by_its_code_and_error():
     assert report._error_summary(exc) == (
         "in the cell\n    rt.kaplan_meier_figure(ctx)\nValueError: no objects"
     )
+
+
+def test_report_of_a_derived_folder_uses_the_configuration_that_built_it(
+    tmp_path, monkeypatch, capsys
+):
+    # A build records its configuration in build.json. `arr-stats report
+    # --derived DIR` without --config must use it, not the demo's: here the
+    # build's data_end (2025-03-31) and min_cell (7) differ from the demo's.
+    import datetime as dt
+    import json
+
+    from arr_stats import cli
+    from arr_stats.config import DisclosureParams
+
+    demo = load_config(DEMO_CONFIG)
+    record = demo.to_dict()
+    record["outcomes"]["data_end"] = "2025-03-31"
+    record["disclosure"]["min_cell"] = 7
+    record["derived_dir"] = str(tmp_path)
+    (tmp_path / "build.json").write_text(json.dumps({"config": record}), encoding="utf-8")
+    seen = {}
+    monkeypatch.setattr(report, "render_reports", lambda **kw: seen.update(kw) or [])
+    assert cli.main(["report", "--derived", str(tmp_path), "--year", "2025"]) == 0
+    assert seen["config"].outcomes.data_end == dt.date(2025, 3, 31)
+    assert seen["config"].disclosure == DisclosureParams(min_cell=7)
+    assert seen["derived_dir"] == tmp_path.resolve()
+    # A folder that no build wrote: one clear line, exit 2, no traceback.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.main(["report", "--derived", str(empty), "--year", "2025"]) == 2
+    err = capsys.readouterr().err
+    assert "build.json: not found" in err and "Traceback" not in err

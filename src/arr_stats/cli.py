@@ -8,10 +8,17 @@ message and exit with status 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from arr_stats.config import DEMO_CONFIG, ConfigError, load_config, parse_date
+from arr_stats.config import (
+    DEMO_CONFIG,
+    ConfigError,
+    config_from_record,
+    load_config,
+    parse_date,
+)
 from arr_stats.errors import ArrStatsError
 
 
@@ -70,11 +77,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_record(derived: Path) -> dict:
+    path = derived / "build.json"
+    if not path.is_file():
+        raise ArrStatsError(
+            f"{path}: not found; is {derived} a folder written by `arr-stats build`? "
+            "Or name the run configuration with --config"
+        )
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from arr_stats.report import render_reports
 
-    config = load_config(args.config)
-    derived = Path(args.derived).resolve() if args.derived else config.derived_dir
+    derived = Path(args.derived).resolve() if args.derived else None
+    if args.config is None and derived is not None:
+        # The derived tables record the configuration that built them.
+        config = config_from_record(_build_record(derived)["config"])
+    else:
+        config = load_config(args.config or DEMO_CONFIG)
+    derived = derived or config.derived_dir
     out = Path(args.out).resolve() if args.out else config.report_dir
     render_reports(
         config=config,
@@ -122,7 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("report", help="render the annual report")
-    p.add_argument("--config", default=str(DEMO_CONFIG), help="run configuration (TOML)")
+    p.add_argument(
+        "--config",
+        default=None,
+        help="run configuration (TOML); default: the one recorded in --derived/build.json, "
+        "else the demo",
+    )
     p.add_argument("--derived", help="folder of derived tables (default: from the configuration)")
     p.add_argument("--year", type=int, required=True, help="report year")
     group = p.add_mutually_exclusive_group()

@@ -259,5 +259,38 @@ def config_from_dict(raw: dict[str, Any], base: Path, source: Path | None = None
     )
 
 
+def config_from_record(record: dict[str, Any]) -> RunConfig:
+    """Rebuild a :class:`RunConfig` from its :meth:`RunConfig.to_dict` record.
+
+    Every build writes that record into ``build.json``, so the derived
+    tables carry the configuration that made them; ``arr-stats report
+    --derived DIR`` uses it when no configuration file is named.
+
+    Examples
+    --------
+    >>> c = load_config(DEMO_CONFIG)
+    >>> config_from_record(c.to_dict()) == c
+    True
+    """
+    out = record["outcomes"]
+    raw = {
+        "paths": {
+            "registry": record["registry_dir"],
+            "nav": record["nav_dir"],
+            "derived": record["derived_dir"],
+        },
+        "nav": {"data_end": out["data_end"], "encoding": record.get("nav_encoding", "auto")},
+        "outcomes": {k: v for k, v in out.items() if k != "data_end"},
+        "disclosure": record.get("disclosure", {}),
+        "targets": record.get("targets", {}),
+        "report": {
+            "out": record.get("report_dir", str(PROJECT_ROOT / "reports" / "_output")),
+            "low_coverage_threshold": record.get("low_coverage_threshold", 0.60),
+        },
+    }
+    source = record.get("source")
+    return config_from_dict(raw, base=Path("/"), source=Path(source) if source else None)
+
+
 #: The configuration of the synthetic demo, used by notebooks and tests by default.
 DEMO_CONFIG = PROJECT_ROOT / "analysis" / "demo.toml"
