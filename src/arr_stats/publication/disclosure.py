@@ -1,0 +1,666 @@
+"""Disclosure control: the small-cell rules of ``docs/spec/disclosure.md`` in one place.
+
+Every table and figure that leaves TSD (the report, notebook outputs, the
+aggregated indicator file) passes through this module. Every threshold comes
+from :class:`arr_stats.config.DisclosureParams`; nothing here hard-codes 5 or 10.
+
+The rules, as implemented (``docs/indicators.md`` explains each choice):
+
+- :func:`suppress_counts` – a count of 1 … ``min_cell − 1`` is shown as
+  ``"<min_cell>"``; 0 is shown.
+- :func:`suppress_statistics` – a proportion, mean, median or curve value whose
+  group has fewer than ``min_denominator`` persons is shown as
+  ``"n < min_denominator"``.
+- :func:`suppress_with_margins` – primary and complementary suppression in a
+  two-way table with row and column totals; every hidden cell is shown with the
+  same mark (:data:`HIDDEN_MARK`) so a reader cannot tell a small cell from a
+  complementary one.
+- :func:`pool_survival_steps` – survival and cumulative-incidence curves drawn
+  in pooled steps.
+- :func:`check_no_identifiers` – a rendered output that contains something that
+  looks like a person identifier is an error.
+
+None of these functions mutates its input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from arr_stats.config import DisclosureParams
+from arr_stats.errors import ArrStatsError
+
+#: The mark of a hidden cell in a table with margins (primary and complementary
+#: alike; see :func:`suppress_with_margins`).
+HIDDEN_MARK = "x"
+
+#: An 11-digit number: a Norwegian national identity number (fødselsnummer),
+#: also written as 6 + 5 digits with a space.
+#: A Norwegian national identity number: 11 digits (or 6 + space + 5) standing
+#: as a token of their own. Letters on either side are excluded too: a hex
+#: digest (a git commit, a SHA-256) can hold 11 digits in a row by chance.
+NATIONAL_ID_PATTERN = re.compile(r"(?<![0-9A-Za-z])\d{6}\s?\d{5}(?![0-9A-Za-z])")
+
+
+class DisclosureError(ArrStatsError):
+    """An output would disclose a person (an identifier in a rendered output)."""
+
+
+def small_count_label(params: DisclosureParams) -> str:
+    """How a count of 1 … ``min_cell − 1`` is shown.
+
+    Examples
+    --------
+    >>> small_count_label(DisclosureParams())
+    '<5'
+    """
+    return f"<{params.min_cell}"
+
+
+def small_group_label(params: DisclosureParams) -> str:
+    """How a statistic of a group below ``min_denominator`` persons is shown.
+
+    Examples
+    --------
+    >>> small_group_label(DisclosureParams())
+    'n < 10'
+    """
+    return f"n < {params.min_denominator}"
+
+
+def is_small_count(counts: pd.Series | np.ndarray, params: DisclosureParams) -> np.ndarray:
+    """Whether each count is a primary-suppressed small count (1 … ``min_cell − 1``).
+
+    Missing counts are not small (they are shown empty).
+
+    Examples
+    --------
+    >>> is_small_count(np.array([0, 1, 4, 5]), DisclosureParams()).tolist()
+    [False, True, True, False]
+    """
+    values = pd.to_numeric(pd.Series(np.asarray(counts)), errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (values > 0) & (values < params.min_cell)
+
+
+def _format_count(value: object) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    number = float(value)  # type: ignore[arg-type]
+    return str(int(number)) if number.is_integer() else f"{number:g}"
+
+
+def suppress_counts(
+    table: pd.DataFrame, count_columns: Sequence[str], params: DisclosureParams
+) -> pd.DataFrame:
+    """Show small counts as ``"<5"`` (the ``min_cell`` rule).
+
+    Parameters
+    ----------
+    table
+        Any table; it is not modified.
+    count_columns
+        Columns that hold counts of persons (or episodes).
+    params
+        The disclosure parameters.
+
+    Returns
+    -------
+    DataFrame
+        A copy in which each count column is a string column: counts of 1 …
+        ``min_cell − 1`` read ``"<min_cell>"``, other counts their integer
+        value, missing counts ``""``. Other columns are unchanged.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unit": ["A", "B", "C"], "n": [0, 3, 12]})
+    >>> suppress_counts(t, ["n"], DisclosureParams())["n"].tolist()
+    ['0', '<5', '12']
+    """
+    out = table.copy()
+    label = small_count_label(params)
+    for column in count_columns:
+        small = is_small_count(table[column], params)
+        shown = [_format_count(v) for v in table[column]]
+        out[column] = pd.Series(np.where(small, label, shown), index=table.index, dtype=object)
+    return out
+
+
+def small_group_mask(table: pd.DataFrame, n_column: str, params: DisclosureParams) -> pd.Series:
+    """Rows whose group has fewer than ``min_denominator`` persons (missing n counts as small).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n": [9, 10, None]})
+    >>> small_group_mask(t, "n", DisclosureParams()).tolist()
+    [True, False, True]
+    """
+    n = pd.to_numeric(table[n_column], errors="coerce")
+    return (n.isna() | (n < params.min_denominator)).rename(None)
+
+
+def small_count_mask(table: pd.DataFrame, count_column: str, params: DisclosureParams) -> pd.Series:
+    """Rows whose count of persons is 1 … ``min_cell`` − 1 (missing is not small).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"events": [0, 1, 4, 5, None]})
+    >>> small_count_mask(t, "events", DisclosureParams()).tolist()
+    [False, True, True, False, False]
+    """
+    count = pd.to_numeric(table[count_column], errors="coerce")
+    return ((count >= 1) & (count < params.min_cell)).fillna(False).astype(bool).rename(None)
+
+
+def hidden_statistic_mask(
+    table: pd.DataFrame,
+    n_column: str,
+    params: DisclosureParams,
+    numerator_column: str | None = None,
+) -> pd.Series:
+    """Rows whose statistic may not be shown.
+
+    A statistic is hidden when its group has fewer than ``min_denominator``
+    persons, and – for a proportion or cumulative incidence, whose value
+    times its denominator gives back its numerator – also when that
+    numerator is a count of 1 … ``min_cell`` − 1 persons. Without this
+    second rule, 3 registered episodes out of 20 patients would be shown as
+    15 % of 20, and the count 3 read back (disclosure.md: no table may let a
+    reader recover a count below ``min_cell``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"n": [9, 20, 20, 20], "numerator": [2, 3, 0, 12]})
+    >>> hidden_statistic_mask(t, "n", DisclosureParams(), "numerator").tolist()
+    [True, True, False, False]
+    """
+    hidden = small_group_mask(table, n_column, params)
+    if numerator_column is not None:
+        hidden = hidden | small_count_mask(table, numerator_column, params)
+    return hidden
+
+
+def suppress_statistics(
+    table: pd.DataFrame,
+    value_columns: Sequence[str],
+    n_column: str,
+    params: DisclosureParams,
+    numerator_column: str | None = None,
+) -> pd.DataFrame:
+    """Hide statistics of groups with fewer than ``min_denominator`` persons.
+
+    With ``numerator_column`` (proportions, cumulative incidences), also hide
+    those whose numerator is a count of 1 … ``min_cell`` − 1 (see
+    :func:`hidden_statistic_mask`).
+
+    Parameters
+    ----------
+    table
+        One row per group; not modified.
+    value_columns
+        Columns of statistics (proportion, mean, median, interval limits, a curve value).
+    n_column
+        The column with the number of persons the statistic is computed on.
+    params
+        The disclosure parameters.
+
+    Returns
+    -------
+    DataFrame
+        A copy in which each value column is of object dtype: the value where
+        the group is large enough, ``"n < min_denominator"`` where it is not.
+        The ``n_column`` is left as it is (pass it to :func:`suppress_counts`).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"unit": ["A", "B"], "n": [4, 40], "share": [0.25, 0.5]})
+    >>> suppress_statistics(t, ["share"], "n", DisclosureParams())["share"].tolist()
+    ['n < 10', 0.5]
+    """
+    out = table.copy()
+    small = hidden_statistic_mask(table, n_column, params, numerator_column).to_numpy()
+    label = small_group_label(params)
+    for column in value_columns:
+        values = table[column].astype(object).to_numpy()
+        out[column] = pd.Series(np.where(small, label, values), index=table.index, dtype=object)
+    return out
+
+
+@dataclass(frozen=True)
+class SuppressedTable:
+    """A two-way table with margins after suppression.
+
+    Attributes
+    ----------
+    counts
+        The counts with the total row and column added (numbers, for checking
+        inside TSD; never print this).
+    mask
+        True where a cell is hidden (same shape and labels as ``counts``).
+    primary
+        True where a cell is hidden because it is itself a small count.
+    display
+        The table to show: strings, hidden cells read :data:`HIDDEN_MARK`.
+    """
+
+    counts: pd.DataFrame
+    mask: pd.DataFrame
+    primary: pd.DataFrame
+    display: pd.DataFrame
+
+
+def _lines(n_rows: int, n_cols: int) -> list[list[tuple[int, int]]]:
+    """Every row and every column of the table with margins, each as its cells.
+
+    The last cell of each line is its margin (a row total, a column total, or
+    the grand total for the total row and the total column).
+    """
+    rows = [[(i, j) for j in range(n_cols)] for i in range(n_rows)]
+    cols = [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
+    return rows + cols
+
+
+def _needs_complement(
+    grid: np.ndarray, mask: np.ndarray, line: list[tuple[int, int]], params: DisclosureParams
+) -> bool:
+    """Whether a line lets a reader work out a hidden cell or a small hidden sum."""
+    hidden = [cell for cell in line if mask[cell]]
+    if not hidden:
+        return False
+    if len(hidden) == 1:
+        # total = sum of the others: the one hidden cell is recomputed exactly.
+        return True
+    margin = line[-1]
+    if mask[margin]:
+        return False
+    # The margin is shown, so "margin − shown cells" gives the sum of the hidden
+    # cells: that sum is itself a count a reader can compute. It must not be a
+    # small count, and must not equal the number of hidden cells (every hidden
+    # cell is non-zero, so a sum equal to their number makes each of them 1).
+    hidden_sum = float(sum(grid[cell] for cell in hidden))
+    return hidden_sum < params.min_cell or hidden_sum == len(hidden)
+
+
+def _apply_line_rules(
+    grid: np.ndarray, mask: np.ndarray, lines: list[list[tuple[int, int]]], params: DisclosureParams
+) -> None:
+    """Hide cells (in ``mask``, in place) until no line needs a complement."""
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if not _needs_complement(grid, mask, line, params):
+                continue
+            candidates = [cell for cell in line if not mask[cell] and grid[cell] > 0]
+            # One always exists: a lone hidden non-zero cell makes its total (or
+            # another cell) non-zero, and a shown total above a small hidden
+            # sum is itself non-zero.
+            mask[min(candidates, key=lambda cell: grid[cell])] = True
+            changed = True
+
+
+def _constraints(n_rows: int, n_cols: int) -> np.ndarray:
+    """The equations of a table with margins: one per line, over every cell (flattened).
+
+    For a line with cells c_1 … c_k and margin m: c_1 + … + c_k − m = 0.
+    """
+    lines = _lines(n_rows, n_cols)
+    matrix = np.zeros((len(lines), n_rows * n_cols))
+    for row, line in enumerate(lines):
+        for i, j in line[:-1]:
+            matrix[row, i * n_cols + j] = 1.0
+        i, j = line[-1]
+        matrix[row, i * n_cols + j] = -1.0
+    return matrix
+
+
+def _hidden_ranges(grid: np.ndarray, hidden: np.ndarray) -> list[tuple[int, int, float, float]]:
+    """(row, column, low, high) of each hidden cell, by linear programming."""
+    from scipy.optimize import linprog
+
+    n_rows, n_cols = grid.shape
+    matrix = _constraints(n_rows, n_cols)
+    flat_hidden = hidden.ravel()
+    a_eq = matrix[:, flat_hidden]
+    b_eq = -matrix[:, ~flat_hidden] @ grid.ravel()[~flat_hidden]
+    cells = [(i, j) for i in range(n_rows) for j in range(n_cols) if hidden[i, j]]
+    bounds = [(1.0, None)] * len(cells)
+    out = []
+    for k, (i, j) in enumerate(cells):
+        objective = np.zeros(len(cells))
+        objective[k] = 1.0
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        low_value = float(low.fun) if low.status == 0 else np.nan
+        high_value = float(-high.fun) if high.status == 0 else np.inf
+        out.append((i, j, low_value, high_value))
+    return out
+
+
+def _is_determined(low: float, high: float) -> bool:
+    """Whether at most one whole number lies in [low, high]."""
+    return bool(np.floor(high + 1e-9) - np.ceil(low - 1e-9) + 1 <= 1)
+
+
+def hidden_cell_ranges(counts: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
+    """What a reader can work out about each hidden cell from the shown cells.
+
+    A reader knows every shown cell, that every row and column adds up to its
+    total, and that a hidden cell is at least 1 (zeros are shown). Linear
+    programming over those facts gives the smallest and largest value each
+    hidden cell can take.
+
+    Parameters
+    ----------
+    counts
+        The table with margins (as :attr:`SuppressedTable.counts`).
+    mask
+        True where hidden.
+
+    Returns
+    -------
+    DataFrame
+        One row per hidden cell: ``row, column, value, low, high``, and
+        ``determined`` (True when at most one whole number lies in [low, high]).
+    """
+    grid = counts.to_numpy(dtype=float)
+    ranges = _hidden_ranges(grid, mask.to_numpy(dtype=bool))
+    rows = [
+        {
+            "row": counts.index[i],
+            "column": counts.columns[j],
+            "value": grid[i, j],
+            "low": low,
+            "high": high,
+            "determined": _is_determined(low, high),
+        }
+        for i, j, low, high in ranges
+    ]
+    return pd.DataFrame(rows, columns=["row", "column", "value", "low", "high", "determined"])
+
+
+def suppress_with_margins(
+    table: pd.DataFrame,
+    params: DisclosureParams,
+    total_label: str = "Totalt",
+) -> SuppressedTable:
+    """Primary and complementary suppression of a two-way table of counts with totals.
+
+    Parameters
+    ----------
+    table
+        The inner cells: counts (non-negative integers), rows × columns, without
+        totals; not modified.
+    params
+        The disclosure parameters. With ``complementary_suppression`` off only
+        the primary rule is applied.
+    total_label
+        The label of the added total row and column.
+
+    Returns
+    -------
+    SuppressedTable
+
+    Notes
+    -----
+    The table with margins is read as a set of lines: every row (its cells and
+    its total) and every column (its cells and its total), the total row and the
+    total column included. Each line is one linear equation a reader knows.
+
+    1. Primary: every cell, margins included, with a count of 1 …
+       ``min_cell − 1`` is hidden.
+    2. Complementary (repeated until nothing changes): a line is unsafe when it
+       has exactly one hidden cell (it equals its total minus the others), or
+       when its total is shown and the hidden cells sum to less than
+       ``min_cell`` or to exactly their number (then each is 1). In an unsafe
+       line the smallest other non-zero shown cell is hidden too (ties: the
+       first in row/column order, inner cells before the total).
+    3. Audit: a reader who knows the shown cells, the equations of the lines
+       and that hidden cells are non-zero can bound each hidden cell by linear
+       programming (:func:`hidden_cell_ranges`). This catches what a line on
+       its own does not, e.g. a hidden cell that is the only link between two
+       groups of hidden cells. While some hidden cell is determined (one whole
+       number fits its bounds), the smallest shown non-zero cell of its row or
+       column is hidden too, and step 2 runs again.
+    4. Every hidden cell is shown as :data:`HIDDEN_MARK` – small and
+       complementary cells alike: marking small cells "<5" and the others
+       differently would tell a reader that a cell is at most 4 and its partner
+       at least 5, which can pin both (a hidden pair summing to 6 would be 1
+       and 5). Zeros are shown and never hidden (0 may be shown).
+
+    Afterwards no line has exactly one hidden cell, no hidden sum in a line
+    with a shown total is a small count, and no hidden cell is determined.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"Mann": [3, 20], "Kvinne": [30, 40]}, index=["A", "B"])
+    >>> s = suppress_with_margins(t, DisclosureParams())
+    >>> s.display.loc["A"].tolist()
+    ['x', 'x', '33']
+    """
+    inner = table.apply(pd.to_numeric).to_numpy(dtype=float)
+    if np.isnan(inner).any() or (inner < 0).any():
+        raise ValueError("suppress_with_margins needs non-negative counts in every cell")
+    n_rows, n_cols = inner.shape
+    grid = np.zeros((n_rows + 1, n_cols + 1))
+    grid[:n_rows, :n_cols] = inner
+    grid[:n_rows, n_cols] = inner.sum(axis=1)
+    grid[n_rows, :n_cols] = inner.sum(axis=0)
+    grid[n_rows, n_cols] = inner.sum()
+
+    primary = (grid > 0) & (grid < params.min_cell)
+    mask = primary.copy()
+    index = [*table.index, total_label]
+    columns = [*table.columns, total_label]
+    counts = pd.DataFrame(grid.astype(np.int64), index=index, columns=columns)
+    if params.complementary_suppression:
+        lines = _lines(n_rows + 1, n_cols + 1)
+        while True:
+            _apply_line_rules(grid, mask, lines, params)
+            determined = [
+                (i, j)
+                for i, j, low, high in _hidden_ranges(grid, mask)
+                if _is_determined(low, high)
+            ]
+            if not determined:
+                break
+            # Widen the first determined cell's lines: hide the smallest shown
+            # non-zero cell of its row or column (or, when they have none, of
+            # the table), then apply the line rules again.
+            i, j = determined[0]
+            candidates = [c for c in [*lines[i], *lines[n_rows + 1 + j]] if not mask[c]]
+            candidates = [c for c in candidates if grid[c] > 0]
+            if not candidates:
+                candidates = list(zip(*np.nonzero(~mask & (grid > 0)), strict=True))
+            if not candidates:
+                break  # everything non-zero is hidden already
+            mask[min(candidates, key=lambda c: grid[c])] = True
+
+    display = counts.map(_format_count).astype(object)
+    display = display.mask(pd.DataFrame(mask, index=index, columns=columns), HIDDEN_MARK)
+    return SuppressedTable(
+        counts=counts,
+        mask=pd.DataFrame(mask, index=index, columns=columns),
+        primary=pd.DataFrame(primary, index=index, columns=columns),
+        display=display,
+    )
+
+
+#: The columns of a tidy survival or cumulative-incidence curve.
+CURVE_COLUMNS = ("group", "time", "at_risk", "events", "censored", "estimate", "lower", "upper")
+
+#: Count columns of a curve that are summed over a pooled block. ``events`` and
+#: ``censored`` together are everyone who leaves the risk set; ``competing``
+#: (optional, :func:`arr_stats.stats.competing_risks.cumulative_incidence`) is the part of
+#: ``censored`` that had a competing event.
+BLOCK_COUNT_COLUMNS = ("events", "competing", "censored")
+
+
+def _pool_group(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame | None:
+    """Pool one group's steps; None when the group cannot be drawn safely."""
+    curve = curve.sort_values("time", kind="mergesort")
+    count_columns = [c for c in BLOCK_COUNT_COLUMNS if c in curve.columns]
+    leaving = (curve["events"] + curve["censored"]).to_numpy(dtype=float)
+    events = curve["events"].to_numpy(dtype=float)
+
+    def safe(first: int, last: int) -> bool:
+        block_left = leaving[first : last + 1].sum()
+        block_events = events[first : last + 1].sum()
+        return block_left >= params.min_cell and (
+            block_events == 0 or block_events >= params.min_cell
+        )
+
+    block_ends: list[int] = []
+    start = 0
+    for pos in range(len(curve)):
+        if safe(start, pos):
+            block_ends.append(pos)
+            start = pos + 1
+    # A last, incomplete block is merged into the blocks before it, one at a
+    # time, until the merged block meets both rules again.
+    last = len(curve) - 1
+    while block_ends and block_ends[-1] != last:
+        tail_start = block_ends[-2] + 1 if len(block_ends) > 1 else 0
+        if safe(tail_start, last):
+            block_ends[-1] = last
+        else:
+            block_ends.pop()
+    if not block_ends:
+        return None
+    starts = [0, *[end + 1 for end in block_ends[:-1]]]
+    rows = []
+    for start, end in zip(starts, block_ends, strict=True):
+        block = curve.iloc[start : end + 1]
+        end_row = block.iloc[-1]
+        row = {column: end_row[column] for column in curve.columns}
+        row["at_risk"] = block["at_risk"].iloc[0]
+        row["events"] = block["events"].sum()
+        for column in count_columns:
+            row[column] = block[column].sum()
+        rows.append(row)
+    return pd.DataFrame(rows, columns=curve.columns)
+
+
+def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame:
+    """Pool the steps of survival or cumulative-incidence curves for drawing.
+
+    Parameters
+    ----------
+    curve
+        A tidy curve: one row per group and event/censoring time with columns
+        ``group, time, at_risk`` (persons at risk just before ``time``),
+        ``events`` (events at ``time`` that move the estimate), ``censored``
+        (everyone else leaving the risk set at ``time``: censored, or a
+        competing event), optionally ``competing`` (the part of ``censored``
+        with a competing event), ``estimate, lower, upper`` (the values just after
+        ``time``). Other columns are carried along. Not modified.
+    params
+        The disclosure parameters.
+
+    Returns
+    -------
+    DataFrame
+        One row per drawn step: ``time`` is the last time of the pooled block,
+        ``at_risk`` the number at risk at the start of the block, ``events``,
+        ``competing`` and ``censored`` the block's sums, ``estimate, lower, upper`` the true
+        values at the block's end; plus ``at_risk_label`` (a string, counts
+        below ``min_cell`` as ``"<5"``). Groups with fewer than
+        ``min_denominator`` persons (``at_risk`` at their first time) are left
+        out, and so is a group in which fewer than ``min_cell`` persons leave
+        the risk set in all.
+
+    Notes
+    -----
+    A block grows one time at a time and closes as soon as at least
+    ``min_cell`` persons have left the risk set in it (events plus censored,
+    competing events included in censored)
+    *and* its events are either none or at least ``min_cell``. The second
+    condition is stricter than disclosure.md's wording: with events and
+    censorings in one block, the jump of the estimate over the block still
+    tells how many events there were, so a block with 1 … 4 events would show
+    a small count. A last block that does not meet the rules is merged into
+    the one before it. The drawn curve is therefore a coarser step function
+    that passes through the true estimate at each block end and is flat in
+    between; successive numbers at risk differ by at least ``min_cell``, and
+    every estimate jump covers 0 or at least ``min_cell`` events.
+
+    With ``survival_pooling`` off the curve is returned step by step, with
+    only the small-group and at-risk-label rules applied.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({
+    ...     "group": "A", "time": [1, 2, 3, 4],
+    ...     "at_risk": [20, 17, 14, 11], "events": [3, 3, 3, 3], "censored": [0, 0, 0, 0],
+    ...     "estimate": [0.85, 0.70, 0.55, 0.40], "lower": 0.0, "upper": 1.0})
+    >>> pool_survival_steps(c, DisclosureParams())[["time", "at_risk", "events", "estimate"]]
+       time  at_risk  events  estimate
+    0     2       20       6       0.7
+    1     4       14       6       0.4
+    """
+    missing = [c for c in CURVE_COLUMNS if c not in curve.columns]
+    if missing:
+        raise ValueError(f"pool_survival_steps: the curve lacks columns {missing}")
+    pieces = []
+    for _, group in curve.groupby("group", sort=True, observed=True):
+        persons = group["at_risk"].max()
+        if pd.isna(persons) or persons < params.min_denominator:
+            continue
+        if params.survival_pooling:
+            pooled = _pool_group(group, params)
+            if pooled is None:
+                continue
+        else:
+            pooled = group.sort_values("time", kind="mergesort")
+        pieces.append(pooled)
+    if not pieces:
+        out = curve.iloc[0:0].copy()
+    else:
+        out = pd.concat(pieces, ignore_index=True)
+    out["at_risk_label"] = suppress_counts(out[["at_risk"]], ["at_risk"], params)["at_risk"]
+    return out.reset_index(drop=True)
+
+
+def check_no_identifiers(text: str, person_ids: Iterable[str] | None = None) -> None:
+    """Raise when a rendered output contains something that looks like a person identifier.
+
+    Parameters
+    ----------
+    text
+        The rendered output (HTML, Markdown, a notebook's text outputs).
+    person_ids
+        The pseudonyms of the data (the ``person_id`` column). Any of them
+        appearing in the text as a whole word is an error.
+
+    Raises
+    ------
+    DisclosureError
+        Naming what was found (the value is masked but for its length).
+
+    Examples
+    --------
+    >>> check_no_identifiers("Andel 0.52 (n = 123)")
+    >>> check_no_identifiers("commit b3923cb201fe80c6b6cc85189167608f94621fb5")  # a digest
+    >>> check_no_identifiers("id 01019012345")
+    Traceback (most recent call last):
+    ...
+    arr_stats.publication.disclosure.DisclosureError: the output contains an 11-digit number (a national identity number pattern)
+    """
+    if NATIONAL_ID_PATTERN.search(text):
+        raise DisclosureError(
+            "the output contains an 11-digit number (a national identity number pattern)"
+        )
+    if person_ids is None:
+        return
+    ids = {str(p).strip() for p in person_ids if p is not None and str(p).strip()}
+    found = sorted(ids.intersection(re.findall(r"[\w-]+", text)))
+    if found:
+        raise DisclosureError(
+            f"the output contains {len(found)} person pseudonym(s) of the person_id column "
+            f"(the first has {len(found[0])} characters)"
+        )
