@@ -192,6 +192,7 @@ def test_a_configuration_with_other_outcome_parameters_is_refused(
 
 
 def test_the_public_api_is_listed_and_loads():
+    assert set(arr_stats.__all__) - {"__version__"} == set(arr_stats._EXPORTS)
     for name in arr_stats.__all__:
         assert getattr(arr_stats, name) is not None, name
     assert {"load_build", "KaplanMeier", "CumulativeIncidence", "CauseSpecificCox"} <= set(

@@ -77,7 +77,37 @@ _EXPORTS: dict[str, str] = {
     "check_no_identifiers": "arr_stats.publication.disclosure",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "__version__",
+    "RunConfig",
+    "load_config",
+    "Derived",
+    "load_build",
+    "load_derived",
+    "KaplanMeier",
+    "kaplan_meier",
+    "CumulativeIncidence",
+    "cumulative_incidence",
+    "cumulative_incidence_at",
+    "median_time",
+    "value_at",
+    "CauseSpecificCox",
+    "cox_rtw",
+    "StateOccupation",
+    "state_occupation",
+    "WorkAbilityChange",
+    "WorkAbilityMixedModel",
+    "work_ability_change",
+    "work_ability_by_point",
+    "aggregate_indicators",
+    "episode_indicators",
+    "casemix",
+    "suppress_counts",
+    "suppress_statistics",
+    "suppress_with_margins",
+    "pool_survival_steps",
+    "check_no_identifiers",
+]
 
 
 def __getattr__(name: str) -> Any:
