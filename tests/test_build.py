@@ -38,15 +38,16 @@ from arr_stats.validate import RULES
 # -- the small delivery: expected results, by hand ---------------------------------
 
 BASE_ACCOUNTING = {
-    # file: (read, kept, rejected, excluded, no_consent, withdrawn, unlinked, no_consenting_episode)
-    "registry/skjema_t0.csv": (7, 5, 0, 2, 1, 1, 0, 0),
-    "registry/skjema_t1.csv": (6, 4, 0, 2, 1, 1, 0, 0),
-    "registry/skjema_t2.csv": (2, 2, 0, 0, 0, 0, 0, 0),
-    "registry/skjema_t3.csv": (1, 1, 0, 0, 0, 0, 0, 0),
-    "registry/institusjoner.csv": (2, 2, 0, 0, 0, 0, 0, 0),
-    "nav/ytelser.csv": (6, 4, 0, 2, 0, 0, 0, 2),
-    "nav/arbeidsforhold.csv": (4, 3, 0, 1, 0, 0, 0, 1),
-    "nav/personer.csv": (6, 3, 0, 3, 0, 0, 0, 3),
+    # file: (read, kept, rejected, excluded,
+    #        no_consent, withdrawn, consent_unknown, unlinked, no_consenting_episode)
+    "registry/skjema_t0.csv": (7, 5, 0, 2, 1, 1, 0, 0, 0),
+    "registry/skjema_t1.csv": (6, 4, 0, 2, 1, 1, 0, 0, 0),
+    "registry/skjema_t2.csv": (2, 2, 0, 0, 0, 0, 0, 0, 0),
+    "registry/skjema_t3.csv": (1, 1, 0, 0, 0, 0, 0, 0, 0),
+    "registry/institusjoner.csv": (2, 2, 0, 0, 0, 0, 0, 0, 0),
+    "nav/ytelser.csv": (6, 4, 0, 2, 0, 0, 0, 0, 2),
+    "nav/arbeidsforhold.csv": (4, 3, 0, 1, 0, 0, 0, 0, 1),
+    "nav/personer.csv": (6, 3, 0, 3, 0, 0, 0, 0, 3),
 }
 
 BASE_LINKAGE = {
@@ -452,9 +453,10 @@ ROW_RULES = [
         set_value(T1, 4, "helse", "9"),
     ),
     Case(
-        "unreadable consent counts as no consent",
+        "unreadable consent excludes the episode as consent unknown, and is reported",
         set_value(T0, 4, "samtykke", "x"),
-        excluded={T0: {"excluded_no_consent": 2}},
+        issues=((T0, 4, "samtykke", "consent_unknown", "warning"),),
+        excluded={T0: {"excluded_consent_unknown": 1}},
     ),
     Case(
         "unreadable withdrawal date counts as withdrawn",
@@ -518,6 +520,7 @@ def test_row_rule(case: Case, small_delivery: Path, tmp_path: Path, capsys) -> N
                 [
                     "excluded_no_consent",
                     "excluded_consent_withdrawn",
+                    "excluded_consent_unknown",
                     "excluded_unlinked",
                     "excluded_no_consenting_episode",
                 ],
@@ -576,7 +579,8 @@ def test_small_delivery_builds_as_worked_out(small_delivery: Path, tmp_path: Pat
     ]
     assert "consent" not in episodes and "consent_withdrawn_date" not in episodes
     e07 = episodes.iloc[4]
-    assert pd.isna(e07["work_ability"]) and pd.isna(e07["sick_leave_weeks"])  # 98, 99 → missing
+    # data-model.md: 98 in the 0–10 scale is a missing code; 99 weeks of sick leave is real
+    assert pd.isna(e07["work_ability"]) and e07["sick_leave_weeks"] == 99
 
     responses = read_parquet(derived / "responses.parquet")
     # T0: 5 episodes; T1: E01 E02 E03 E07; T2: E01 E03; T3: E01
@@ -706,6 +710,7 @@ def test_demo_row_accounting_balances(demo_delivery: Path, demo_derived: Path) -
         assert row.rows_excluded == (
             row.excluded_no_consent
             + row.excluded_consent_withdrawn
+            + row.excluded_consent_unknown
             + row.excluded_unlinked
             + row.excluded_no_consenting_episode
         )

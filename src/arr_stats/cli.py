@@ -63,7 +63,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from arr_stats.build import run_build
+    from arr_stats.build import build_summary, run_build
 
     config = load_config(args.config)
     config = config.with_overrides(
@@ -73,7 +73,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         data_end=parse_date(args.data_end, "--data-end") if args.data_end else None,
     )
     progress = sys.stderr.isatty() and not args.quiet
-    run_build(config, progress=progress)
+    result = run_build(config, progress=progress)
+    # always, also when standard output is not a terminal: what came of every row
+    print(build_summary(result), flush=True)
     return 0
 
 

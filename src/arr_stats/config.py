@@ -70,6 +70,61 @@ class OutcomeParams:
     state_order: tuple[str, ...] = DEFAULT_STATE_ORDER
 
 
+#: Text encodings a CSV file may be read with (see :mod:`arr_stats.readers`).
+CSV_ENCODINGS: tuple[str, ...] = ("auto", "utf-8", "cp1252", "latin-1")
+
+
+@dataclass(frozen=True)
+class RegistryParams:
+    """How registry files are read and which of their values are plausible.
+
+    Attributes
+    ----------
+    encoding
+        Text encoding of the registry's CSV files (one of :data:`CSV_ENCODINGS`).
+    first_year
+        The registry's first year: an admission or discharge before 1 January
+        of it is an error (``outside_registry_period``).
+    min_age, max_age
+        Plausible ages at admission; outside them the episode is rejected
+        (``implausible_age``).
+    allow_empty
+        Registry file stems that may hold a header and no rows (e.g.
+        ``skjema_t3`` in the registry's first year); any other empty file
+        stops the build.
+    """
+
+    encoding: str = "auto"
+    first_year: int = 2000
+    min_age: int = 16
+    max_age: int = 80
+    allow_empty: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkageParams:
+    """What the build expects of the linkage of episodes to NAV persons.
+
+    Attributes
+    ----------
+    min_linked_share
+        The build stops when fewer than this share of the consenting, valid
+        episodes find their person in ``personer`` (a sign that the
+        identifiers do not match as text), naming the likely cause.
+    accept_low_linkage
+        Build all the same, with a notice (e.g. a delivery known to be partial).
+    pad_ids
+        Opt-in normalisation: identifier (raw name, e.g. ``lopenr``) → width.
+        Every value of it that is digits only and shorter is zero-padded to
+        that width in every file (a registry that stored ``lopenr`` as a
+        number lost NAV's leading zeros); reported in the summary.
+    """
+
+    min_linked_share: float = 0.5
+    accept_low_linkage: bool = False
+    pad_ids: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class DisclosureParams:
     """Small-cell rules (disclosure.md)."""
@@ -117,7 +172,9 @@ class RunConfig:
     outcomes: OutcomeParams
     disclosure: DisclosureParams = field(default_factory=DisclosureParams)
     targets: dict[str, IndicatorTarget] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
-    nav_encoding: str = "auto"  # "auto", "utf-8" or "latin-1"
+    nav_encoding: str = "auto"  # one of CSV_ENCODINGS
+    registry: RegistryParams = field(default_factory=RegistryParams)
+    linkage: LinkageParams = field(default_factory=LinkageParams)
     low_coverage_threshold: float = 0.60
     report_dir: Path = PROJECT_ROOT / "reports" / "_output"
     source: Path | None = None  # the TOML file this came from, if any
@@ -242,8 +299,10 @@ def config_from_dict(raw: dict[str, Any], base: Path, source: Path | None = None
             float(values["level_green"]), float(values["level_yellow"]), values["direction"]
         )
     encoding = nav.get("encoding", "auto")
-    if encoding not in ("auto", "utf-8", "latin-1"):
-        raise ConfigError(f"{where}: [nav] encoding must be 'auto', 'utf-8' or 'latin-1'")
+    if encoding not in CSV_ENCODINGS:
+        raise ConfigError(f"{where}: [nav] encoding must be one of {', '.join(CSV_ENCODINGS)}")
+    registry = _registry_params(section("registry"), where)
+    linkage = _linkage_params(section("linkage"), where)
     report = section("report")
     return RunConfig(
         registry_dir=resolve(paths["registry"]),
@@ -253,9 +312,54 @@ def config_from_dict(raw: dict[str, Any], base: Path, source: Path | None = None
         disclosure=disclosure,
         targets=targets,
         nav_encoding=encoding,
+        registry=registry,
+        linkage=linkage,
         low_coverage_threshold=float(report.get("low_coverage_threshold", 0.60)),
         report_dir=resolve(report.get("out", str(PROJECT_ROOT / "reports" / "_output"))),
         source=source,
+    )
+
+
+def _registry_params(raw: dict[str, Any], where: str) -> RegistryParams:
+    default = RegistryParams()
+    encoding = raw.get("encoding", default.encoding)
+    if encoding not in CSV_ENCODINGS:
+        raise ConfigError(f"{where}: [registry] encoding must be one of {', '.join(CSV_ENCODINGS)}")
+    try:
+        params = RegistryParams(
+            encoding=encoding,
+            first_year=int(raw.get("first_year", default.first_year)),
+            min_age=int(raw.get("min_age", default.min_age)),
+            max_age=int(raw.get("max_age", default.max_age)),
+            allow_empty=tuple(str(s) for s in raw.get("allow_empty", default.allow_empty)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: [registry]: {exc}") from exc
+    if params.min_age > params.max_age:
+        raise ConfigError(f"{where}: [registry] min_age is above max_age")
+    return params
+
+
+def _linkage_params(raw: dict[str, Any], where: str) -> LinkageParams:
+    default = LinkageParams()
+    share = float(raw.get("min_linked_share", default.min_linked_share))
+    if not 0.0 <= share <= 1.0:
+        raise ConfigError(f"{where}: [linkage] min_linked_share must be between 0 and 1")
+    pad = raw.get("pad_ids", {})
+    if not isinstance(pad, dict) or not all(
+        isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 64 for w in pad.values()
+    ):
+        raise ConfigError(
+            f"{where}: [linkage] pad_ids must be a table of identifier = width, "
+            f"e.g. {{ lopenr = 8 }}"
+        )
+    accept = raw.get("accept_low_linkage", default.accept_low_linkage)
+    if not isinstance(accept, bool):
+        raise ConfigError(f"{where}: [linkage] accept_low_linkage must be true or false")
+    return LinkageParams(
+        min_linked_share=share,
+        accept_low_linkage=accept,
+        pad_ids={str(k): int(v) for k, v in pad.items()},
     )
 
 
@@ -282,6 +386,8 @@ def config_from_record(record: dict[str, Any]) -> RunConfig:
         "nav": {"data_end": out["data_end"], "encoding": record.get("nav_encoding", "auto")},
         "outcomes": {k: v for k, v in out.items() if k != "data_end"},
         "disclosure": record.get("disclosure", {}),
+        "registry": record.get("registry", {}),
+        "linkage": record.get("linkage", {}),
         "targets": record.get("targets", {}),
         "report": {
             "out": record.get("report_dir", str(PROJECT_ROOT / "reports" / "_output")),
