@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,8 +266,8 @@ def read_file(
     counted = extra.get("rows_in_file")
     if counted is not None and counted != len(data):
         raise DeliveryError(
-            f"{label}: the file holds {counted} data rows by its "
-            f"{'lines' if suffix == '.csv' else 'header'}, but {len(data)} were read; "
+            f"{label}: the file holds {counted} data rows ({extra.get('how', 'by its header')}), "
+            f"but {len(data)} were read; "
             f"rows would be lost, so the build stops: check that the file is complete"
         )
     if len(data) == 0 and not (allow_empty and len(data.columns)):
@@ -325,7 +326,28 @@ def _read_readstat(path: Path, suffix: str) -> tuple[pd.DataFrame, dict]:
         is_date = any(t in fmt for t in ("DATE", "DATETIME", "%TD", "%TC", "DDMMYY", "YYMMDD"))
         types[column] = "text" if kind == "string" else ("date" if is_date else "number")
     rows = meta.number_rows if isinstance(meta.number_rows, int) and meta.number_rows >= 0 else None
-    return data, {"rows_in_file": rows, "missing": declared, "types": types}
+    how = "by its header"
+    if suffix == ".sav":
+        rows, how = _sav_rows_to_end(path), "to the end of the file"
+    return data, {"rows_in_file": rows, "missing": declared, "types": types, "how": how}
+
+
+def _sav_rows_to_end(path: Path) -> int | None:
+    """The cases an SPSS file holds, counted to its end rather than taken from its header.
+
+    ReadStat stops after the header's case count, so a header that says
+    fewer cases than the file holds would lose rows unseen. A copy with the
+    count set to -1 ("unknown", as the format allows) is read to the end.
+    """
+    data = bytearray(path.read_bytes())
+    if data[:4] not in (b"$FL2", b"$FL3") or len(data) < 84:
+        return None
+    data[80:84] = (0xFFFFFFFF).to_bytes(4, "little")
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / "count.sav"
+        copy.write_bytes(bytes(data))
+        counted, _ = pyreadstat.read_sav(str(copy), metadataonly=False, usecols=None)
+    return len(counted)
 
 
 def _read_parquet(path: Path) -> tuple[pd.DataFrame, dict]:
@@ -354,7 +376,7 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, dict]:
     # dates and timestamps as Python objects: no nanosecond range to overflow,
     # and a time zone stays attached (canonical takes the date in Norwegian time)
     data = table.to_pandas(date_as_object=True, timestamp_as_object=True)
-    return data, {"rows_in_file": rows, "types": types}
+    return data, {"rows_in_file": rows, "types": types, "how": "by its metadata"}
 
 
 def _normalise_columns(data: pd.DataFrame, label: str) -> pd.DataFrame:

@@ -406,7 +406,10 @@ def _plausibility_issues(
         var = table.variable("birth_year")
         age = kept["admission_date"].dt.year.astype("Int64") - kept["birth_year"].astype("Int64")
         odd = age.notna() & ((age < limits.min_age) | (age > limits.max_age))
+        flagged = {issue["row"] for issue, _ in found}  # a wrong date makes the age wrong too
         for row in kept.index[odd.fillna(False).astype(bool)]:
+            if row in flagged:
+                continue
             born = format_value(kept.at[row, "birth_year"])
             what = (
                 f"birth year {born} gives age {int(age[row])} at admission, outside the "
