@@ -443,6 +443,55 @@ ROW_RULES = [
         set_value(PE, 2, "fodselsaar", "1850"),
         issues=((PE, 2, "fodselsaar", "out_of_range", "warning"),),
     ),
+    # issue 12: real deliveries (more in tests/test_real_deliveries.py)
+    Case(
+        "a code written as its label is read, with a warning",
+        set_value(T0, 2, "kjonn", "Kvinne"),
+        issues=((T0, 2, "kjonn", "code_as_label", "warning"),),
+    ),
+    Case(
+        "a CSV row with fewer fields than the header",
+        lambda d: (d / YT).write_text(
+            (d / YT)
+            .read_text(encoding="utf-8")
+            .replace("P02;AAP;2024-01-01;;\n", "P02;AAP;2024-01-01\n"),
+            encoding="utf-8",
+        ),
+        issues=((YT, 3, "tom", "short_row", "warning"),),
+    ),
+    Case(
+        "a date before 1900",
+        set_value(T0, 4, "innskrevet_dato", "0001-01-01"),
+        issues=((T0, 4, "innskrevet_dato", "date_out_of_range", "error"),),
+    ),
+    Case(
+        "a registry date after the data end",
+        set_value(T1, 2, "svar_dato", "2026-03-01"),
+        issues=((T1, 2, "svar_dato", "date_after_data_end", "error"),),
+    ),
+    Case(
+        "an admission before the registry's first year",
+        set_value(T0, 4, "innskrevet_dato", "1999-09-02"),
+        issues=((T0, 4, "innskrevet_dato", "outside_registry_period", "error"),),
+    ),
+    Case(
+        "an implausible age at admission",
+        set_value(T0, 4, "fodselsaar", "2010"),
+        issues=((T0, 4, "fodselsaar", "implausible_age", "error"),),
+    ),
+    Case(
+        "an institution in no year of institusjoner",
+        set_value(T0, 4, "inst_id", "9,87054E+08"),
+        issues=((T0, 4, "inst_id", "unknown_institution", "error"),),
+    ),
+    Case(
+        "an institution without a row for the discharge year",
+        set_value(INST, 2, "aar", "2023"),
+        issues=(
+            (T0, 3, "inst_id", "institution_year_missing", "warning"),
+            (T0, 4, "inst_id", "institution_year_missing", "warning"),
+        ),
+    ),
     # consent comes first: bad values of excluded rows are never looked at
     Case(
         "bad spell of a non-consenting person is excluded, not reported",

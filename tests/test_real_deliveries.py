@@ -119,10 +119,11 @@ def same_table(a: Path, b: Path, name: str) -> None:
 @pytest.mark.parametrize(
     ("file", "row", "column", "value", "rule", "severity"),
     [
-        (T0, 4, "innskrevet_dato", "0001-01-01", "type", "error"),  # before 1900
+        (T0, 4, "innskrevet_dato", "0001-01-01", "date_out_of_range", "error"),
         (T0, 4, "fodselsaar", "99999999999999999999", "type", "error"),
         (T0, 2, "sykmeldt_uker", "1e300", "type", "warning"),
-        (AF, 1, "fom", "1899-12-31", "type", "error"),
+        (AF, 1, "fom", "1899-12-31", "date_out_of_range", "error"),
+        (PE, 2, "dodsdato", "1899-12-31", "date_out_of_range", "error"),  # optional: still an error
     ],
 )
 def test_extreme_cell_is_an_issue_not_a_crash(
@@ -406,13 +407,13 @@ def test_implausible_registry_values_are_errors(
     assert "E04" not in set(read_parquet(derived / "episodes.parquet")["episode_id"])
 
 
-def test_follow_up_date_after_data_end_is_a_warning(
+def test_follow_up_date_after_data_end_is_a_row_error(
     small_delivery: Path, tmp_path: Path, capsys
 ) -> None:
-    set_value(T1, 2, "svar_dato", "2026-03-01")(small_delivery)
+    set_value(T1, 2, "svar_dato", "2026-03-01")(small_delivery)  # an optional date
     status, _, err, derived = build(tmp_path, small_delivery, capsys)
     assert status == 0, err
-    assert issues_of(derived) == [(T1, 2, "svar_dato", "date_after_data_end", "warning")]
+    assert issues_of(derived) == [(T1, 2, "svar_dato", "date_after_data_end", "error")]
 
 
 # -- encodings ------------------------------------------------------------------------

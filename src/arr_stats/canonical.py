@@ -21,7 +21,8 @@ date       ``datetime64[ns]``; ISO ``YYYY-MM-DD`` or date-time text
            (time-zone aware ones taken in Norwegian time), or a plain
            number counted from the format's epoch (SPSS: seconds since
            1582-10-14; Stata and SAS: days since 1960-01-01). A date
-           before 1900 or after 2200 is a type problem; a US date
+           before 1900 or after 2200 is a ``date_out_of_range``
+           problem (an error on its row, whatever the variable); a US date
            (``10/22/2020``) is one whose message names the form it has.
            The variable's ``open_end`` (NAV: ``9999-12-31``) means open.
 code       ``Categorical`` of the Norwegian labels, categories in code
@@ -87,6 +88,10 @@ _INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 
 class _Unreadable(ValueError):
     """A value that cannot be read as its variable's type."""
+
+
+class _DateOutOfRange(_Unreadable):
+    """A readable date outside 1900-01-01 … 2200-12-31 (data-model.md: an error on its row)."""
 
 
 def is_empty(value: Any, na_tokens: Sequence[str] = ()) -> bool:
@@ -165,9 +170,13 @@ def _as_string(value: Any) -> str:
 
 def _checked_date(day: dt.date) -> pd.Timestamp:
     if day < FIRST_DATE:
-        raise _Unreadable(f"{day.isoformat()} is before {FIRST_DATE.isoformat()}")
+        raise _DateOutOfRange(
+            f"{day.isoformat()} is before {FIRST_DATE.isoformat()}, the first date read"
+        )
     if day > LAST_DATE:
-        raise _Unreadable(f"{day.isoformat()} is after {LAST_DATE.isoformat()}")
+        raise _DateOutOfRange(
+            f"{day.isoformat()} is after {LAST_DATE.isoformat()}, the last date read"
+        )
     return pd.Timestamp(day)
 
 
@@ -366,6 +375,8 @@ def _convert_cell(
         if number in var.missing_codes or _is_declared_missing(number, declared):
             return None, None, None
         return number, None, None
+    except _DateOutOfRange as exc:
+        return None, "date_out_of_range", str(exc)
     except _Unreadable as exc:
         return None, "type", f"cannot be read as a {var.type}: {exc}"
 

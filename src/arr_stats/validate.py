@@ -76,6 +76,7 @@ RULES: dict[str, str] = {
     "unknown_person": "a NAV spell of a person who is not in personer",
     "code_as_label": "a coded column that writes the labels (ja, Kvinne) instead of the codes",
     "short_row": "a CSV row with fewer fields than the header (the missing ones read as empty)",
+    "date_out_of_range": "a date before 1900-01-01 or after 2200-12-31 (the row is rejected)",
     "date_after_data_end": "a registry date after the data end (NAV extraction date)",
     "outside_registry_period": "an admission or discharge before the registry's first year",
     "implausible_age": "an age at admission outside the configured plausible ages",
@@ -90,6 +91,10 @@ ROW_KEPT_AS_IS_RULES: frozenset[str] = VALUE_KEPT_RULES | {
     "institution_year_missing",
     "consent_unknown",
 }
+
+#: Rules that reject the row whatever the variable (data-model.md: "a date before
+#: 1900-01-01, or a registry date after the data end, is an error on that row").
+ROW_ERROR_RULES: frozenset[str] = frozenset({"date_out_of_range", "date_after_data_end"})
 
 #: Registry date columns the registry period applies to (``outside_registry_period``).
 PERIOD_DATES: tuple[str, ...] = ("admission_date", "discharge_date")
@@ -239,10 +244,13 @@ def _cell_issues(
         found.append((issue, str(name)))
     for p in problems[problems["rule"] != "code_as_label"].itertuples(index=False):
         var = table.variable(p.name)
-        what = f"value {shorten(p.value)!r} {p.detail}"
-        issue = make_issue(
-            table, label, p.row, p.column, p.value, p.rule, severity_for(table, var), what
+        what = (
+            f"value {shorten(p.value)!r}: {p.detail}"
+            if p.rule in ROW_ERROR_RULES
+            else (f"value {shorten(p.value)!r} {p.detail}")
         )
+        severity = "error" if p.rule in ROW_ERROR_RULES else severity_for(table, var)
+        issue = make_issue(table, label, p.row, p.column, p.value, p.rule, severity, what)
         found.append((issue, p.name))
         reported.add((p.row, p.name))
     for var in table.variables:
@@ -372,9 +380,7 @@ def _data_end_issues(
                 f"the date {s} is after the data end {data_end.isoformat()}: "
                 f"a registry date cannot lie after the data were extracted"
             )
-            issue = make_issue(
-                table, label, row, var.raw, s, "date_after_data_end", severity_for(table, var), what
-            )
+            issue = make_issue(table, label, row, var.raw, s, "date_after_data_end", "error", what)
             found.append((issue, var.name))
     return found
 
