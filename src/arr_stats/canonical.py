@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -108,13 +109,14 @@ def is_empty(value: Any, na_tokens: Sequence[str] = ()) -> bool:
         return True
     if isinstance(value, str):
         text = value.strip()
-        return text == "" or (bool(na_tokens) and text.upper() in _upper(na_tokens))
+        return text == "" or (bool(na_tokens) and text.upper() in _upper(tuple(na_tokens)))
     if isinstance(value, float | np.floating):
         return math.isnan(value)
     return False
 
 
-def _upper(tokens: Sequence[str]) -> frozenset[str]:
+@functools.lru_cache(maxsize=8)
+def _upper(tokens: tuple[str, ...]) -> frozenset[str]:
     return frozenset(t.upper() for t in tokens)
 
 

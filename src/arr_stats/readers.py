@@ -251,7 +251,7 @@ def read_file(
         elif suffix in (".sav", ".dta", ".sas7bdat"):
             data, extra = _read_readstat(path, suffix)
         elif suffix == ".parquet":
-            data, extra = _read_parquet(path)
+            data, extra = _read_parquet(path, label)
         else:
             raise DeliveryError(f"{label}: unsupported file format {suffix!r}")
     except DeliveryError:
@@ -350,7 +350,7 @@ def _sav_rows_to_end(path: Path) -> int | None:
     return len(counted)
 
 
-def _read_parquet(path: Path) -> tuple[pd.DataFrame, dict]:
+def _read_parquet(path: Path, label: str) -> tuple[pd.DataFrame, dict]:
     parquet = pq.ParquetFile(path)
     rows = int(parquet.metadata.num_rows)
     table = parquet.read()
@@ -359,7 +359,7 @@ def _read_parquet(path: Path) -> tuple[pd.DataFrame, dict]:
     if len(set(lowered)) != len(lowered):
         twice = next(n for n in lowered if lowered.count(n) > 1)
         raise DeliveryError(
-            f"{path.name}: column {twice!r} appears twice (names are compared without case); "
+            f"{label}: column {twice!r} appears twice (names are compared without case); "
             f"rename or remove one of them"
         )
     types = {}
@@ -567,6 +567,19 @@ def _read_csv(path: Path, encoding: str, label: str) -> tuple[pd.DataFrame, str,
         )
     names = [str(c) for c in parsed.iloc[0].tolist()]
     data = parsed.iloc[1:].reset_index(drop=True)
+    data.columns = range(len(names))
+    notes = []
+    unnamed = [i for i, n in enumerate(names) if not n.strip()]
+    for i in unnamed:
+        if (data[i].str.strip() != "").any():
+            raise DeliveryError(
+                f"{label}: column {i + 1} has no name in the header line but holds values; "
+                f"name it or remove it"
+            )
+    if unnamed:  # Excel's trailing separators: columns with neither name nor value
+        notes.append(f"{label}: {len(unnamed)} column(s) with no name and no value ignored")
+        data = data.drop(columns=unnamed)
+        names = [n for i, n in enumerate(names) if i not in unnamed]
     data.columns = names
     lowered = [n.strip().lower() for n in names]
     for name in lowered:
@@ -575,7 +588,7 @@ def _read_csv(path: Path, encoding: str, label: str) -> tuple[pd.DataFrame, str,
                 f"{label}: column {name!r} appears twice (names are compared without case); "
                 f"rename or remove one of them"
             )
-    width = len(names)
+    width = records[0].fields  # the header line's fields, unnamed ones included
     for record, values in zip(records[1:], data.itertuples(index=False, name=None), strict=True):
         if record.first_line == record.last_line:
             continue
@@ -589,7 +602,6 @@ def _read_csv(path: Path, encoding: str, label: str) -> tuple[pd.DataFrame, str,
                     )
     rows = [r.first_line - 1 for r in records[1:]]
     empty = data.apply(lambda col: col.str.strip() == "").all(axis=1).to_numpy()
-    notes = []
     if empty.any():
         lines = [r + 1 for r, e in zip(rows, empty, strict=True) if e]
         shown = ", ".join(map(str, lines[:5])) + (" …" if len(lines) > 5 else "")
