@@ -714,3 +714,44 @@ def test_build_ends_with_a_summary_when_not_on_a_terminal(
     assert "  linkage: 4 of 5 consenting episodes linked (80.0%)" in lines
     assert "  issues: 1 error (row rejected), 1 warning (row kept) – see issues.csv" in lines
     assert lines[-1] == f"  tables written to {derived}"
+
+
+# -- forms a producer meant the same way as the clean delivery --------------------------------
+
+
+def _excel_sep_line(delivery: Path) -> None:
+    path = delivery / YT
+    path.write_text("sep=;\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _percent_signs(delivery: Path) -> None:
+    header, rows, sep = _load(delivery / YT)
+    _save(delivery / YT, header, [[*r[:-1], f"{r[-1]} %" if r[-1] else ""] for r in rows], sep)
+
+
+def _year_first_slashes(delivery: Path) -> None:
+    header, rows, sep = _load(delivery / AF)
+    _save(delivery / AF, header, [[*r[:2], r[2].replace("-", "/"), *r[3:]] for r in rows], sep)
+
+
+def _parquet_with_index(delivery: Path) -> None:
+    header, rows, _ = _load(delivery / T1)
+    frame = pd.DataFrame(rows, columns=header).set_index("forlop_id")  # as a pandas user saves it
+    frame.to_parquet(delivery / "registry" / "skjema_t1.parquet")
+    (delivery / T1).unlink()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_excel_sep_line, _percent_signs, _year_first_slashes, _parquet_with_index],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_same_meaning_gives_the_same_tables(
+    small_delivery: Path, tmp_path: Path, capsys, clean, change
+) -> None:
+    change(small_delivery)
+    status, _, err, derived = build(tmp_path, small_delivery, capsys)
+    assert status == 0, err
+    assert issues_of(derived) == []
+    for name in ("episodes", "responses", "benefits", "employment", "outcomes"):
+        same_table(derived, clean, name)

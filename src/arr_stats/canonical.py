@@ -13,8 +13,9 @@ string     ``object`` of ``str``, stripped; empty → missing; a whole
            number stored as a float (``1001.0``) becomes ``"1001"``
 integer    ``Int64``; ``3`` and ``3.0`` are 3; ``3.5`` is a type problem;
            beyond ±2**53 (``1e300``) a type problem, never a crash
-number     ``float64``; a decimal comma (``62,5``) is read as a point
-date       ``datetime64[ns]``; ISO ``YYYY-MM-DD`` or date-time text
+number     ``float64``; a decimal comma (``62,5``) is read as a point, a
+           trailing ``%`` (``50 %``) is dropped
+date       ``datetime64[ns]``; ISO ``YYYY-MM-DD`` (or ``YYYY/MM/DD``) or date-time text
            (``2016-02-24T13:45:00``, ``2016-02-24 00:00``; with a UTC
            offset the date in Norwegian time), ``DD.MM.YYYY`` with an
            optional time (``24.02.2016 00:00``), date/datetime values
@@ -78,7 +79,7 @@ NORWEGIAN_TIME = ZoneInfo("Europe/Oslo")
 LARGEST_INTEGER = 2**53
 
 _TIME = r"(?:[T ](\d{1,2})[:.](\d{2})(?:[:.](\d{2})(?:[.,]\d+)?)?)?"
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME + r"\s*(Z|[+-]\d{2}:?\d{2})?$")
+_ISO_DATE = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})" + _TIME + r"\s*(Z|[+-]\d{2}:?\d{2})?$")
 _NORWEGIAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})" + _TIME + "$")
 _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:[ T].*)?$")
 _MONTHS = (
@@ -126,7 +127,7 @@ def _as_number(value: Any) -> float:
     if isinstance(value, int | float | np.integer | np.floating | decimal.Decimal):
         number = float(value)
     elif isinstance(value, str):
-        text = value.strip()
+        text = value.strip().removesuffix("%").strip()  # "50 %" as Excel shows a percentage
         if text.count(",") == 1 and "." not in text:
             text = text.replace(",", ".")
         try:
@@ -226,10 +227,10 @@ def _as_date(value: Any, numeric_epoch: tuple[dt.date, str] | None) -> pd.Timest
     if isinstance(value, str):
         text = value.strip()
         match = _ISO_DATE.match(text)
-        if match:
-            year, month, day = (int(g) for g in match.groups()[:3])
-            hour, minute, second = (int(g or 0) for g in match.groups()[3:6])
-            offset = match.group(7)
+        if match:  # year first: 2024-03-01, or 2024/03/01 as PSPP's SDATE writes it
+            year, month, day = (int(match.group(i)) for i in (1, 3, 4))
+            hour, minute, second = (int(g or 0) for g in match.groups()[4:7])
+            offset = match.group(8)
         else:
             match = _NORWEGIAN_DATE.match(text)
             if not match:

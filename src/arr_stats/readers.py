@@ -60,6 +60,7 @@ _UTF8_BOM_AS_SINGLE_BYTE = "\u00ef\u00bb\u00bf"  # the UTF-8 byte-order mark rea
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
+_EXCEL_SEP_LINE = re.compile(r"^\s*sep=(.)\s*$")
 
 
 @dataclass(frozen=True)
@@ -375,7 +376,9 @@ def _read_parquet(path: Path, label: str) -> tuple[pd.DataFrame, dict]:
             types[name] = text
     # dates and timestamps as Python objects: no nanosecond range to overflow,
     # and a time zone stays attached (canonical takes the date in Norwegian time)
-    data = table.to_pandas(date_as_object=True, timestamp_as_object=True)
+    # ignore_metadata: a column pandas stored as the index (df.set_index("forlop_id"))
+    # comes back as a column, not as an index that would be dropped
+    data = table.to_pandas(date_as_object=True, timestamp_as_object=True, ignore_metadata=True)
     return data, {"rows_in_file": rows, "types": types, "how": "by its metadata"}
 
 
@@ -539,7 +542,13 @@ def _read_csv(path: Path, encoding: str, label: str) -> tuple[pd.DataFrame, str,
     if not text.strip():
         raise DeliveryError(f"{label}: the file holds only blank characters; deliver it again")
     header = next(line for line in _LINE_BREAK.split(text) if line.strip())
-    sep = _sniff_separator(header)
+    excel_sep = _EXCEL_SEP_LINE.match(header)
+    if excel_sep:  # Excel's "sep=;" first line names the separator and is no header
+        sep = excel_sep.group(1)
+        start = text.index(header) + len(header)
+        text = text[:start].replace(header, "") + text[start:]
+    else:
+        sep = _sniff_separator(header)
     records = scan_records(text, sep)
     try:
         parsed = pd.read_csv(
