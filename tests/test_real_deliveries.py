@@ -755,3 +755,27 @@ def test_same_meaning_gives_the_same_tables(
     assert issues_of(derived) == []
     for name in ("episodes", "responses", "benefits", "employment", "outcomes"):
         same_table(derived, clean, name)
+
+
+def test_sav_coding_a_variable_differently_stops(
+    small_delivery: Path, tmp_path: Path, capsys
+) -> None:
+    """haven's write_sav of a T0 whose own labels say 1 = Kvinne, 2 = Mann (swapped codes)."""
+    csv = small_delivery / "registry" / "skjema_t0.csv"
+    sav = csv.with_suffix(".sav")
+    run_r(
+        f"""library(haven)
+t0 <- read.csv("{csv}", colClasses = "character")
+for (v in c("samtykke", "fodselsaar", "rehab_type", "sykmeldt_status", "sykmeldt_prosent",
+            "sykmeldt_uker", "utdanning", "arbeidsevne", "forventning_rtw"))
+  t0[[v]] <- as.numeric(t0[[v]])
+t0$kjonn <- labelled(3 - as.numeric(t0$kjonn), c(Kvinne = 1, Mann = 2))
+write_sav(t0, "{sav}")
+""",
+        tmp_path,
+    )
+    csv.unlink()
+    status, _, err, _ = build(tmp_path, small_delivery, capsys)
+    err = one_line_error(status, err)
+    assert "registry/skjema_t0.sav: the file's value labels say kjonn 1 = Kvinne" in err
+    assert "in the data dictionary Kvinne is code 2" in err

@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 import arr_stats
-from arr_stats.canonical import to_canonical
+from arr_stats.canonical import swapped_code_labels, to_canonical
 from arr_stats.config import RunConfig
 from arr_stats.derived import PARQUET_TABLES
 from arr_stats.dictionary import DataDictionary, Table, load_dictionary
@@ -406,6 +406,16 @@ def build_tables(
         The row accounting does not balance (a bug: a row was lost).
     """
     say("canonical tables (rename, types, missing codes)")
+    for stem, f in files.items():
+        swapped = swapped_code_labels(f.value_labels, dd.table(stem))
+        if swapped:
+            column, code, label, meant = swapped[0]
+            raise DeliveryError(
+                f"{f.label}: the file's value labels say {column} {code} = {label}, but in the "
+                f"data dictionary {label} is code {meant}: the file codes {column} differently, "
+                f"and reading its codes would swap the values; recode it to the dictionary's "
+                f"codes (arr-stats dictionary)"
+            )
     canon = {
         stem: to_canonical(
             f.data,

@@ -516,3 +516,42 @@ def to_canonical(
     problem_frame = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS))
     problem_frame["row"] = problem_frame["row"].astype("int64")
     return canonical, problem_frame
+
+
+def swapped_code_labels(
+    value_labels: Mapping[str, Mapping[float, str]], table: Table
+) -> list[tuple[str, int, str, int]]:
+    """Codes a file labels with another code's dictionary label (e.g. 1 = Kvinne).
+
+    A file whose own value labels say that code 1 is "Kvinne", where the
+    dictionary has 1 = Mann and 2 = Kvinne, means its codes differently:
+    reading the codes would silently swap the values. Labels that are no
+    dictionary label (English, abbreviations, the missing codes) are not
+    compared.
+
+    Returns
+    -------
+    list
+        (column, the file's code, its label, the dictionary's code of that label).
+
+    Examples
+    --------
+    >>> from arr_stats.dictionary import load_dictionary
+    >>> t0 = load_dictionary().table("skjema_t0")
+    >>> swapped_code_labels({"kjonn": {1.0: "Kvinne", 2.0: "Mann"}}, t0)
+    [('kjonn', 1, 'Kvinne', 2), ('kjonn', 2, 'Mann', 1)]
+    >>> swapped_code_labels({"kjonn": {1.0: "male", 2.0: "MANN"}}, t0)
+    [('kjonn', 2, 'MANN', 1)]
+    """
+    found = []
+    for var in table.variables:
+        if var.type != "code" or var.raw not in value_labels:
+            continue
+        by_label = {label.casefold(): code for code, label in var.codes.items()}
+        for code, label in value_labels[var.raw].items():
+            if not float(code).is_integer():
+                continue
+            meant = by_label.get(str(label).strip().casefold())
+            if meant is not None and meant != int(code):
+                found.append((var.raw, int(code), str(label), meant))
+    return found

@@ -101,6 +101,8 @@ class RawFile:
     short_rows
         Source row → (fields found, fields in the header) for CSV rows that
         have fewer fields than the header.
+    value_labels
+        Column → {code: label} as the file labels its values (SPSS, Stata).
     """
 
     stem: str
@@ -115,6 +117,7 @@ class RawFile:
     column_types: Mapping[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     short_rows: Mapping[int, tuple[int, int]] = field(default_factory=dict)
+    value_labels: Mapping[str, Mapping[float, str]] = field(default_factory=dict)
 
     @property
     def rows_read(self) -> int:
@@ -290,6 +293,7 @@ def read_file(
         column_types={str(k).strip().lower(): v for k, v in extra.get("types", {}).items()},
         notes=tuple(extra.get("notes", ())),
         short_rows=extra.get("short_rows", {}),
+        value_labels={str(k).strip().lower(): v for k, v in extra.get("value_labels", {}).items()},
     )
 
 
@@ -330,7 +334,18 @@ def _read_readstat(path: Path, suffix: str) -> tuple[pd.DataFrame, dict]:
     how = "by its header"
     if suffix == ".sav":
         rows, how = _sav_rows_to_end(path), "to the end of the file"
-    return data, {"rows_in_file": rows, "missing": declared, "types": types, "how": how}
+    labels = {
+        column: {float(code): str(text) for code, text in mapping.items()}
+        for column, mapping in (getattr(meta, "variable_value_labels", None) or {}).items()
+        if all(isinstance(code, int | float) for code in mapping)
+    }
+    return data, {
+        "rows_in_file": rows,
+        "missing": declared,
+        "types": types,
+        "how": how,
+        "value_labels": labels,
+    }
 
 
 def _sav_rows_to_end(path: Path) -> int | None:
