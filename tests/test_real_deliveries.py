@@ -779,3 +779,18 @@ write_sav(t0, "{sav}")
     err = one_line_error(status, err)
     assert "registry/skjema_t0.sav: the file's value labels say kjonn 1 = Kvinne" in err
     assert "in the data dictionary Kvinne is code 2" in err
+
+
+def test_unknown_episode_written_as_a_decimal_gets_a_hint(
+    small_delivery: Path, tmp_path: Path, capsys
+) -> None:
+    """T0 ids as digits; T1 exported from a float column: 1001.0 (as pandas and Excel write)."""
+    for file, suffix in ((T0, ""), (T1, ".0")):
+        header, rows, sep = _load(small_delivery / file)
+        _save(small_delivery / file, header, [[f"10{r[0][1:]}{suffix}", *r[1:]] for r in rows], sep)
+    status, _, err, derived = build(tmp_path, small_delivery, capsys)
+    assert status == 0, err
+    issues = read_parquet(derived / "issues.parquet")
+    first = issues[issues["value"] == "1001.0"]
+    assert first["rule"].tolist() == ["unknown_episode"]
+    assert "skjema_t0 has '1001': the same id written differently" in first["message"].iloc[0]

@@ -518,6 +518,7 @@ def _reference_issues(
             continue
         known = references[var.references]
         target_stem = var.references.split(".")[0]
+        near = _near_keys(known)
         for row, value in kept[var.name].dropna().items():
             if value in known and known[value] is None:
                 continue
@@ -533,10 +534,37 @@ def _reference_issues(
                 value,
                 reference_rule(var),
                 "error",
-                what + id_hint(value),
+                what + (id_hint(value) or _near_hint(value, near, target_stem)),
             )
             found.append((issue, var.name))
     return found
+
+
+def _near_form(value: str) -> str:
+    """An identifier without what producers add or lose: case, a ``.0``, leading zeros."""
+    text = str(value).strip().upper().removesuffix(".0")
+    return text.lstrip("0") or text
+
+
+def _near_keys(known: Mapping[str, str | None]) -> dict[str, str]:
+    return {_near_form(k): k for k in known}
+
+
+def _near_hint(value: str, near: Mapping[str, str], target_stem: str) -> str:
+    """Why an unknown id may be a known one written differently (``1001.0``, ``001001``).
+
+    Examples
+    --------
+    >>> _near_hint("1001.0", {"1001": "01001"}, "skjema_t0")
+    " – skjema_t0 has '01001': the same id written differently (leading zeros, a decimal '.0' or case); deliver the ids as text, written alike"
+    """
+    match = near.get(_near_form(value))
+    if match is None or match == value:
+        return ""
+    return (
+        f" – {target_stem} has {match!r}: the same id written differently (leading zeros, "
+        f"a decimal '.0' or case); deliver the ids as text, written alike"
+    )
 
 
 def validate_table(
