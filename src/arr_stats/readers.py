@@ -490,6 +490,7 @@ class _Record:
     first_line: int  # 1-based physical line
     last_line: int
     fields: int
+    empty: bool = False  # one line of separators (and empty quotes) only: no value
 
 
 def scan_records(text: str, sep: str) -> list[_Record]:
@@ -497,7 +498,7 @@ def scan_records(text: str, sep: str) -> list[_Record]:
 
     A quote opens a quoted field only at the start of a field; inside it,
     ``""`` is a quote and line breaks belong to the value. Blank lines
-    outside a quoted field are not records.
+    (only white space, no separator) outside a quoted field are not records.
 
     Examples
     --------
@@ -509,15 +510,16 @@ def scan_records(text: str, sep: str) -> list[_Record]:
     if lines and lines[-1] == "":
         lines.pop()
     in_quotes = False
-    start = 0
-    fields = 0
+    start = fields = 0
+    content = False
     for number, line in enumerate(lines, start=1):
         if not in_quotes:
-            if not line.strip():
+            if not line.strip() and sep not in line:  # as pandas: a tab line is a tab record
                 continue
-            start, fields = number, 1
+            start, fields, content = number, 1, False
             if '"' not in line:
-                records.append(_Record(number, number, 1 + line.count(sep)))
+                empty = not line.replace(sep, "").strip()
+                records.append(_Record(number, number, 1 + line.count(sep), empty))
                 continue
             at_field_start = True
         else:
@@ -528,9 +530,12 @@ def scan_records(text: str, sep: str) -> list[_Record]:
             if in_quotes:
                 if c == '"':
                     if i + 1 < n and line[i + 1] == '"':
+                        content = True
                         i += 2
                         continue
                     in_quotes = False
+                elif not c.isspace():
+                    content = True
             elif c == '"' and at_field_start:
                 in_quotes = True
                 at_field_start = False
@@ -539,9 +544,10 @@ def scan_records(text: str, sep: str) -> list[_Record]:
                 at_field_start = True
             else:
                 at_field_start = False
+                content = content or not c.isspace()
             i += 1
         if not in_quotes:
-            records.append(_Record(start, number, fields))
+            records.append(_Record(start, number, fields, not content))
     if in_quotes:
         records.append(_Record(start, len(lines), fields))
     return records
@@ -584,15 +590,27 @@ def _read_csv(path: Path, encoding: str, label: str) -> tuple[pd.DataFrame, str,
             f"{label}: not a well-formed CSV file ({shorten(detail, 120)}); "
             f"check quoting and separators"
         ) from exc
-    if len(parsed) != len(records):
-        raise DeliveryError(
-            f"{label}: the file holds {len(records) - 1} data rows by its lines, but the CSV "
-            f"parser read {len(parsed) - 1}; check quoting and separators"
-        )
     names = [str(c) for c in parsed.iloc[0].tolist()]
     data = parsed.iloc[1:].reset_index(drop=True)
+    # rows of separators only hold no value: skipped on both sides, with a notice
+    data = data[~data.apply(lambda col: col.str.strip() == "").all(axis=1)].reset_index(drop=True)
+    skipped = [r for r in records[1:] if r.empty]
+    records = [records[0], *(r for r in records[1:] if not r.empty)]
+    if len(data) != len(records) - 1:
+        raise DeliveryError(
+            f"{label}: the file holds {len(records) - 1} data rows by its lines, but the CSV "
+            f"parser read {len(data)}; check quoting, separators and line ends"
+        )
     data.columns = range(len(names))
     notes = []
+    if skipped:
+        shown = ", ".join(str(r.first_line) for r in skipped[:5]) + (
+            " …" if len(skipped) > 5 else ""
+        )
+        notes.append(
+            f"{label}: {len(skipped)} line(s) with separators only skipped (line {shown}); "
+            f"they hold no value"
+        )
     unnamed = [i for i, n in enumerate(names) if not n.strip()]
     for i in unnamed:
         if (data[i].str.strip() != "").any():
@@ -625,17 +643,6 @@ def _read_csv(path: Path, encoding: str, label: str) -> tuple[pd.DataFrame, str,
                         f"own (a stray quote character?); fix the quotes – rows would be lost"
                     )
     rows = [r.first_line - 1 for r in records[1:]]
-    empty = data.apply(lambda col: col.str.strip() == "").all(axis=1).to_numpy()
-    if empty.any():
-        lines = [r + 1 for r, e in zip(rows, empty, strict=True) if e]
-        shown = ", ".join(map(str, lines[:5])) + (" …" if len(lines) > 5 else "")
-        notes.append(
-            f"{label}: {len(lines)} line(s) with separators only skipped (line {shown}); "
-            f"they hold no value"
-        )
-        data = data[~empty].reset_index(drop=True)
-        rows = [r for r, e in zip(rows, empty, strict=True) if not e]
-        records = [records[0], *(r for r, e in zip(records[1:], empty, strict=True) if not e)]
     short = {r.first_line - 1: (r.fields, width) for r in records[1:] if r.fields < width}
     return (
         data,
