@@ -1,4 +1,4 @@
-"""Benchmark :func:`arr_stats.outcomes.derive_outcomes` at national scale.
+"""Benchmark :func:`arr_stats.derive.outcomes.derive_outcomes` at national scale.
 
 Generates N persons of synthetic NAV data (one linked episode each, about ten
 benefit spells and two employment relationships per person, in the canonical
@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from arr_stats.config import OutcomeParams
+from arr_stats.derive.outcomes import derive_outcomes
 from arr_stats.dictionary import load_dictionary
-from arr_stats.outcomes import derive_outcomes
 
 DATA_END = dt.date(2025, 12, 31)
 BENEFITS_PER_PERSON = 10

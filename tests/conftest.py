@@ -43,7 +43,7 @@ def small_delivery(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_params():
     """Parameters of the synthetic delivery the session's tests share (small, fast)."""
-    from arr_stats.synth import SynthParams
+    from arr_stats.synth.params import SynthParams
 
     return SynthParams(persons=400)
 
@@ -51,7 +51,7 @@ def demo_params():
 @pytest.fixture(scope="session")
 def demo_delivery(tmp_path_factory: pytest.TempPathFactory, demo_params) -> Path:
     """A synthetic raw delivery (``registry/``, ``nav/``), written once per session."""
-    from arr_stats.synth import write_delivery
+    from arr_stats.synth.write import write_delivery
 
     out = tmp_path_factory.mktemp("demo_delivery")
     write_delivery(out, demo_params)
@@ -63,7 +63,7 @@ def demo_derived(
     tmp_path_factory: pytest.TempPathFactory, demo_delivery: Path, demo_params
 ) -> Path:
     """The derived tables of :func:`demo_delivery`, built once per session."""
-    from arr_stats.build import run_build
+    from arr_stats.derive.build import run_build
 
     out = tmp_path_factory.mktemp("demo_derived")
     run_build(delivery_config(demo_delivery, out, demo_params.data_end))

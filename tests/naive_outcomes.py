@@ -2,8 +2,8 @@
 
 Written from the specification text alone, for testing: plain Python loops
 over calendar dates, one rule of outcomes.md per function, no interval
-arithmetic and nothing shared with :mod:`arr_stats.spells` or
-:mod:`arr_stats.outcomes`. It is slow on purpose: every day is looked at.
+arithmetic and nothing shared with :mod:`arr_stats.derive.spells` or
+:mod:`arr_stats.derive.outcomes`. It is slow on purpose: every day is looked at.
 
 The decisions where outcomes.md is silent follow
 docs/outcomes-implementation.md (they are repeated where they are used):

@@ -32,8 +32,8 @@ import pandas as pd
 import pytest
 
 from arr_stats.cli import main
+from arr_stats.ingest.validate import RULES
 from arr_stats.io import read_parquet
-from arr_stats.validate import RULES
 
 # -- the small delivery: expected results, by hand ---------------------------------
 
@@ -646,7 +646,7 @@ def test_small_delivery_builds_as_worked_out(small_delivery: Path, tmp_path: Pat
 
     manifest = json.loads((derived / "build.json").read_text(encoding="utf-8"))
     assert set(manifest["inputs"]) == set(BASE_ACCOUNTING)
-    assert manifest["config"]["outcomes"]["data_end"] == "2025-12-31"
+    assert manifest["config"]["nav"]["data_end"] == "2025-12-31"
     assert manifest["dictionary_version"] == "2026.1"
     t0_bytes = (small_delivery / T0).read_bytes()
     assert manifest["inputs"][T0] == hashlib.sha256(t0_bytes).hexdigest()
@@ -665,7 +665,7 @@ def test_build_is_deterministic(small_delivery: Path, tmp_path: Path, capsys) ->
         if name == "build.json":  # the configuration names each output folder
             a, b = (json.loads(x) for x in (a, b))
             for manifest in (a, b):
-                manifest["config"].pop("derived_dir")
+                manifest["config"]["paths"].pop("derived")
                 manifest["config"].pop("source")
                 manifest.pop("git")  # another engineer may commit between the two builds
         assert a == b, name
@@ -674,7 +674,7 @@ def test_build_is_deterministic(small_delivery: Path, tmp_path: Path, capsys) ->
 def test_progress_display_on_stderr(
     small_delivery: Path, tmp_path: Path, capsys, config_for
 ) -> None:
-    from arr_stats.build import run_build
+    from arr_stats.derive.build import run_build
 
     data_end = dt.date(2025, 12, 31)
     run_build(config_for(small_delivery, tmp_path / "d", data_end), progress=True)
@@ -690,10 +690,10 @@ def test_progress_display_on_stderr(
 
 def _canonical_text(delivery: Path, file: str) -> pd.DataFrame:
     """A delivery file's rows as text in raw column names (index = 1-based source row)."""
-    from arr_stats.canonical import to_canonical
     from arr_stats.dictionary import load_dictionary
-    from arr_stats.readers import read_raw
-    from arr_stats.validate import format_value
+    from arr_stats.ingest.canonical import to_canonical
+    from arr_stats.ingest.readers import read_raw
+    from arr_stats.ingest.validate import format_value
 
     dd = load_dictionary()
     table = dd.table(Path(file).stem)
@@ -704,8 +704,8 @@ def _canonical_text(delivery: Path, file: str) -> pd.DataFrame:
 
 def _raw_text(delivery: Path, file: str) -> pd.DataFrame:
     """A delivery file's cells as written, as stripped text (index = 1-based source row)."""
-    from arr_stats.canonical import is_empty
-    from arr_stats.readers import read_raw
+    from arr_stats.ingest.canonical import is_empty
+    from arr_stats.ingest.readers import read_raw
 
     raw, _ = read_raw(delivery / file)
     text = raw.map(lambda v: "" if is_empty(v) else str(v).strip())
@@ -719,7 +719,7 @@ def test_demo_issues_are_exactly_the_deliberate_flaws(
     """Every deliberate flaw is reported with its rule, and nothing else is – except the
     follow-up answers of a T0 row that a flaw rejects, which lose their episode
     (rule unknown_episode); those are derived here from the raw files, not from the build."""
-    from arr_stats.synth import DELIBERATE_FLAWS
+    from arr_stats.synth.flaws import DELIBERATE_FLAWS
 
     issues = read_parquet(demo_derived / "issues.parquet")
     matched: set[tuple[str, int]] = set()

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arr_stats.canonical import to_canonical
 from arr_stats.dictionary import load_dictionary
 from arr_stats.errors import DeliveryError
+from arr_stats.ingest.canonical import to_canonical
 
 DD = load_dictionary()
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from arr_stats.config import DEFAULT_STATE_ORDER, PROJECT_ROOT
+from arr_stats.config import PROJECT_ROOT
 from arr_stats.dictionary import codebook_markdown, load_dictionary
+from arr_stats.domain import DEFAULT_STATE_ORDER
 
 SPEC = PROJECT_ROOT / "docs" / "spec"
 UPSTREAM_SPEC = PROJECT_ROOT.parent / "shared" / "spec"

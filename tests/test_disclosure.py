@@ -1,4 +1,4 @@
-"""Tests of arr_stats.disclosure: the small-cell rules of docs/spec/disclosure.md."""
+"""Tests of arr_stats.publication.disclosure: the small-cell rules of docs/spec/disclosure.md."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arr_stats.config import DisclosureParams
-from arr_stats.disclosure import (
+from arr_stats.publication.disclosure import (
     HIDDEN_MARK,
     NATIONAL_ID_PATTERN,
     DisclosureError,
@@ -388,7 +388,7 @@ def test_check_no_identifiers_rejects_pseudonyms():
 
 
 def test_pool_survival_steps_counts_competing_events_as_leaving():
-    from arr_stats.survival import cumulative_incidence
+    from arr_stats.stats.competing_risks import cumulative_incidence
 
     # 12 persons: RTW (1) at day 2 ×5; disability (2) at day 3 ×3, day 4 ×2; censored day 5 ×2.
     # In the curve, ``censored`` counts everyone leaving without RTW (competing included).

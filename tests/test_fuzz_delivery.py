@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_build import _load
 
-from arr_stats.canonical import to_canonical
 from arr_stats.cli import main
 from arr_stats.dictionary import load_dictionary
 from arr_stats.errors import DeliveryError
-from arr_stats.readers import read_file
-from arr_stats.validate import Plausibility, validate_table
+from arr_stats.ingest.canonical import to_canonical
+from arr_stats.ingest.readers import read_file
+from arr_stats.ingest.validate import Plausibility, validate_table
 
 DD = load_dictionary()
 BASE = Path(__file__).parent / "bad_inputs" / "base"

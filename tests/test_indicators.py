@@ -11,20 +11,20 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from arr_stats.config import IndicatorTarget, OutcomeParams, RunConfig
-from arr_stats.indicators import (
+from arr_stats.indicators.aggregate import aggregate_indicators
+from arr_stats.indicators.casemix import casemix
+from arr_stats.indicators.definitions import (
     LEVEL_HIGH,
     LEVEL_LOW,
     LEVEL_MODERATE,
     LOW_COVERAGE_LABEL,
     UPLOAD_COLUMNS,
-    aggregate_indicators,
-    casemix,
     classify_target,
     episode_indicators,
-    funnel_limits,
     t0_items,
-    wilson_interval,
 )
+from arr_stats.stats.funnel import funnel_limits
+from arr_stats.stats.intervals import wilson_interval
 
 CONFIG = RunConfig(
     registry_dir=Path("."),
@@ -410,7 +410,7 @@ def test_casemix_names_its_reference_levels():
 
 
 def test_oe_funnel_limits_by_hand():
-    from arr_stats.indicators import oe_funnel_limits
+    from arr_stats.stats.funnel import oe_funnel_limits
 
     f = oe_funnel_limits([25, 4], levels=(0.95, 0.998)).set_index(["expected", "level"])
     # E = 25: 1 ± 1.959964/5 = 0.608007 … 1.391993; 99.8 %: z = 3.090232 → 0.381954 … 1.618046

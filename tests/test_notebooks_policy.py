@@ -15,17 +15,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from arr_stats import disclosure
 from arr_stats.config import DEMO_CONFIG, load_config
-from arr_stats.disclosure import check_no_identifiers
 from arr_stats.io import read_parquet
+from arr_stats.publication import disclosure
+from arr_stats.publication.disclosure import check_no_identifiers
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 #: The top-level packages a notebook may import from.
 ALLOWED_IMPORTS = {"arr_stats", "pandas", "matplotlib", "IPython"}
 #: The first code cell: the run configuration, the one thing a researcher edits.
-FIRST_CELL = re.compile(r"^CONFIG = None\s+# None = the synthetic demo; in TSD the path")
+FIRST_CELL = re.compile(
+    r'^CONFIG = "\.\./analysis/demo\.toml"\s+# the synthetic demo; in TSD the path'
+)
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -153,7 +155,7 @@ def test_no_identifiers_in_outputs(path, demo_person_ids):
 
 def test_identifier_check_would_catch_a_pseudonym(demo_person_ids):
     # the check above is not vacuous: an output holding one demo pseudonym fails
-    from arr_stats.disclosure import DisclosureError
+    from arr_stats.publication.disclosure import DisclosureError
 
     with pytest.raises(DisclosureError):
         check_no_identifiers(f"<td>{demo_person_ids[0]}</td>", demo_person_ids)

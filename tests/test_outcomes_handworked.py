@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from arr_stats.config import OutcomeParams
+from arr_stats.derive.outcomes import daily_states, derive_outcomes
 from arr_stats.dictionary import load_dictionary
-from arr_stats.outcomes import daily_states, derive_outcomes
 
 DISCHARGE = pd.Timestamp("2024-03-01")
 CODES = list(load_dictionary().benefits)

@@ -5,8 +5,8 @@ partial, full and empty grades, open-ended, overlapping and adjacent spells,
 employment, deaths, emigrations, several episodes per person, unlinked
 episodes – and random outcome parameters (short follow-up so that every
 boundary is hit often, and the defaults of the specification).
-:func:`arr_stats.outcomes.derive_outcomes` and
-:func:`arr_stats.outcomes.daily_states` must agree with
+:func:`arr_stats.derive.outcomes.derive_outcomes` and
+:func:`arr_stats.derive.outcomes.daily_states` must agree with
 ``tests/naive_outcomes.py`` on every column and every day.
 """
 
@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from naive_outcomes import naive_daily_states, naive_event_days, naive_outcomes
 
-from arr_stats import outcomes
-from arr_stats.config import DEFAULT_STATE_ORDER, OutcomeParams
+from arr_stats.config import OutcomeParams
+from arr_stats.derive import outcomes
+from arr_stats.derive.outcomes import daily_states, derive_outcomes
 from arr_stats.dictionary import load_dictionary
-from arr_stats.outcomes import daily_states, derive_outcomes
+from arr_stats.domain import DEFAULT_STATE_ORDER
 
 BASE = dt.date(2024, 1, 1)
 CODES = sorted(load_dictionary().benefits)

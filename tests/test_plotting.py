@@ -19,9 +19,10 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from arr_stats import plotting as pl
-from arr_stats import survival as sv
-from arr_stats.config import DEFAULT_STATE_ORDER, DisclosureParams
-from arr_stats.disclosure import pool_survival_steps
+from arr_stats import stats
+from arr_stats.config import DisclosureParams
+from arr_stats.domain import DEFAULT_STATE_ORDER
+from arr_stats.publication.disclosure import pool_survival_steps
 
 TINY = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6], "rtw_event": [1, 2, 0, 1, 1, 0]})
 
@@ -58,7 +59,7 @@ def curve_lines(ax):
 
 
 def test_survival_curve_is_drawn_as_post_steps_through_the_estimates():
-    fig = pl.plot_survival(sv.kaplan_meier(TINY), at_risk=False)
+    fig = pl.plot_survival(stats.kaplan_meier(TINY), at_risk=False)
     render(fig)
     (ax,) = fig.axes
     (line,) = ax.get_lines()
@@ -76,7 +77,7 @@ def test_survival_curve_is_drawn_as_post_steps_through_the_estimates():
 def test_pooled_curve_starts_at_the_origin_and_has_one_line_per_group():
     outcomes = two_group_outcomes()
     curve = pool_survival_steps(
-        sv.cumulative_incidence(outcomes, by="diagnosis_group"), DisclosureParams()
+        stats.cumulative_incidence(outcomes, by="diagnosis_group"), DisclosureParams()
     )
     assert (curve.groupby("group", observed=True)["time"].min() > 0).all()  # pooling drops day 0
     fig = pl.plot_cumulative_incidence(curve, lang="en")
@@ -122,14 +123,14 @@ def test_numbers_at_risk_table_accepts_disclosed_strings():
 
 
 def test_at_risk_label_column_is_preferred():
-    curve = sv.kaplan_meier(TINY).assign(at_risk_label=["6", "6", "<5", "<5", "<5"])
+    curve = stats.kaplan_meier(TINY).assign(at_risk_label=["6", "6", "<5", "<5", "<5"])
     fig = pl.plot_survival(curve, at_risk_times=[0, 3])
     assert [t.get_text() for t in fig.axes[1].texts] == ["6", "<5"]
 
 
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="lang"):
-        pl.plot_survival(sv.kaplan_meier(TINY), lang="sv")
+        pl.plot_survival(stats.kaplan_meier(TINY), lang="sv")
 
 
 # --------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_state_occupation_in_english_from_the_survival_table():
     daily = pd.DataFrame(
         {"episode_id": ["a", "b", "c"] * 2, "day": [0, 0, 0, 1, 1, 1], "state": states}
     )
-    fig = pl.plot_state_occupation(sv.state_occupation(daily), lang="en")
+    fig = pl.plot_state_occupation(stats.state_occupation(daily), lang="en")
     render(fig)
     (ax,) = fig.axes
     assert ax.get_xlabel() == "Days after discharge" and ax.get_ylabel() == "Share"
@@ -239,7 +240,7 @@ def test_forest_plot_on_a_log_axis_with_readable_terms():
             "hrb_days_pre_12m": rng.integers(0, 366, n),
         }
     )
-    summary = sv.cox_rtw(outcomes, covariates=["diagnosis_group", "hrb_days_pre_12m"]).summary_
+    summary = stats.cox_rtw(outcomes, covariates=["diagnosis_group", "hrb_days_pre_12m"]).summary_
     for lang, expected in {
         "nb": [
             "Diagnosegruppe: Psykiske lidelser",

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from arr_stats.build import run_build
-from arr_stats.canonical import to_canonical
+from arr_stats.derive.build import run_build
 from arr_stats.dictionary import load_dictionary
 from arr_stats.errors import DeliveryError
-from arr_stats.readers import locate_file, read_delivery_file, read_file, read_raw
+from arr_stats.ingest.canonical import to_canonical
+from arr_stats.ingest.readers import locate_file, read_delivery_file, read_file, read_raw
 from tools import require_tool
 
 DD = load_dictionary()

@@ -23,10 +23,24 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from IPython.display import HTML
 
-from arr_stats import disclosure, report, report_text
-from arr_stats.config import DEMO_CONFIG, load_config
+from arr_stats import indicators, stats
+from arr_stats.config import DEMO_CONFIG, config_from_dict, config_to_dict, load_config
+from arr_stats.derive.load import load_derived
 from arr_stats.errors import ArrStatsError
+from arr_stats.publication import disclosure
+from arr_stats.report import (
+    context,
+    editions,
+    fallback,
+    figures,
+    quarto,
+    render,
+    sentences,
+    tables,
+    upload,
+)
 
 #: The nine section headings of indicators-and-report.md ("The annual report").
 SECTION_HEADINGS = (
@@ -91,25 +105,28 @@ out.mkdir(parents=True, exist_ok=True)
 def test_engine_quarto_without_quarto_is_a_clear_error(tmp_path, monkeypatch):
     _path_with(tmp_path, monkeypatch, quarto=False)
     with pytest.raises(ArrStatsError, match="quarto command was not found"):
-        report.choose_engine("quarto")
-    assert report.choose_engine("auto") == ("fallback", None)
-    assert report.choose_engine("fallback") == ("fallback", None)
+        render.choose_engine("quarto")
+    assert render.choose_engine("auto") == ("fallback", None)
+    assert render.choose_engine("fallback") == ("fallback", None)
     with pytest.raises(ArrStatsError, match="--pdf needs Quarto"):
-        report.choose_engine("auto", pdf=True)
+        render.choose_engine("auto", pdf=True)
 
 
 def test_engine_auto_prefers_quarto_on_the_path(tmp_path, monkeypatch):
     bin_dir = _path_with(tmp_path, monkeypatch, quarto=True)
-    assert report.choose_engine("auto") == ("quarto", bin_dir / "quarto")
+    assert render.choose_engine("auto") == ("quarto", bin_dir / "quarto")
     # --engine fallback is honoured even where Quarto is installed
-    assert report.choose_engine("fallback") == ("fallback", None)
+    assert render.choose_engine("fallback") == ("fallback", None)
 
 
 def test_cli_engine_quarto_without_quarto_exits_2(tmp_path, monkeypatch, capsys):
     from arr_stats.cli import main
 
     _path_with(tmp_path, monkeypatch, quarto=False)
-    code = main(["report", "--year", "2025", "--engine", "quarto", "--out", str(tmp_path)])
+    code = main(
+        ["report", "--config", str(DEMO_CONFIG), "--year", "2025", "--engine", "quarto"]
+        + ["--out", str(tmp_path)]
+    )
     assert code == 2
     assert "quarto command was not found" in capsys.readouterr().err
 
@@ -129,10 +146,10 @@ def test_quarto_path_builds_the_documented_command(
 ):
     _path_with(tmp_path, monkeypatch, quarto=True)
     year = demo_params.years[1]
-    editions = report.plan_editions(demo_derived, year, all_institutions=True)
-    inst = editions[1].institution
+    planned = editions.plan_editions(demo_derived, year, all_institutions=True)
+    inst = planned[1].institution
     out = tmp_path / "out"
-    written = report.render_reports(
+    written = render.render_reports(
         demo_config, demo_derived, year, institution=inst, out_dir=out, pdf=True, engine="quarto"
     )
     calls = [yaml.safe_load(line) for line in (tmp_path / "calls.log").read_text().splitlines()]
@@ -144,9 +161,9 @@ def test_quarto_path_builds_the_documented_command(
         f"{inst}.pdf",
     ]
     first = calls[0]["args"]
-    assert first[:5] == ["render", str(report.REPORT_DOCUMENT), "--to", "html", "--output"]
+    assert first[:5] == ["render", str(editions.REPORT_DOCUMENT), "--to", "html", "--output"]
     assert calls[1]["args"][2:4] == ["--to", "typst"]
-    assert calls[0]["cwd"] == str(report.REPORTS_DIR)  # Quarto runs next to _quarto.yml
+    assert calls[0]["cwd"] == str(editions.REPORTS_DIR)  # Quarto runs next to _quarto.yml
     assert first[first.index("-M") + 1] == f"subtitle:{year} · Nasjonal utgave"
     # parameters through a YAML file: the institution id stays a string
     national = yaml.safe_load(calls[0]["params"])
@@ -166,8 +183,8 @@ def test_quarto_path_builds_the_documented_command(
 
 def test_quarto_command_with_leading_zero_id_stays_a_string(tmp_path):
     params = tmp_path / "p.yml"
-    edition = report.Edition(2025, "0123", "Navn")
-    cmd = report.quarto_command("quarto", Path("a.qmd"), edition, params, tmp_path, "typst")
+    edition = editions.Edition(2025, "0123", "Navn")
+    cmd = quarto.quarto_command("quarto", Path("a.qmd"), edition, params, tmp_path, "typst")
     assert cmd[cmd.index("--output") + 1] == "0123.pdf"
     text = yaml.safe_dump({"institution": edition.institution})
     assert yaml.safe_load(text)["institution"] == "0123"  # what -P institution:0123 would lose
@@ -209,7 +226,7 @@ QMD = textwrap.dedent(
 
 
 def test_prepare_notebook_injects_parameters_after_the_parameters_cell():
-    nb, meta, toc = report.prepare_notebook(QMD, {"year": 2025, "institution": "0123"}, {})
+    nb, meta, toc = fallback.prepare_notebook(QMD, {"year": 2025, "institution": "0123"}, {})
     sources = [c.source for c in nb.cells]
     at = next(i for i, s in enumerate(sources) if s.startswith("#| tags: [parameters]"))
     assert sources[at + 1] == "# Injected parameters\nyear = 2025\ninstitution = '0123'"
@@ -230,20 +247,20 @@ def test_prepare_notebook_injects_parameters_after_the_parameters_cell():
 
 def test_document_without_parameters_cell_is_refused():
     with pytest.raises(ArrStatsError, match="tagged parameters"):
-        report.prepare_notebook("```{python}\nx = 1\n```\n", {"year": 1}, {})
+        fallback.prepare_notebook("```{python}\nx = 1\n```\n", {"year": 1}, {})
 
 
 def test_apply_cell_options_hides_code_warnings_and_numbers_captions():
     import nbformat
 
-    nb, _, _ = report.prepare_notebook(QMD, {"year": 2025, "institution": None}, {})
+    nb, _, _ = fallback.prepare_notebook(QMD, {"year": 2025, "institution": None}, {})
     figure_cell = nb.cells[4]
     figure_cell.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text="hei\n"),
         nbformat.v4.new_output("stream", name="stderr", text="UserWarning: x\n"),
     ]
     figure_cell.execution_count = 7
-    out = report.apply_cell_options(nb)
+    out = fallback.apply_cell_options(nb)
     # setup and injected-parameter cells are include: false → gone
     assert not any(c.source.startswith("# Injected parameters") for c in out.cells)
     kept = next(c for c in out.cells if c.source.endswith('print("hei")'))
@@ -256,9 +273,9 @@ def test_apply_cell_options_hides_code_warnings_and_numbers_captions():
 @pytest.mark.slow
 def test_plan_editions_rejects_unknown_institution(demo_derived, demo_params):
     with pytest.raises(ArrStatsError, match="not in the derived tables"):
-        report.plan_editions(demo_derived, demo_params.years[1], institution="no-such-unit")
+        editions.plan_editions(demo_derived, demo_params.years[1], institution="no-such-unit")
     with pytest.raises(ArrStatsError, match="nothing to render"):
-        report.plan_editions(demo_derived, demo_params.years[1], national=False)
+        editions.plan_editions(demo_derived, demo_params.years[1], national=False)
 
 
 def test_check_rendered_refuses_identifiers_but_not_digests(tmp_path):
@@ -266,21 +283,21 @@ def test_check_rendered_refuses_identifiers_but_not_digests(tmp_path):
     digest = "0123456789" * 6 + "abcd"  # SHA-256 shape, 60 digits in a row
     png = base64.b64encode(b"12345678901" * 3).decode()
     page.write_text(f"<td>{digest}</td><img src='data:image/png;base64,{png}'>")
-    report.check_rendered(page, ["P000001"])  # no error: digests and images are not text
+    render.check_rendered(page, ["P000001"])  # no error: digests and images are not text
     page.write_text("<td>født 01019012345</td>")
     with pytest.raises(ArrStatsError, match="11-digit"):
-        report.check_rendered(page)
+        render.check_rendered(page)
     assert not page.exists()  # a disclosing file is not left behind
     page.write_text("<td>P000001</td>")
     with pytest.raises(ArrStatsError, match="pseudonym"):
-        report.check_rendered(page, ["P000001"])
+        render.check_rendered(page, ["P000001"])
 
 
 # ---------------------------------------------------------------- generated text
 
 
 def test_indicator_sentence_is_generated_from_the_row():
-    ctx = report_text.ReportContext(
+    ctx = context.ReportContext(
         derived=type("D", (), {"config": load_config(DEMO_CONFIG)})(),
         year=2025,
         institution="974589095",
@@ -300,11 +317,11 @@ def test_indicator_sentence_is_generated_from_the_row():
     )
     rest = pd.Series({"value": 0.61})
     # 54.32 % → "54 %"; 48.11–60.41 → "48–60 %"; demo targets for arr_rtw12: 0.60 / 0.40
-    assert report_text.indicator_sentence("arr_rtw12", own, rest, ctx) == (
+    assert sentences.indicator_sentence("arr_rtw12", own, rest, ctx) == (
         "**I arbeid 12 måneder etter**: 54\u00a0% (95\u00a0% KI 48–60\u00a0%, n = 212), "
         "moderat måloppnåelse (høy ≥ 60\u00a0%, lav < 40\u00a0%). Resten av landet: 61\u00a0%."
     )
-    assert report_text.indicator_sentence("arr_rtw12", None, rest, ctx) == (
+    assert sentences.indicator_sentence("arr_rtw12", None, rest, ctx) == (
         "**I arbeid 12 måneder etter**: ikke vist – færre enn 10 personer (n < 10)."
     )
 
@@ -314,9 +331,8 @@ def test_config_round_trips_through_json(demo_config):
     import dataclasses
     import json
 
-    raw = json.loads(report_text.config_to_json(demo_config))
-    source = raw.pop("source")
-    back = report_text.config_from_dict(raw, base=Path("/"), source=Path(source))
+    raw = json.loads(json.dumps(config_to_dict(demo_config)))
+    back = config_from_dict(raw, source=Path(raw["source"]))
     assert back == demo_config
     assert dataclasses.replace(back, source=None) != demo_config  # the source is kept
 
@@ -387,10 +403,10 @@ def _decode_image(src: str) -> tuple[int, int]:
 def rendered(tmp_path_factory, demo_config, demo_derived, demo_params):
     """The national and one institution edition, rendered once with the fallback."""
     year = demo_params.years[1]
-    editions = report.plan_editions(demo_derived, year, all_institutions=True)
-    inst = editions[1].institution
+    planned = editions.plan_editions(demo_derived, year, all_institutions=True)
+    inst = planned[1].institution
     out = tmp_path_factory.mktemp("reports")
-    written = report.render_reports(
+    written = render.render_reports(
         demo_config, demo_derived, year, institution=inst, out_dir=out, engine="fallback"
     )
     return {"year": year, "institution": inst, "out": out / str(year), "written": written}
@@ -407,9 +423,9 @@ def test_editions_and_indicator_files_are_written_where_they_belong(rendered, de
     assert set(aggregated["year"]) == {rendered["year"]}
     assert {"ind_id", "orgnr", "unit", "value", "suppressed"} <= set(aggregated.columns)
     # per-episode upload rows only in the derived folder (they are row-level data)
-    upload = demo_derived / report.upload_file_name(rendered["year"])
-    assert upload in rendered["written"]
-    rows = pd.read_csv(upload, dtype={"orgnr": str})
+    upload_path = demo_derived / upload.upload_file_name(rendered["year"])
+    assert upload_path in rendered["written"]
+    rows = pd.read_csv(upload_path, dtype={"orgnr": str})
     assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
 
 
@@ -512,7 +528,7 @@ def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_pa
     year = demo_params.years[1]
     pages = []
     for run in ("a", "b"):
-        report.render_reports(
+        render.render_reports(
             demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback"
         )
         pages.append((tmp_path / run / str(year) / "national.html").read_bytes())
@@ -525,10 +541,10 @@ def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_pa
 def national_context(demo_derived, demo_delivery, demo_params, config_for):
     """``national_context(year)``: the national edition's context on the session's demo build."""
 
-    def make(year: int) -> report_text.ReportContext:
+    def make(year: int) -> context.ReportContext:
         config = config_for(demo_delivery, demo_derived, demo_params.data_end)
-        return report_text.ReportContext(
-            derived=report_text.load_derived(config, demo_derived),
+        return context.ReportContext(
+            derived=load_derived(config, demo_derived),
             year=year,
             institution=None,
             institution_name=None,
@@ -544,15 +560,18 @@ def test_cumulative_incidence_table_shows_only_values_the_pooled_curve_draws(nat
     # leaving the risk set. A table of exact values at 3 and 6 months would give
     # back what the pooling hides, so every percentage in the table must be a
     # value the drawn (pooled) curve takes, or 0 before its first step.
-    from arr_stats import disclosure, survival
+    from arr_stats.publication import disclosure
+    from arr_stats.report import (
+        tables,
+    )
 
     ctx = national_context(2025)
     config = ctx.config
-    html = report_text.cumulative_incidence_table(ctx).data
+    html = tables.cumulative_incidence_table(ctx).data
     # cells read "77\xa0% (73–81\xa0%)": the estimate is the number before the first "%"
     shown = [int(v) for v in re.findall(r">(\d+)\xa0% \(", html)]
     cohort = ctx.outcome_cohort()
-    exact = survival.cumulative_incidence(cohort, by="diagnosis_group")
+    exact = stats.cumulative_incidence(cohort, by="diagnosis_group")
     pooled = disclosure.pool_survival_steps(exact, config.disclosure)
     drawn = {round(100 * v) for v in pooled["estimate"]} | {0}
     assert shown, "the table shows no values"
@@ -565,13 +584,15 @@ def test_casemix_table_shows_prior_benefit_days_per_30_days(national_context):
     # exp(30·(β ± 1.959964·se)), the unit the Cox model uses too.
     import math
 
-    from arr_stats import indicators
+    from arr_stats.report import (
+        tables,
+    )
 
     ctx = national_context(2025)
     config = ctx.config
     coef = indicators.casemix(ctx.outcome_cohort(), config, 2025).coefficients.set_index("term")
     beta, se = coef.loc["hrb_days_pre_12m", ["estimate", "std_error"]]
-    html = report_text.casemix_table(ctx).data
+    html = tables.casemix_table(ctx).data
     row = re.search(
         r"\(per 30 dager\)</td><td class=\"num\">([\d,]+)</td><td class=\"num\">([\d,]+)–([\d,]+)<",
         html,
@@ -596,23 +617,23 @@ def test_outcome_sections_say_there_is_nothing_to_show_in_a_first_report_year(
     ctx = national_context(demo_params.years[0])
     assert ctx.outcome_cohort().empty
     for section in (
-        report_text.state_occupation_figure,
-        report_text.kaplan_meier_figure,
-        report_text.cumulative_incidence_table,
-        report_text.work_ability_change_table,
-        report_text.casemix_funnel_figure,
+        figures.state_occupation_figure,
+        figures.kaplan_meier_figure,
+        tables.cumulative_incidence_table,
+        tables.work_ability_change_table,
+        figures.casemix_funnel_figure,
     ):
         shown = section(ctx)
         assert "Ingen 12-månedersutfall å vise" in shown.data, section.__name__
     # The next year has an outcome cohort, and the same sections show it.
-    later = report_text.ReportContext(
+    later = context.ReportContext(
         derived=ctx.derived,
         year=ctx.year + 1,
         institution=None,
         institution_name=None,
         render_time="fixed",
     )
-    assert not isinstance(report_text.kaplan_meier_figure(later), report_text.HTML)
+    assert not isinstance(figures.kaplan_meier_figure(later), HTML)
 
 
 def test_a_failing_cell_is_reported_by_its_code_and_error():
@@ -625,7 +646,7 @@ def test_a_failing_cell_is_reported_by_its_code_and_error():
         "ValueError",
         "no objects",
     )
-    assert report._error_summary(exc) == (
+    assert fallback._error_summary(exc) == (
         "in the cell\n    rt.kaplan_meier_figure(ctx)\nValueError: no objects"
     )
 
@@ -641,15 +662,18 @@ def test_report_of_a_derived_folder_uses_the_configuration_that_built_it(
 
     from arr_stats import cli
     from arr_stats.config import DisclosureParams
+    from arr_stats.report import (
+        render,
+    )
 
     demo = load_config(DEMO_CONFIG)
-    record = demo.to_dict()
-    record["outcomes"]["data_end"] = "2025-03-31"
+    record = config_to_dict(demo)
+    record["nav"]["data_end"] = "2025-03-31"
     record["disclosure"]["min_cell"] = 7
-    record["derived_dir"] = str(tmp_path)
+    record["paths"]["derived"] = str(tmp_path)
     (tmp_path / "build.json").write_text(json.dumps({"config": record}), encoding="utf-8")
     seen = {}
-    monkeypatch.setattr(report, "render_reports", lambda **kw: seen.update(kw) or [])
+    monkeypatch.setattr(render, "render_reports", lambda **kw: seen.update(kw) or [])
     assert cli.main(["report", "--derived", str(tmp_path), "--year", "2025"]) == 0
     assert seen["config"].outcomes.data_end == dt.date(2025, 3, 31)
     assert seen["config"].disclosure == DisclosureParams(min_cell=7)

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from arr_stats.io import read_parquet, write_parquet
-from arr_stats.report import render_reports
+from arr_stats.report.render import render_reports
 
 TINY = "912345678"
 YEAR = 2025

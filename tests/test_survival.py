@@ -1,4 +1,4 @@
-"""arr_stats.survival against hand-worked values, naive reference implementations
+"""arr_stats.stats against hand-worked values, naive reference implementations
 and published numbers.
 
 The naive references below loop over the distinct times one by one, exactly
@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 from lifelines import AalenJohansenFitter
 from lifelines.datasets import load_rossi
-from scipy import stats
+from scipy import stats as scipy_stats
 
-from arr_stats import survival as sv
-from arr_stats.config import DEFAULT_STATE_ORDER
+from arr_stats import domain, stats
+from arr_stats.domain import DEFAULT_STATE_ORDER
 
-Z95 = stats.norm.ppf(0.975)
+Z95 = scipy_stats.norm.ppf(0.975)
 
 
 # --------------------------------------------------------------------------
@@ -233,7 +233,7 @@ TINY = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6], "rtw_event": [1, 2, 0, 1, 1
 
 
 def test_aalen_johansen_tiny_example_by_hand():
-    cif = sv.cumulative_incidence(TINY, event=1)
+    cif = stats.cumulative_incidence(TINY, event=1)
     assert cif["time"].tolist() == [0, 2, 3, 4, 6]
     assert cif["at_risk"].tolist() == [6, 6, 4, 3, 1]
     assert cif["events"].tolist() == [0, 1, 0, 2, 0]
@@ -242,24 +242,26 @@ def test_aalen_johansen_tiny_example_by_hand():
     assert cif["censored"].tolist() == [0, 1, 1, 0, 1]
     np.testing.assert_allclose(cif["estimate"], [0, 1 / 6, 1 / 6, 11 / 18, 11 / 18], atol=1e-12)
     assert cif["std_error"].iloc[3] ** 2 == pytest.approx(31 / 648, rel=1e-12)
-    cif2 = sv.cumulative_incidence(TINY, event=2)
+    cif2 = stats.cumulative_incidence(TINY, event=2)
     np.testing.assert_allclose(cif2["estimate"], [0, 1 / 6, 1 / 6, 1 / 6, 1 / 6], atol=1e-12)
 
 
 @pytest.mark.parametrize("variance", ["ij", "delta"])
 def test_aalen_johansen_variance_by_hand(variance):
-    cif = sv.cumulative_incidence(TINY, event=1, variance=variance)
+    fitted = stats.CumulativeIncidence(event=1, variance=variance).fit(TINY)
+    cif = fitted.curve_
     want = [0, 5 / 216, 5 / 216, 31 / 648, 31 / 648]
     np.testing.assert_allclose(cif["std_error"] ** 2, want, rtol=1e-12, atol=1e-15)
-    assert cif.attrs["variance"] == variance
+    assert fitted.variance == variance
 
 
 def test_cumulative_incidence_log_interval_by_hand():
     # R's default for pstate: F·exp(∓z·se/F), the upper limit capped at 1.
     # t=2: F = 1/6, se = sqrt(5/216); t=4: F = 11/18, se = sqrt(31/648);
     # at t=4 F·exp(z·se/F) = 0.6111·exp(1.96·0.3579) ≈ 1.23, so capped.
-    cif = sv.cumulative_incidence(TINY, event=1)
-    assert cif.attrs["conf_type"] == "log"
+    fitted = stats.CumulativeIncidence(event=1).fit(TINY)
+    cif = fitted.curve_
+    assert fitted.conf_type == "log"
     for row, f, var in [(1, 1 / 6, 5 / 216), (3, 11 / 18, 31 / 648)]:
         se = np.sqrt(var)
         assert cif["lower"].iloc[row] == pytest.approx(f * np.exp(-Z95 * se / f), rel=1e-10)
@@ -268,14 +270,14 @@ def test_cumulative_incidence_log_interval_by_hand():
     # before the first event F = 0 and se = 0: the interval is the point
     assert (cif["lower"].iloc[0], cif["upper"].iloc[0]) == (0.0, 0.0)
     # plain: F ± z·se, cut to [0, 1]
-    plain = sv.cumulative_incidence(TINY, event=1, conf_type="plain")
+    plain = stats.cumulative_incidence(TINY, event=1, conf_type="plain")
     se = np.sqrt(5 / 216)
     assert plain["lower"].iloc[1] == pytest.approx(max(1 / 6 - Z95 * se, 0))
     assert plain["upper"].iloc[1] == pytest.approx(1 / 6 + Z95 * se)
 
 
 def test_kaplan_meier_tiny_example_by_hand():
-    km = sv.kaplan_meier(TINY, event=1)
+    km = stats.kaplan_meier(TINY, event=1)
     np.testing.assert_allclose(km["estimate"], [1, 5 / 6, 5 / 6, 5 / 18, 5 / 18], atol=1e-12)
     assert km["std_error"].iloc[3] ** 2 == pytest.approx((5 / 18) ** 2 * 0.7, rel=1e-12)
     # the event of type 2 is counted as competing (and so censored for KM)
@@ -287,7 +289,7 @@ def test_kaplan_meier_tiny_example_by_hand():
     # t=4: S = 5/18, se(log S) = sqrt(7/10) = 0.83666:
     #      lower = (5/18)·exp(−1.63982) = 0.27778·0.19401 = 0.05389,
     #      upper = (5/18)·exp(+1.63981) = 1.43 → 1.
-    assert km.attrs["conf_type"] == "log"
+    assert stats.KaplanMeier().conf_type == "log"
     assert km["lower"].iloc[1] == pytest.approx(5 / 6 * np.exp(-Z95 * np.sqrt(1 / 30)), rel=1e-10)
     assert km["lower"].iloc[1] == pytest.approx(0.58265, abs=5e-6)
     assert km["lower"].iloc[3] == pytest.approx(5 / 18 * np.exp(-Z95 * np.sqrt(0.7)), rel=1e-10)
@@ -297,12 +299,12 @@ def test_kaplan_meier_tiny_example_by_hand():
     assert (km["lower"].iloc[0], km["upper"].iloc[0]) == (1.0, 1.0)
     # exponential Greenwood ("log-log") interval by hand at t=4:
     # se(log(−log S)) = sqrt(0.7) / |log(5/18)|; bounds S^exp(±z·se)
-    loglog = sv.kaplan_meier(TINY, event=1, conf_type="log-log")
+    loglog = stats.kaplan_meier(TINY, event=1, conf_type="log-log")
     se = np.sqrt(0.7) / abs(np.log(5 / 18))
     assert loglog["lower"].iloc[3] == pytest.approx((5 / 18) ** np.exp(Z95 * se), rel=1e-10)
     assert loglog["upper"].iloc[3] == pytest.approx((5 / 18) ** np.exp(-Z95 * se), rel=1e-10)
     # plain: S ± z·S·se(log S), cut to [0, 1]
-    plain = sv.kaplan_meier(TINY, event=1, conf_type="plain")
+    plain = stats.kaplan_meier(TINY, event=1, conf_type="plain")
     half = Z95 * 5 / 18 * np.sqrt(0.7)
     assert plain["lower"].iloc[3] == pytest.approx(max(5 / 18 - half, 0))
     assert plain["upper"].iloc[3] == pytest.approx(5 / 18 + half)
@@ -311,8 +313,8 @@ def test_kaplan_meier_tiny_example_by_hand():
 def test_cumulative_incidence_at_reads_the_last_step_at_or_before_the_day():
     # day 3: F1 = 1/6, at risk after day 3 = 3 (the episodes with time 4, 4, 6),
     # events of type 1 up to day 3: 1. Day 5: F1 = 11/18, events 3, at risk 1.
-    at3 = sv.cumulative_incidence_at(TINY, day=3)
-    at5 = sv.cumulative_incidence_at(TINY, day=5)
+    at3 = stats.cumulative_incidence_at(TINY, day=3)
+    at5 = stats.cumulative_incidence_at(TINY, day=5)
     assert at3[["n", "at_risk", "events"]].iloc[0].tolist() == [6, 3, 1]
     assert at5[["n", "at_risk", "events"]].iloc[0].tolist() == [6, 1, 3]
     assert at3["estimate"].iloc[0] == pytest.approx(1 / 6)
@@ -331,7 +333,7 @@ def test_cumulative_incidence_at_reads_the_last_step_at_or_before_the_day():
 @pytest.mark.parametrize("event", [1, 2, 3])
 def test_aalen_johansen_equals_naive_loops_with_ties(seed, event, variance):
     outcomes = make_outcomes(n=300, seed=seed, max_day=25)  # ~12 per day: heavy ties
-    got = sv.cumulative_incidence(outcomes, event=event, variance=variance)
+    got = stats.cumulative_incidence(outcomes, event=event, variance=variance)
     want = naive_aj(outcomes["rtw_time"].tolist(), outcomes["rtw_event"].tolist(), event)
     np.testing.assert_allclose(got["time"], want["time"])
     np.testing.assert_allclose(got["estimate"], want["estimate"], atol=1e-12)
@@ -341,7 +343,7 @@ def test_aalen_johansen_equals_naive_loops_with_ties(seed, event, variance):
 @pytest.mark.parametrize("seed", [4, 5])
 def test_kaplan_meier_equals_naive_loops_with_ties(seed):
     outcomes = make_outcomes(n=300, seed=seed, max_day=25)
-    got = sv.kaplan_meier(outcomes, event=1)
+    got = stats.kaplan_meier(outcomes, event=1)
     want = naive_km(outcomes["rtw_time"].tolist(), outcomes["rtw_event"].tolist(), 1)
     np.testing.assert_allclose(got["time"], want["time"])
     np.testing.assert_allclose(got["estimate"], want["estimate"], atol=1e-12)
@@ -359,7 +361,7 @@ def test_kaplan_meier_equals_naive_loops_with_ties(seed):
 def test_aalen_johansen_variance_equals_numerical_delta_method(variance):
     outcomes = make_outcomes(n=200, seed=7, max_day=15)
     time, event = outcomes["rtw_time"].to_numpy(), outcomes["rtw_event"].to_numpy()
-    got = sv.cumulative_incidence(outcomes, event=1, variance=variance)
+    got = stats.cumulative_incidence(outcomes, event=1, variance=variance)
     for day in (3, 9, 15):
         row = got[got["time"] <= day].iloc[-1]
         assert row["std_error"] ** 2 == pytest.approx(
@@ -377,8 +379,9 @@ def test_ij_variance_equals_brute_force_influence_of_case_weights(seed, event):
     # day, on data with about a dozen episodes per day and all four codes.
     outcomes = make_outcomes(n=150, seed=seed, max_day=12)
     time, codes = outcomes["rtw_time"].to_numpy(), outcomes["rtw_event"].to_numpy()
-    got = sv.cumulative_incidence(outcomes, event=event)
-    assert got.attrs["variance"] == "ij"
+    fitted = stats.CumulativeIncidence(event=event).fit(outcomes)
+    got = fitted.curve_
+    assert fitted.variance == "ij"
     want = numerical_ij_variance(time, codes, event, got["time"].to_numpy(float))
     np.testing.assert_allclose(
         weighted_aj(time, codes, event, np.ones(len(time)), got["time"].to_numpy(float)),
@@ -413,7 +416,7 @@ def test_ij_standard_error_reproduces_r_survival_testci_by_hand():
     big_v = np.vstack([np.zeros(3), *(np.sum(u**2, axis=0) for u in (u2, u3, u3, u6))])
     outcomes = pd.DataFrame({"rtw_time": time, "rtw_event": state})
     for column, event in [(1, 1), (2, 2)]:
-        cif = sv.cumulative_incidence(outcomes, event=event).set_index("time")
+        cif = stats.cumulative_incidence(outcomes, event=event).set_index("time")
         assert cif.index.tolist() == [0, 1, 2, 3, 5, 6]
         np.testing.assert_allclose(cif["estimate"].loc[1:], big_p[:, column], atol=1e-12)
         np.testing.assert_allclose(cif["std_error"].loc[1:] ** 2, big_v[:, column], atol=1e-14)
@@ -432,8 +435,8 @@ def test_ij_and_delta_variances_agree_on_a_large_cohort():
             "rtw_event": rng.choice([0, 1, 2, 3], n, p=[0.35, 0.45, 0.12, 0.08]),
         }
     )
-    ij = sv.cumulative_incidence(outcomes, variance="ij")["std_error"].to_numpy()
-    delta = sv.cumulative_incidence(outcomes, variance="delta")["std_error"].to_numpy()
+    ij = stats.cumulative_incidence(outcomes, variance="ij")["std_error"].to_numpy()
+    delta = stats.cumulative_incidence(outcomes, variance="delta")["std_error"].to_numpy()
     np.testing.assert_allclose(ij, delta, rtol=1e-8, atol=1e-15)
 
 
@@ -443,7 +446,7 @@ def test_aalen_johansen_matches_lifelines_without_ties():
     time = rng.permutation(np.arange(1, 201)).astype(float)
     event = rng.choice([0, 1, 2, 3], 200, p=[0.3, 0.4, 0.2, 0.1])
     outcomes = pd.DataFrame({"rtw_time": time, "rtw_event": event})
-    got = sv.cumulative_incidence(outcomes, event=1).set_index("time")["estimate"]
+    got = stats.cumulative_incidence(outcomes, event=1).set_index("time")["estimate"]
     ajf = AalenJohansenFitter(calculate_variance=False).fit(time, event, event_of_interest=1)
     want = ajf.cumulative_density_.iloc[:, 0]
     np.testing.assert_allclose(got.reindex(want.index).to_numpy(), want.to_numpy(), atol=1e-12)
@@ -453,8 +456,8 @@ def test_aalen_johansen_matches_lifelines_without_ties():
 def test_single_cause_aalen_johansen_is_one_minus_kaplan_meier_with_greenwood(variance):
     outcomes = make_outcomes(n=400, seed=8, max_day=30)
     outcomes["rtw_event"] = outcomes["rtw_event"].where(outcomes["rtw_event"] <= 1, 0)
-    km = sv.kaplan_meier(outcomes, event=1, conf_type="plain")
-    cif = sv.cumulative_incidence(outcomes, event=1, conf_type="plain", variance=variance)
+    km = stats.kaplan_meier(outcomes, event=1, conf_type="plain")
+    cif = stats.cumulative_incidence(outcomes, event=1, conf_type="plain", variance=variance)
     np.testing.assert_allclose(cif["estimate"], 1 - km["estimate"], atol=1e-12)
     # variance: Greenwood (KM's std_error is Greenwood, checked by the naive
     # loops above); with one cause the IJ of 1 − KM is Greenwood's too
@@ -468,7 +471,7 @@ def test_kaplan_meier_interval_is_lifelines_exponential_greenwood():
     from lifelines import KaplanMeierFitter
 
     outcomes = make_outcomes(n=300, seed=9)
-    km = sv.kaplan_meier(outcomes, alpha=0.1, conf_type="log-log")
+    km = stats.kaplan_meier(outcomes, alpha=0.1, conf_type="log-log")
     kmf = KaplanMeierFitter(alpha=0.1).fit(outcomes["rtw_time"], outcomes["rtw_event"] == 1)
     ci = kmf.confidence_interval_.reindex(km["time"].astype(float))
     np.testing.assert_allclose(km["lower"], ci.iloc[:, 0], atol=1e-10)
@@ -526,7 +529,7 @@ def printed_equal(value: float, printed: str) -> bool:
 
 
 def test_kaplan_meier_reproduces_r_survfit_printout_for_aml():
-    km = sv.kaplan_meier(aml_outcomes(), by="x", time_col="time", event_col="status")
+    km = stats.kaplan_meier(aml_outcomes(), by="x", time_col="time", event_col="status")
     for group, printed in AML_SUMMARY.items():
         curve = km[km["group"] == group].set_index("time")
         for time, n_risk, n_event, surv, std_err, lower, upper in printed:
@@ -542,7 +545,7 @@ def test_kaplan_meier_reproduces_r_survfit_printout_for_aml():
                 assert printed_equal(row[column], text), (group, time, column, row[column], text)
     # print(fit): median and its 0.95 limits, "NA" = not reached
     # Maintained 31 (18, NA), Nonmaintained 23 (8, NA)
-    medians = sv.median_time(km).set_index("group")
+    medians = stats.median_time(km).set_index("group")
     assert medians.loc["Maintained", ["median", "lower"]].tolist() == [31, 18]
     assert medians.loc["Nonmaintained", ["median", "lower"]].tolist() == [23, 8]
     assert medians["upper"].isna().all()
@@ -552,7 +555,7 @@ def test_confidence_interval_rules_of_r_survfit_confint():
     p = np.array([0.0, 0.0, 0.2, 0.9, 1.0, 1.0, 0.5])
     se = np.array([0.0, 0.1, 0.05, 0.1, 0.0, 0.1, np.nan])
     # log: p·exp(∓z·se/p), capped at 1; se = 0 → p; p = 0 with se > 0 → NA
-    lower, upper = sv.confidence_interval(p, se, "log")
+    lower, upper = stats.confidence_interval(p, se, "log")
     assert lower[0] == upper[0] == 0.0 and lower[4] == upper[4] == 1.0
     assert np.isnan(lower[1]) and np.isnan(upper[1])
     assert lower[2] == pytest.approx(0.2 * np.exp(-Z95 * 0.25))
@@ -560,28 +563,28 @@ def test_confidence_interval_rules_of_r_survfit_confint():
     assert upper[3] == 1.0 and upper[5] == 1.0  # 0.9·exp(1.96/9) = 1.12 → 1
     assert np.isnan(lower[6]) and np.isnan(upper[6])
     # log-log: p^exp(±z·se/(p·|log p|)); p = 0 or 1 with se > 0 → NA
-    lower, upper = sv.confidence_interval(p, se, "log-log")
+    lower, upper = stats.confidence_interval(p, se, "log-log")
     shift = Z95 * 0.05 / (0.2 * abs(np.log(0.2)))
     assert lower[2] == pytest.approx(0.2 ** np.exp(shift))
     assert upper[2] == pytest.approx(0.2 ** np.exp(-shift))
     assert np.isnan(lower[5]) and np.isnan(upper[5]) and lower[4] == upper[4] == 1.0
     # plain: p ∓ z·se cut to [0, 1]
-    lower, upper = sv.confidence_interval(p, se, "plain", alpha=0.1)
-    z90 = stats.norm.ppf(0.95)
+    lower, upper = stats.confidence_interval(p, se, "plain", alpha=0.1)
+    z90 = scipy_stats.norm.ppf(0.95)
     assert lower[2] == pytest.approx(0.2 - z90 * 0.05) and upper[3] == 1.0
     assert lower[3] == pytest.approx(0.9 - z90 * 0.1)
     assert np.isnan(lower[6]) and np.isnan(upper[6])
     with pytest.raises(ValueError, match="conf_type"):
-        sv.confidence_interval(p, se, "logit")
+        stats.confidence_interval(p, se, "logit")
 
 
 def test_unknown_conf_type_or_variance_is_an_error():
     with pytest.raises(ValueError, match="conf_type"):
-        sv.kaplan_meier(TINY, conf_type="loglog")
+        stats.kaplan_meier(TINY, conf_type="loglog")
     with pytest.raises(ValueError, match="conf_type"):
-        sv.cumulative_incidence(TINY, conf_type="arcsin")
+        stats.cumulative_incidence(TINY, conf_type="arcsin")
     with pytest.raises(ValueError, match="variance"):
-        sv.cumulative_incidence_at(TINY, variance="greenwood")
+        stats.cumulative_incidence_at(TINY, variance="greenwood")
 
 
 def test_cif_standard_error_matches_monte_carlo_spread():
@@ -592,7 +595,7 @@ def test_cif_standard_error_matches_monte_carlo_spread():
     estimates, ses = [], []
     for seed in range(400):
         outcomes = make_outcomes(n=250, seed=1000 + seed, max_day=40)
-        at = sv.cumulative_incidence_at(outcomes, day=20, event=1)
+        at = stats.cumulative_incidence_at(outcomes, day=20, event=1)
         estimates.append(at["estimate"].iloc[0])
         ses.append(at["std_error"].iloc[0])
     assert np.mean(ses) == pytest.approx(np.std(estimates, ddof=1), rel=0.10)
@@ -600,8 +603,8 @@ def test_cif_standard_error_matches_monte_carlo_spread():
 
 def test_interval_levels_and_bounds():
     outcomes = make_outcomes(n=500, seed=12)
-    wide = sv.cumulative_incidence(outcomes, alpha=0.01)
-    narrow = sv.cumulative_incidence(outcomes, alpha=0.2)
+    wide = stats.cumulative_incidence(outcomes, alpha=0.01)
+    narrow = stats.cumulative_incidence(outcomes, alpha=0.2)
     inside = wide["estimate"].between(0, 1)
     assert inside.all()
     assert (wide["lower"] <= wide["estimate"] + 1e-15).all()
@@ -613,36 +616,36 @@ def test_interval_levels_and_bounds():
 
 def test_grouped_curves_equal_the_curve_of_each_subset():
     outcomes = make_outcomes(n=400, seed=13)
-    grouped = sv.cumulative_incidence(outcomes, by="diagnosis_group")
+    grouped = stats.cumulative_incidence(outcomes, by="diagnosis_group")
     # categorical order kept, the empty category "unknown" left out
     assert grouped["group"].drop_duplicates().tolist() == ["musculoskeletal", "mental", "other"]
     # kept as a Categorical so sorting group-bys downstream keep this order
     assert list(grouped["group"].cat.categories) == ["musculoskeletal", "mental", "other"]
     for value, rows in outcomes.groupby("diagnosis_group", observed=True):
-        alone = sv.cumulative_incidence(rows).drop(columns="group").reset_index(drop=True)
+        alone = stats.cumulative_incidence(rows).drop(columns="group").reset_index(drop=True)
         part = grouped[grouped["group"] == value].drop(columns="group").reset_index(drop=True)
         pd.testing.assert_frame_equal(part, alone)
-    km = sv.kaplan_meier(outcomes, by="institution_id")
+    km = stats.kaplan_meier(outcomes, by="institution_id")
     assert km["group"].drop_duplicates().tolist() == ["I01", "I02", "I03"]
-    at = sv.cumulative_incidence_at(outcomes, day=30, by="sex")
+    at = stats.cumulative_incidence_at(outcomes, day=30, by="sex")
     assert at["n"].tolist() == outcomes["sex"].value_counts().loc[["Mann", "Kvinne"]].tolist()
 
 
 def test_inputs_are_not_mutated_and_output_is_deterministic():
     outcomes = make_outcomes(n=200, seed=14)
     before = outcomes.copy()
-    first = sv.cumulative_incidence(outcomes, by="sex")
-    sv.kaplan_meier(outcomes, by="sex")
-    sv.cox_rtw(outcomes)
+    first = stats.cumulative_incidence(outcomes, by="sex")
+    stats.kaplan_meier(outcomes, by="sex")
+    stats.cox_rtw(outcomes)
     pd.testing.assert_frame_equal(outcomes, before)
-    pd.testing.assert_frame_equal(first, sv.cumulative_incidence(outcomes, by="sex"))
+    pd.testing.assert_frame_equal(first, stats.cumulative_incidence(outcomes, by="sex"))
 
 
 def test_missing_time_is_an_error():
     outcomes = TINY.astype({"rtw_time": "Int64"})
     outcomes.loc[0, "rtw_time"] = pd.NA
     with pytest.raises(ValueError, match="missing"):
-        sv.cumulative_incidence(outcomes)
+        stats.cumulative_incidence(outcomes)
 
 
 # --------------------------------------------------------------------------
@@ -678,7 +681,7 @@ ROSSI_SE = {
 
 def test_cox_reproduces_the_published_rossi_model():
     rossi = load_rossi()
-    model = sv.cox_rtw(rossi, covariates=list(ROSSI_COEF), time_col="week", event_col="arrest")
+    model = stats.cox_rtw(rossi, covariates=list(ROSSI_COEF), time_col="week", event_col="arrest")
     summary = model.summary_.set_index("term")
     for term, coef in ROSSI_COEF.items():
         assert round(summary.loc[term, "coef"], 3) == pytest.approx(coef, abs=1e-9), term
@@ -697,17 +700,17 @@ def test_cox_is_cause_specific_competing_events_are_censored():
     competing_as_censored = outcomes.assign(
         rtw_event=outcomes["rtw_event"].where(outcomes["rtw_event"] == 1, 0)
     )
-    a = sv.cox_rtw(outcomes, covariates=covariates).summary_
-    b = sv.cox_rtw(competing_as_censored, covariates=covariates).summary_
+    a = stats.cox_rtw(outcomes, covariates=covariates).summary_
+    b = stats.cox_rtw(competing_as_censored, covariates=covariates).summary_
     pd.testing.assert_frame_equal(a, b)
     # modelling the disability hazard instead gives other coefficients
-    c = sv.cox_rtw(outcomes, covariates=covariates, event=2).summary_
+    c = stats.cox_rtw(outcomes, covariates=covariates, event=2).summary_
     assert not np.allclose(a["coef"], c["coef"])
 
 
 def test_cox_dummy_codes_categoricals_against_the_first_level():
     outcomes = make_outcomes(n=600, seed=22)
-    model = sv.cox_rtw(outcomes)
+    model = stats.cox_rtw(outcomes)
     s = model.summary_
     assert s["term"].tolist() == [
         "age_group[30–39]",
@@ -726,17 +729,17 @@ def test_cox_dummy_codes_categoricals_against_the_first_level():
     assert set(s.loc[s["variable"] == "sex", "reference"]) == {"Mann"}
     assert (s["lower"] < s["hazard_ratio"]).all() and (s["hazard_ratio"] < s["upper"]).all()
     # a single binary covariate: the Cox HR of sex equals a fit on a 0/1 column
-    alone = sv.cox_rtw(outcomes, covariates=["sex"]).summary_
+    alone = stats.cox_rtw(outcomes, covariates=["sex"]).summary_
     as_number = outcomes.assign(female=(outcomes["sex"] == "Kvinne").astype(int))
-    numeric = sv.cox_rtw(as_number, covariates=["female"]).summary_
+    numeric = stats.cox_rtw(as_number, covariates=["female"]).summary_
     assert alone["coef"].iloc[0] == pytest.approx(numeric["coef"].iloc[0], rel=1e-8)
 
 
 def test_cox_hazard_ratio_per_units():
     # a per-30-days coefficient is 30 times the per-day coefficient (same fit)
     outcomes = make_outcomes(n=500, seed=24)
-    per_day = sv.cox_rtw(outcomes, covariates=["hrb_days_pre_12m"], per={}).summary_.iloc[0]
-    per_30 = sv.cox_rtw(outcomes, covariates=["hrb_days_pre_12m"]).summary_.iloc[0]
+    per_day = stats.cox_rtw(outcomes, covariates=["hrb_days_pre_12m"], per={}).summary_.iloc[0]
+    per_30 = stats.cox_rtw(outcomes, covariates=["hrb_days_pre_12m"]).summary_.iloc[0]
     assert per_day["per"] == 1 and per_30["per"] == 30
     assert per_30["coef"] == pytest.approx(30 * per_day["coef"], rel=1e-6)
     assert per_30["p"] == pytest.approx(per_day["p"], rel=1e-6)
@@ -745,7 +748,7 @@ def test_cox_hazard_ratio_per_units():
 def test_cox_strata_and_missing_covariates():
     outcomes = make_outcomes(n=400, seed=23)
     outcomes.loc[:9, "sex"] = np.nan
-    model = sv.cox_rtw(outcomes, covariates=["sex", "age_group"], strata=["institution_id"])
+    model = stats.cox_rtw(outcomes, covariates=["sex", "age_group"], strata=["institution_id"])
     assert model.dropped_missing_ == 10 and model.n_ == 390
     assert "institution_id" not in " ".join(model.summary_["term"])
 
@@ -771,7 +774,7 @@ def test_proportional_hazards_test_flags_a_time_varying_effect():
             "x2": x2,
         }
     )
-    ph = sv.cox_rtw(data, covariates=["x1", "x2"]).ph_test_
+    ph = stats.cox_rtw(data, covariates=["x1", "x2"]).ph_test_
     assert set(ph["transform"]) == {"rank", "km"}
     assert (ph.loc[ph["term"] == "x2", "p"] < 1e-4).all()
     assert (ph.loc[ph["term"] == "x1", "p"] > 0.01).all()
@@ -779,13 +782,13 @@ def test_proportional_hazards_test_flags_a_time_varying_effect():
 
 def test_age_group_bins():
     ages = pd.Series([18, 29, 30, 39, 40, 49, 50, 59, 60, 67, None], dtype="Int64")
-    groups = sv.age_group(ages)
+    groups = domain.age_group(ages)
     assert groups.tolist()[:10] == [
         "<30", "<30", "30–39", "30–39", "40–49", "40–49", "50–59", "50–59", "60+", "60+",
     ]  # fmt: skip
     assert pd.isna(groups.iloc[10])
     assert list(groups.cat.categories) == ["<30", "30–39", "40–49", "50–59", "60+"]
-    assert sv.age_group(pd.Series([24, 25]), edges=(25,)).tolist() == ["<25", "25+"]
+    assert domain.age_group(pd.Series([24, 25]), edges=(25,)).tolist() == ["<25", "25+"]
 
 
 # --------------------------------------------------------------------------
@@ -819,7 +822,7 @@ def test_state_occupation_hand_count():
             "state": pd.Categorical(states, categories=list(DEFAULT_STATE_ORDER)),
         }
     )
-    occ = sv.state_occupation(daily).set_index(["day", "state"])
+    occ = stats.state_occupation(daily).set_index(["day", "state"])
     assert occ.loc[(0, "aap"), "n"] == 1 and occ.loc[(0, "aap"), "share"] == 0.5
     assert occ.loc[(0, "working"), "share"] == 0.5
     assert occ.loc[(1, "working"), "share"] == 1.0
@@ -840,7 +843,7 @@ def test_state_occupation_shares_sum_to_one_and_match_counts_by_group():
             "sex": ["Mann", "Kvinne"] * 30,
         }
     )
-    occ = sv.state_occupation(daily, outcomes=outcomes, by="sex", last_day=25)
+    occ = stats.state_occupation(daily, outcomes=outcomes, by="sex", last_day=25)
     assert occ["day"].max() == 25
     sums = occ.groupby(["group", "day"], observed=True)["share"].sum()
     np.testing.assert_allclose(sums, 1.0)
@@ -885,7 +888,7 @@ def test_work_ability_change_hand_computed():
             "work_ability": [2, 4, 6, 3, np.nan, 5, 5, 8, 7],
         }
     )
-    row = sv.work_ability_change(responses).iloc[0]
+    row = stats.work_ability_change(responses).iloc[0]
     assert row["n"] == 3
     assert row["mean_change"] == pytest.approx(2.0)
     assert row["sd"] == pytest.approx(1.0)
@@ -899,7 +902,7 @@ def test_work_ability_change_matches_scipy_ttest_rel_by_group():
     episodes = pd.DataFrame(
         {"episode_id": responses["episode_id"].unique(), "institution_id": ["I01", "I02"] * 40}
     )
-    change = sv.work_ability_change(
+    change = stats.work_ability_change(
         responses, "T1", "T3", by="institution_id", episodes=episodes, alpha=0.1
     )
     assert change["group"].tolist() == ["I01", "I02"]
@@ -907,7 +910,7 @@ def test_work_ability_change_matches_scipy_ttest_rel_by_group():
     wide = wide.join(episodes.set_index("episode_id"))
     for _, row in change.iterrows():
         pairs = wide[wide["institution_id"] == row["group"]][["T1", "T3"]].dropna()
-        result = stats.ttest_rel(pairs["T3"], pairs["T1"])
+        result = scipy_stats.ttest_rel(pairs["T3"], pairs["T1"])
         ci = result.confidence_interval(confidence_level=0.9)
         assert row["n"] == len(pairs)
         assert row["mean_change"] == pytest.approx((pairs["T3"] - pairs["T1"]).mean())
@@ -917,12 +920,12 @@ def test_work_ability_change_matches_scipy_ttest_rel_by_group():
 
 def test_work_ability_by_point():
     responses = make_responses(n=40, seed=6)
-    table = sv.work_ability_by_point(responses)
+    table = stats.work_ability_by_point(responses)
     assert table["point"].tolist() == ["T0", "T1", "T2", "T3"]
     t3 = responses.loc[responses["point"] == "T3", "work_ability"]
     row = table[table["point"] == "T3"].iloc[0]
     assert row["n"] == len(t3) and row["mean"] == pytest.approx(t3.mean())
-    half = stats.t.ppf(0.975, len(t3) - 1) * t3.std(ddof=1) / np.sqrt(len(t3))
+    half = scipy_stats.t.ppf(0.975, len(t3) - 1) * t3.std(ddof=1) / np.sqrt(len(t3))
     assert row["upper"] - row["mean"] == pytest.approx(half)
 
 
@@ -932,7 +935,7 @@ def test_mixed_model_on_balanced_data_equals_the_anova_solution():
     # ANOVA: point effects = differences of point means, and
     # SE(point effect) = sqrt(2 · MS_residual / n_episodes).
     responses = make_responses(n=50, seed=9, missing=False)
-    table = sv.work_ability_mixed_model(responses).set_index("term")
+    table = stats.work_ability_mixed_model(responses).set_index("term")
     wide = responses.pivot(index="episode_id", columns="point", values="work_ability")
     means = wide.mean()
     n, k = wide.shape
@@ -954,7 +957,7 @@ def test_mixed_model_with_covariate_and_unbalanced_data():
     episodes = pd.DataFrame(
         {"episode_id": responses["episode_id"].unique(), "sex": ["Mann", "Kvinne", "Kvinne"] * 20}
     )
-    table = sv.work_ability_mixed_model(responses, episodes, covariates=["sex"])
+    table = stats.work_ability_mixed_model(responses, episodes, covariates=["sex"])
     assert table["term"].tolist() == [
         "Intercept",
         "point[T1]",
@@ -974,17 +977,17 @@ def test_median_midpoint_of_a_flat_at_one_half():
     # S is exactly 1/2 on [2, 3), so R's quantile.survfit takes the midpoint: 2.5.
     # (The rule "first time S <= 0.5" would give 2.)
     four = pd.DataFrame({"rtw_time": [1, 2, 3, 4], "rtw_event": [1, 1, 1, 1]})
-    assert sv.median_time(sv.kaplan_meier(four))["median"].iloc[0] == 2.5
+    assert stats.median_time(stats.kaplan_meier(four))["median"].iloc[0] == 2.5
 
 
 def test_median_flat_at_one_half_to_the_end_of_the_curve():
     # Events on days 1 and 2, censored on days 3 and 4: S = 3/4, then 1/2 from day 2
     # to the end. R: midpoint of the time the flat starts (2) and the last time (4) = 3.
     d = pd.DataFrame({"rtw_time": [1, 2, 3, 4], "rtw_event": [1, 1, 0, 0]})
-    assert sv.median_time(sv.kaplan_meier(d))["median"].iloc[0] == 3.0
+    assert stats.median_time(stats.kaplan_meier(d))["median"].iloc[0] == 3.0
 
 
 def test_median_without_a_flat_is_the_first_time_below_one_half():
     # Events on days 1, 2, 3 of five: S = 4/5, 3/5, 2/5: crosses 1/2 in the jump at day 3.
     d = pd.DataFrame({"rtw_time": [1, 2, 3, 9, 9], "rtw_event": [1, 1, 1, 0, 0]})
-    assert sv.median_time(sv.kaplan_meier(d))["median"].iloc[0] == 3.0
+    assert stats.median_time(stats.kaplan_meier(d))["median"].iloc[0] == 3.0

@@ -18,7 +18,9 @@ import pyreadstat
 import pytest
 
 from arr_stats.dictionary import load_dictionary
-from arr_stats.synth import DELIBERATE_FLAWS, SynthParams, deliberate_flaws, write_delivery
+from arr_stats.synth.flaws import DELIBERATE_FLAWS, deliberate_flaws
+from arr_stats.synth.params import SynthParams
+from arr_stats.synth.write import write_delivery
 
 DD = load_dictionary()
 MISSING = set(DD.missing_codes)  # 97, 98, 99

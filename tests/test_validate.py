@@ -6,9 +6,9 @@ import datetime as dt
 
 import pandas as pd
 
-from arr_stats.canonical import to_canonical
 from arr_stats.dictionary import load_dictionary
-from arr_stats.validate import ISSUE_COLUMNS, severity_for, validate_table
+from arr_stats.ingest.canonical import to_canonical
+from arr_stats.ingest.validate import ISSUE_COLUMNS, severity_for, validate_table
 
 DD = load_dictionary()
 

@@ -8,17 +8,10 @@ message and exit with status 2, without a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from arr_stats.config import (
-    DEMO_CONFIG,
-    ConfigError,
-    config_from_record,
-    load_config,
-    parse_date,
-)
+from arr_stats.config import ConfigError, config_for_delivery, load_config, parse_date
 from arr_stats.errors import ArrStatsError
 
 
@@ -47,7 +40,8 @@ def cmd_dictionary(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from arr_stats.synth import SynthParams, write_delivery
+    from arr_stats.synth.params import SynthParams
+    from arr_stats.synth.write import write_delivery
 
     params = SynthParams(
         seed=args.seed,
@@ -63,15 +57,25 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from arr_stats.build import build_summary, run_build
+    from arr_stats.derive.build import build_summary, run_build
 
-    config = load_config(args.config)
-    config = config.with_overrides(
-        registry_dir=Path(args.registry).resolve() if args.registry else None,
-        nav_dir=Path(args.nav).resolve() if args.nav else None,
-        derived_dir=Path(args.out).resolve() if args.out else None,
-        data_end=parse_date(args.data_end, "--data-end") if args.data_end else None,
-    )
+    data_end = parse_date(args.data_end, "--data-end") if args.data_end else None
+    if args.config:
+        config = load_config(args.config).with_overrides(
+            registry_dir=Path(args.registry).resolve() if args.registry else None,
+            nav_dir=Path(args.nav).resolve() if args.nav else None,
+            derived_dir=Path(args.out).resolve() if args.out else None,
+            data_end=data_end,
+        )
+    else:
+        missing = [f for f, v in (("--registry", args.registry), ("--nav", args.nav)) if not v]
+        missing += ["--out"] if not args.out else []
+        if missing:
+            raise ConfigError(
+                f"without --config, {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+                "required (or name a run configuration with --config FILE)"
+            )
+        config = config_for_delivery(Path(args.registry), Path(args.nav), Path(args.out), data_end)
     progress = sys.stderr.isatty() and not args.quiet
     result = run_build(config, progress=progress)
     # always, also when standard output is not a terminal: what came of every row
@@ -79,25 +83,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_record(derived: Path) -> dict:
-    path = derived / "build.json"
-    if not path.is_file():
-        raise ArrStatsError(
-            f"{path}: not found; is {derived} a folder written by `arr-stats build`? "
-            "Or name the run configuration with --config"
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def cmd_report(args: argparse.Namespace) -> int:
-    from arr_stats.report import render_reports
+    from arr_stats.derive.load import recorded_config
+    from arr_stats.report.render import render_reports
 
+    if args.config is None and args.derived is None:
+        raise ConfigError("name the build to report on: --derived DIR or --config FILE")
     derived = Path(args.derived).resolve() if args.derived else None
-    if args.config is None and derived is not None:
-        # The derived tables record the configuration that built them.
-        config = config_from_record(_build_record(derived)["config"])
-    else:
-        config = load_config(args.config or DEMO_CONFIG)
+    # A build folder is read with the configuration recorded in its build.json;
+    # a configuration file may add its disclosure, target and report settings.
+    config = load_config(args.config) if args.config else recorded_config(derived)
     derived = derived or config.derived_dir
     out = Path(args.out).resolve() if args.out else config.report_dir
     render_reports(
@@ -137,10 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("build", help="raw delivery → derived tables")
-    p.add_argument("--config", default=str(DEMO_CONFIG), help="run configuration (TOML)")
+    p.add_argument("--config", help="run configuration (TOML); analysis/demo.toml for the demo")
     p.add_argument("--registry", help="registry folder (overrides the configuration)")
     p.add_argument("--nav", help="NAV folder (overrides the configuration)")
-    p.add_argument("--data-end", help="NAV extraction date YYYY-MM-DD (overrides)")
+    p.add_argument(
+        "--data-end",
+        help="NAV extraction date YYYY-MM-DD (overrides; required without --config)",
+    )
     p.add_argument("--out", help="folder for the derived tables (overrides)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_build)
@@ -149,8 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--config",
         default=None,
-        help="run configuration (TOML); default: the one recorded in --derived/build.json, "
-        "else the demo",
+        help="run configuration (TOML) whose disclosure, target and report settings apply; "
+        "default: the one recorded in --derived/build.json",
     )
     p.add_argument("--derived", help="folder of derived tables (default: from the configuration)")
     p.add_argument("--year", type=int, required=True, help="report year")

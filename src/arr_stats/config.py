@@ -1,11 +1,28 @@
 """Run configuration: the one place every path, parameter and threshold comes from.
 
-A run is described by a TOML file (see ``analysis/README.md``).  Every value
-has a default equal to the specification (``outcomes.md``, ``disclosure.md``,
-``indicators-and-report.md``); a configuration file overrides only what it
-names.  Relative paths in a configuration file are resolved against the folder
-that holds the file, so a run behaves the same whatever the working directory
-(notebooks run from ``notebooks/``, the CLI from the project root).
+A run is described by a TOML file (every key is documented in
+``analysis/README.md``). Every parameter has a default equal to the
+specification (``outcomes.md``, ``disclosure.md``,
+``indicators-and-report.md``) except the ones that describe a delivery: its
+folders and the date NAV extracted the data (``[nav] data_end``). Nothing is
+guessed: a run without those stops and says which is missing.
+
+The file is read strictly (:func:`config_from_dict`): an unknown section or
+key, a value of the wrong type or an impossible value (``min_cell = 0``,
+``followup_days`` shorter than ``rtw_min_days``) stops with one line naming
+the file, the key and what is allowed. Relative paths are resolved against
+the folder that holds the file, so a run behaves the same whatever the
+working directory.
+
+One serialised form is used everywhere: :func:`config_to_dict` gives the
+TOML file's shape as JSON-ready data (``build.json`` records it, the report
+receives it), and :func:`config_from_dict` reads it back.
+
+Examples
+--------
+>>> c = load_config(DEMO_CONFIG)
+>>> config_from_dict(config_to_dict(c), source=c.source) == c
+True
 """
 
 from __future__ import annotations
@@ -13,29 +30,28 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arr_stats.domain import DEFAULT_STATE_ORDER, month_day
+
 #: The project root when running from a source checkout (``src/arr_stats/..``).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-#: The daily states of outcomes.md in priority order (first that applies wins).
-DEFAULT_STATE_ORDER: tuple[str, ...] = (
-    "dead",
-    "disability_full",
-    "aap",
-    "sick_leave_full",
-    "sick_leave_partial",
-    "disability_partial",
-    "unemployed",
-    "other_benefit",
-    "working",
-)
+#: The configuration of the synthetic demo (``make demo``); used only when asked for.
+DEMO_CONFIG = PROJECT_ROOT / "analysis" / "demo.toml"
+
+#: Text encodings a CSV delivery may be declared in (``[nav]``/``[registry] encoding``;
+#: see :mod:`arr_stats.ingest.readers`).
+CSV_ENCODINGS: tuple[str, ...] = ("auto", "utf-8", "cp1252", "latin-1")
 
 
 class ConfigError(ValueError):
     """A configuration file is missing, unreadable or has an invalid value."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -51,7 +67,7 @@ class OutcomeParams:
     rtw_min_days
         ``L``: length of the benefit-free run that makes a sustainable RTW.
     month_days
-        Day used for the status at m months, ``round(m * 365.25 / 12)``.
+        Day used for the status at m months (:func:`arr_stats.domain.month_day`).
     rtw12_first_day, rtw12_last_day
         The window "the month up to 12 months" for ``rtw_12m``.
     pre_admission_days
@@ -63,15 +79,13 @@ class OutcomeParams:
     data_end: dt.date
     followup_days: int = 365
     rtw_min_days: int = 28
-    month_days: dict[int, int] = field(default_factory=lambda: {3: 91, 6: 183, 12: 365})
+    month_days: dict[int, int] = field(
+        default_factory=lambda: {m: month_day(m) for m in (3, 6, 12)}
+    )
     rtw12_first_day: int = 335
     rtw12_last_day: int = 365
     pre_admission_days: int = 365
     state_order: tuple[str, ...] = DEFAULT_STATE_ORDER
-
-
-#: Text encodings a CSV file may be read with (see :mod:`arr_stats.readers`).
-CSV_ENCODINGS: tuple[str, ...] = ("auto", "utf-8", "cp1252", "latin-1")
 
 
 @dataclass(frozen=True)
@@ -146,6 +160,7 @@ class IndicatorTarget:
 
 #: Default target levels. The spec leaves the numbers to configuration; these
 #: are the project's demo defaults, chosen near the range seen in ARR reports.
+#: Their keys are the indicator ids a ``[targets.ID]`` table may name.
 DEFAULT_TARGETS: dict[str, IndicatorTarget] = {
     "arr_rtw12": IndicatorTarget(0.60, 0.40, "higher"),
     "arr_srtw": IndicatorTarget(0.60, 0.40, "higher"),
@@ -158,12 +173,16 @@ DEFAULT_TARGETS: dict[str, IndicatorTarget] = {
     "arr_compl": IndicatorTarget(0.90, 0.75, "higher"),
 }
 
+#: Where the reports go when the configuration does not say.
+DEFAULT_REPORT_DIR = PROJECT_ROOT / "reports" / "_output"
+
 
 @dataclass(frozen=True)
 class RunConfig:
     """Everything a run needs: where the data are and every parameter.
 
-    Build one with :func:`load_config` (from TOML) or directly in tests.
+    Build one with :func:`load_config` (from TOML), :func:`config_from_dict`
+    (from its serialised form) or directly in tests.
     """
 
     registry_dir: Path
@@ -176,40 +195,90 @@ class RunConfig:
     registry: RegistryParams = field(default_factory=RegistryParams)
     linkage: LinkageParams = field(default_factory=LinkageParams)
     low_coverage_threshold: float = 0.60
-    report_dir: Path = PROJECT_ROOT / "reports" / "_output"
+    report_dir: Path = DEFAULT_REPORT_DIR
     source: Path | None = None  # the TOML file this came from, if any
 
     def with_overrides(self, **changes: Any) -> RunConfig:
-        """Return a copy with some fields replaced (CLI flags override the file)."""
+        """Return a copy with some fields replaced (CLI flags override the file).
+
+        ``None`` values are ignored; ``data_end`` replaces the outcome
+        parameters' data end. The result is checked like a file.
+        """
         outcome_changes = {k: changes.pop(k) for k in list(changes) if k == "data_end"}
         new = dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
         if outcome_changes.get("data_end") is not None:
             new = dataclasses.replace(
                 new, outcomes=dataclasses.replace(new.outcomes, **outcome_changes)
             )
-        return new
+        return config_from_dict(config_to_dict(new), source=new.source)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description of the configuration, for provenance."""
+        """The serialised form (:func:`config_to_dict`)."""
+        return config_to_dict(self)
 
-        def convert(value: Any) -> Any:
-            if isinstance(value, Path):
-                return str(value)
-            if isinstance(value, dt.date):
-                return value.isoformat()
-            if isinstance(value, dict):
-                return {str(k): convert(v) for k, v in value.items()}
-            if isinstance(value, list | tuple):
-                return [convert(v) for v in value]
-            if dataclasses.is_dataclass(value):
-                return {f.name: convert(getattr(value, f.name)) for f in dataclasses.fields(value)}
-            return value
 
-        return convert(self)
+# ----------------------------------------------------------------- checking values
+
+
+class _Invalid(ValueError):
+    """A value that breaks its key's rule; the message says what is allowed."""
+
+
+def _whole(minimum: int | None = None) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(f"must be a whole number, not {value!r}")
+        if minimum is not None and value < minimum:
+            raise _Invalid(f"must be at least {minimum}, not {value}")
+        return value
+
+    return check
+
+
+def _number(low: float | None = None, high: float | None = None) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid(f"must be a number, not {value!r}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise _Invalid(f"must be between {low} and {high}, not {value}")
+        return float(value)
+
+    return check
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"must be true or false, not {value!r}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(f"must be a non-empty string, not {value!r}")
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise _Invalid(f"must be one of {', '.join(repr(a) for a in allowed)}, not {value!r}")
+        return value
+
+    return check
 
 
 def parse_date(value: Any, what: str) -> dt.date:
-    """Parse an ISO date (``YYYY-MM-DD``) from a configuration value or flag."""
+    """Parse an ISO date (``YYYY-MM-DD``) from a configuration value or flag.
+
+    Examples
+    --------
+    >>> parse_date("2025-12-31", "--data-end")
+    datetime.date(2025, 12, 31)
+    >>> parse_date("31.12.2025", "--data-end")
+    Traceback (most recent call last):
+    ...
+    arr_stats.config.ConfigError: --data-end: '31.12.2025' is not a date in the form YYYY-MM-DD
+    """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -220,8 +289,182 @@ def parse_date(value: Any, what: str) -> dt.date:
         raise ConfigError(f"{what}: {value!r} is not a date in the form YYYY-MM-DD") from exc
 
 
+def _date(value: Any) -> dt.date:
+    try:
+        return parse_date(value, "")
+    except ConfigError as exc:
+        raise _Invalid(f"must be a date YYYY-MM-DD, not {value!r}") from exc
+
+
+def _month_days(value: Any) -> dict[int, int]:
+    if not isinstance(value, dict):
+        raise _Invalid("must be a table of months to days, e.g. { 3 = 91, 6 = 183, 12 = 365 }")
+    out: dict[int, int] = {}
+    for months, day in value.items():
+        try:
+            month_number = int(months)
+        except ValueError as exc:
+            raise _Invalid(f"has a key {months!r} that is not a number of months") from exc
+        out[month_number] = _whole(0)(day)
+    missing = sorted({3, 6, 12} - set(out))
+    if missing:
+        raise _Invalid(f"must give the day of 3, 6 and 12 months (missing {missing})")
+    return out
+
+
+def _state_order(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or sorted(map(str, value)) != sorted(DEFAULT_STATE_ORDER):
+        raise _Invalid(f"must name each of {list(DEFAULT_STATE_ORDER)} once")
+    return tuple(value)
+
+
+def _stems(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _Invalid(f'must be a list of file names, e.g. ["skjema_t3"], not {value!r}')
+    return tuple(value)
+
+
+def _id_widths(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(
+        isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 64 for w in value.values()
+    ):
+        raise _Invalid(
+            f"must be a table of identifier = width, e.g. {{ lopenr = 8 }}, not {value!r}"
+        )
+    return {str(k): int(v) for k, v in value.items()}
+
+
+@dataclass(frozen=True)
+class _Key:
+    check: Callable[[Any], Any]
+    required: bool = False
+
+
+#: Every section and key a configuration file may hold, with the rule of its value.
+SCHEMA: dict[str, dict[str, _Key]] = {
+    "paths": {
+        "registry": _Key(_text, True),
+        "nav": _Key(_text, True),
+        "derived": _Key(_text, True),
+    },
+    "nav": {"data_end": _Key(_date, True), "encoding": _Key(_choice(*CSV_ENCODINGS))},
+    "outcomes": {
+        "followup_days": _Key(_whole(1)),
+        "rtw_min_days": _Key(_whole(1)),
+        "rtw12_first_day": _Key(_whole(1)),
+        "rtw12_last_day": _Key(_whole(1)),
+        "pre_admission_days": _Key(_whole(1)),
+        "month_days": _Key(_month_days),
+        "state_order": _Key(_state_order),
+    },
+    "disclosure": {
+        "min_cell": _Key(_whole(1)),
+        "min_denominator": _Key(_whole(1)),
+        "complementary_suppression": _Key(_flag),
+        "survival_pooling": _Key(_flag),
+    },
+    "registry": {
+        "encoding": _Key(_choice(*CSV_ENCODINGS)),
+        "first_year": _Key(_whole(1900)),
+        "min_age": _Key(_whole(0)),
+        "max_age": _Key(_whole(0)),
+        "allow_empty": _Key(_stems),
+    },
+    "linkage": {
+        "min_linked_share": _Key(_number(0.0, 1.0)),
+        "accept_low_linkage": _Key(_flag),
+        "pad_ids": _Key(_id_widths),
+    },
+    "targets": {},  # one table per indicator id, checked by _targets
+    "report": {"out": _Key(_text), "low_coverage_threshold": _Key(_number(0.0, 1.0))},
+}
+
+_TARGET_KEYS = {
+    "level_green": _Key(_number(), True),
+    "level_yellow": _Key(_number(), True),
+    "direction": _Key(_choice("higher", "lower"), True),
+}
+
+
+def _read_table(
+    raw: Any, keys: dict[str, _Key], where: str, name: str, required: bool = True
+) -> dict[str, Any]:
+    """Check one TOML table against its keys: unknown, missing and invalid keys stop."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [{name}] must be a table of keys")
+    unknown = sorted(set(raw) - set(keys))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key {unknown[0]!r} in [{name}]; allowed: {', '.join(keys)}"
+        )
+    out: dict[str, Any] = {}
+    for key, rule in keys.items():
+        if key not in raw:
+            if rule.required and required:
+                raise ConfigError(f"{where}: [{name}] needs {key!r}")
+            continue
+        try:
+            out[key] = rule.check(raw[key])
+        except _Invalid as exc:
+            raise ConfigError(f"{where}: [{name}] {key} {exc}") from None
+    return out
+
+
+def _targets(raw: Any, where: str) -> dict[str, IndicatorTarget]:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: [targets] must hold one table per indicator")
+    targets = dict(DEFAULT_TARGETS)
+    for ind_id, values in raw.items():
+        if ind_id not in DEFAULT_TARGETS:
+            raise ConfigError(
+                f"{where}: unknown indicator [targets.{ind_id}]; allowed: {', '.join(DEFAULT_TARGETS)}"
+            )
+        t = _read_table(values, _TARGET_KEYS, where, f"targets.{ind_id}")
+        better = t["level_green"] >= t["level_yellow"]
+        if t["level_green"] != t["level_yellow"] and better != (t["direction"] == "higher"):
+            raise ConfigError(
+                f"{where}: [targets.{ind_id}] level_green must be "
+                f"{'≥' if t['direction'] == 'higher' else '≤'} level_yellow when "
+                f"{t['direction']} is better"
+            )
+        targets[ind_id] = IndicatorTarget(t["level_green"], t["level_yellow"], t["direction"])
+    return targets
+
+
+def _outcome_params(data_end: dt.date, values: dict[str, Any], where: str) -> OutcomeParams:
+    params = OutcomeParams(data_end=data_end, **values)
+    if params.followup_days < params.rtw_min_days:
+        raise ConfigError(
+            f"{where}: [outcomes] followup_days ({params.followup_days}) must be at least "
+            f"rtw_min_days ({params.rtw_min_days})"
+        )
+    if params.rtw12_first_day > params.rtw12_last_day:
+        raise ConfigError(
+            f"{where}: [outcomes] rtw12_first_day ({params.rtw12_first_day}) must not be after "
+            f"rtw12_last_day ({params.rtw12_last_day})"
+        )
+    return params
+
+
+def _disclosure_params(values: dict[str, Any], where: str) -> DisclosureParams:
+    params = DisclosureParams(**values)
+    if params.min_denominator < params.min_cell:
+        raise ConfigError(
+            f"{where}: [disclosure] min_denominator ({params.min_denominator}) must be at least "
+            f"min_cell ({params.min_cell})"
+        )
+    return params
+
+
+# ----------------------------------------------------------------- reading and writing
+
+
 def load_config(path: str | Path) -> RunConfig:
-    """Read a run configuration from a TOML file.
+    """Read a run configuration from a TOML file, strictly.
 
     Parameters
     ----------
@@ -231,172 +474,153 @@ def load_config(path: str | Path) -> RunConfig:
     Returns
     -------
     RunConfig
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not TOML, or a section, key or value breaks
+        the rules of :data:`SCHEMA`; the message names the file and the key.
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
     return config_from_dict(raw, base=path.resolve().parent, source=path.resolve())
 
 
-def config_from_dict(raw: dict[str, Any], base: Path, source: Path | None = None) -> RunConfig:
-    """Build a :class:`RunConfig` from the parsed TOML structure."""
+def config_from_dict(
+    raw: dict[str, Any], base: Path | None = None, source: Path | None = None
+) -> RunConfig:
+    """Build a :class:`RunConfig` from the TOML file's structure (or :func:`config_to_dict`'s).
+
+    Parameters
+    ----------
+    raw
+        Sections and keys as in the TOML file; a key ``source`` (the serialised
+        form's) is ignored.
+    base
+        Folder relative paths are resolved against (default: the current folder).
+    source
+        The file the values came from, named in error messages.
+    """
     where = str(source) if source else "configuration"
-
-    def section(name: str) -> dict[str, Any]:
-        value = raw.get(name, {})
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where}: [{name}] must be a table")
-        return value
-
-    paths = section("paths")
-    for key in ("registry", "nav", "derived"):
-        if key not in paths:
-            raise ConfigError(f"{where}: [paths] needs '{key}'")
+    raw = {k: v for k, v in raw.items() if k != "source"}
+    unknown = sorted(set(raw) - set(SCHEMA))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown section [{unknown[0]}]; allowed: "
+            + ", ".join(f"[{s}]" for s in SCHEMA)
+        )
+    base = base or Path.cwd()
 
     def resolve(p: str) -> Path:
         candidate = Path(p)
         return candidate if candidate.is_absolute() else (base / candidate).resolve()
 
-    nav = section("nav")
+    paths = _read_table(raw.get("paths"), SCHEMA["paths"], where, "paths")
+    nav = _read_table(raw.get("nav"), SCHEMA["nav"], where, "nav")
     if "data_end" not in nav:
         raise ConfigError(f"{where}: [nav] needs 'data_end' (the date NAV extracted the data)")
-    out = section("outcomes")
-    month_days = {int(k): int(v) for k, v in out.get("month_days", {}).items()} or None
-    outcome_kwargs: dict[str, Any] = {
-        k: out[k]
-        for k in (
-            "followup_days",
-            "rtw_min_days",
-            "rtw12_first_day",
-            "rtw12_last_day",
-            "pre_admission_days",
-        )
-        if k in out
-    }
-    if month_days:
-        outcome_kwargs["month_days"] = month_days
-    if "state_order" in out:
-        order = tuple(out["state_order"])
-        if sorted(order) != sorted(DEFAULT_STATE_ORDER):
-            raise ConfigError(
-                f"{where}: [outcomes] state_order must name each of {list(DEFAULT_STATE_ORDER)} once"
-            )
-        outcome_kwargs["state_order"] = order
-    outcomes = OutcomeParams(
-        data_end=parse_date(nav["data_end"], "[nav] data_end"), **outcome_kwargs
-    )
-
-    disclosure = DisclosureParams(**section("disclosure"))
-    targets = dict(DEFAULT_TARGETS)
-    for ind_id, values in section("targets").items():
-        if values.get("direction") not in ("higher", "lower"):
-            raise ConfigError(f"{where}: [targets.{ind_id}] direction must be 'higher' or 'lower'")
-        targets[ind_id] = IndicatorTarget(
-            float(values["level_green"]), float(values["level_yellow"]), values["direction"]
-        )
-    encoding = nav.get("encoding", "auto")
-    if encoding not in CSV_ENCODINGS:
-        raise ConfigError(f"{where}: [nav] encoding must be one of {', '.join(CSV_ENCODINGS)}")
-    registry = _registry_params(section("registry"), where)
-    linkage = _linkage_params(section("linkage"), where)
-    report = section("report")
+    outcomes = _read_table(raw.get("outcomes"), SCHEMA["outcomes"], where, "outcomes")
+    disclosure = _read_table(raw.get("disclosure"), SCHEMA["disclosure"], where, "disclosure")
+    report = _read_table(raw.get("report"), SCHEMA["report"], where, "report")
+    registry = _read_table(raw.get("registry"), SCHEMA["registry"], where, "registry")
+    linkage = _read_table(raw.get("linkage"), SCHEMA["linkage"], where, "linkage")
     return RunConfig(
         registry_dir=resolve(paths["registry"]),
         nav_dir=resolve(paths["nav"]),
         derived_dir=resolve(paths["derived"]),
-        outcomes=outcomes,
-        disclosure=disclosure,
-        targets=targets,
-        nav_encoding=encoding,
-        registry=registry,
-        linkage=linkage,
-        low_coverage_threshold=float(report.get("low_coverage_threshold", 0.60)),
-        report_dir=resolve(report.get("out", str(PROJECT_ROOT / "reports" / "_output"))),
+        outcomes=_outcome_params(nav["data_end"], outcomes, where),
+        disclosure=_disclosure_params(disclosure, where),
+        targets=_targets(raw.get("targets"), where),
+        nav_encoding=nav.get("encoding", "auto"),
+        registry=_registry_params(registry, where),
+        linkage=_linkage_params(linkage, where),
+        low_coverage_threshold=report.get("low_coverage_threshold", 0.60),
+        report_dir=resolve(report["out"]) if "out" in report else DEFAULT_REPORT_DIR,
         source=source,
     )
 
 
-def _registry_params(raw: dict[str, Any], where: str) -> RegistryParams:
-    default = RegistryParams()
-    encoding = raw.get("encoding", default.encoding)
-    if encoding not in CSV_ENCODINGS:
-        raise ConfigError(f"{where}: [registry] encoding must be one of {', '.join(CSV_ENCODINGS)}")
-    try:
-        params = RegistryParams(
-            encoding=encoding,
-            first_year=int(raw.get("first_year", default.first_year)),
-            min_age=int(raw.get("min_age", default.min_age)),
-            max_age=int(raw.get("max_age", default.max_age)),
-            allow_empty=tuple(str(s) for s in raw.get("allow_empty", default.allow_empty)),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: [registry]: {exc}") from exc
+def _registry_params(values: dict[str, Any], where: str) -> RegistryParams:
+    params = RegistryParams(**values)
     if params.min_age > params.max_age:
         raise ConfigError(f"{where}: [registry] min_age is above max_age")
     return params
 
 
-def _linkage_params(raw: dict[str, Any], where: str) -> LinkageParams:
-    default = LinkageParams()
-    share = float(raw.get("min_linked_share", default.min_linked_share))
-    if not 0.0 <= share <= 1.0:
-        raise ConfigError(f"{where}: [linkage] min_linked_share must be between 0 and 1")
-    pad = raw.get("pad_ids", {})
-    if not isinstance(pad, dict) or not all(
-        isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 64 for w in pad.values()
-    ):
-        raise ConfigError(
-            f"{where}: [linkage] pad_ids must be a table of identifier = width, "
-            f"e.g. {{ lopenr = 8 }}"
-        )
-    accept = raw.get("accept_low_linkage", default.accept_low_linkage)
-    if not isinstance(accept, bool):
-        raise ConfigError(f"{where}: [linkage] accept_low_linkage must be true or false")
-    return LinkageParams(
-        min_linked_share=share,
-        accept_low_linkage=accept,
-        pad_ids={str(k): int(v) for k, v in pad.items()},
-    )
+def _linkage_params(values: dict[str, Any], where: str) -> LinkageParams:
+    return LinkageParams(**values)
 
 
-def config_from_record(record: dict[str, Any]) -> RunConfig:
-    """Rebuild a :class:`RunConfig` from its :meth:`RunConfig.to_dict` record.
+def config_to_dict(config: RunConfig) -> dict[str, Any]:
+    """The configuration in the shape of its TOML file, JSON-ready (paths absolute).
 
-    Every build writes that record into ``build.json``, so the derived
-    tables carry the configuration that made them; ``arr-stats report
-    --derived DIR`` uses it when no configuration file is named.
-
-    Examples
-    --------
-    >>> c = load_config(DEMO_CONFIG)
-    >>> config_from_record(c.to_dict()) == c
-    True
+    The one serialised form: ``build.json`` records it, ``arr-stats report``
+    hands it to the document, and :func:`config_from_dict` reads it back.
+    ``source`` names the TOML file it came from (or is ``None``).
     """
-    out = record["outcomes"]
-    raw = {
+    out = config.outcomes
+    return {
         "paths": {
-            "registry": record["registry_dir"],
-            "nav": record["nav_dir"],
-            "derived": record["derived_dir"],
+            "registry": str(config.registry_dir),
+            "nav": str(config.nav_dir),
+            "derived": str(config.derived_dir),
         },
-        "nav": {"data_end": out["data_end"], "encoding": record.get("nav_encoding", "auto")},
-        "outcomes": {k: v for k, v in out.items() if k != "data_end"},
-        "disclosure": record.get("disclosure", {}),
-        "registry": record.get("registry", {}),
-        "linkage": record.get("linkage", {}),
-        "targets": record.get("targets", {}),
+        "nav": {"data_end": out.data_end.isoformat(), "encoding": config.nav_encoding},
+        "outcomes": {
+            "followup_days": out.followup_days,
+            "rtw_min_days": out.rtw_min_days,
+            "rtw12_first_day": out.rtw12_first_day,
+            "rtw12_last_day": out.rtw12_last_day,
+            "pre_admission_days": out.pre_admission_days,
+            "month_days": {str(k): v for k, v in sorted(out.month_days.items())},
+            "state_order": list(out.state_order),
+        },
+        "disclosure": dataclasses.asdict(config.disclosure),
+        "targets": {k: dataclasses.asdict(t) for k, t in config.targets.items()},
+        "registry": {
+            "encoding": config.registry.encoding,
+            "first_year": config.registry.first_year,
+            "min_age": config.registry.min_age,
+            "max_age": config.registry.max_age,
+            "allow_empty": list(config.registry.allow_empty),
+        },
+        "linkage": {
+            "min_linked_share": config.linkage.min_linked_share,
+            "accept_low_linkage": config.linkage.accept_low_linkage,
+            "pad_ids": dict(sorted(config.linkage.pad_ids.items())),
+        },
         "report": {
-            "out": record.get("report_dir", str(PROJECT_ROOT / "reports" / "_output")),
-            "low_coverage_threshold": record.get("low_coverage_threshold", 0.60),
+            "out": str(config.report_dir),
+            "low_coverage_threshold": config.low_coverage_threshold,
         },
+        "source": str(config.source) if config.source else None,
     }
-    source = record.get("source")
-    return config_from_dict(raw, base=Path("/"), source=Path(source) if source else None)
 
 
-#: The configuration of the synthetic demo, used by notebooks and tests by default.
-DEMO_CONFIG = PROJECT_ROOT / "analysis" / "demo.toml"
+def config_for_delivery(
+    registry: Path, nav: Path, derived: Path, data_end: dt.date | None
+) -> RunConfig:
+    """A configuration from command-line folders, every parameter at the spec's default.
+
+    Raises
+    ------
+    ConfigError
+        Without ``data_end``: the extraction date decides the censoring of
+        every outcome and has no default.
+    """
+    if data_end is None:
+        raise ConfigError(
+            "without --config, --data-end YYYY-MM-DD is required (the date NAV extracted the "
+            "data; it decides every outcome's censoring)"
+        )
+    return RunConfig(
+        registry_dir=Path(registry).resolve(),
+        nav_dir=Path(nav).resolve(),
+        derived_dir=Path(derived).resolve(),
+        outcomes=OutcomeParams(data_end=data_end),
+    )

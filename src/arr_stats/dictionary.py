@@ -134,6 +134,10 @@ class DataDictionary:
     #: Cell text that means missing in every column (``NA``, ``NULL``, ``.``),
     #: compared stripped and without case.
     na_tokens: tuple[str, ...] = ()
+    #: daily state → ``label``, ``label_en``, ``colour`` (codelists/states.yaml)
+    states: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: ``rtw_event`` code → ``label``, ``label_en`` (codelists/rtw_events.yaml)
+    rtw_events: dict[int, dict[str, str]] = field(default_factory=dict)
 
     def table(self, name: str) -> Table:
         """The table by its dictionary name, file stem or canonical table name."""
@@ -241,6 +245,8 @@ def load_dictionary(directory: Path | None = None) -> DataDictionary:
     benefits: dict[str, Benefit] = {}
     groups: dict[str, dict[str, str]] = {}
     rules: list[DiagnosisRule] = []
+    states: dict[str, dict[str, str]] = {}
+    rtw_events: dict[int, dict[str, str]] = {}
     for rel in index["codelists"]:
         path = directory / rel
         files.append(path)
@@ -261,6 +267,12 @@ def load_dictionary(directory: Path | None = None) -> DataDictionary:
                 DiagnosisRule(r["system"], re.compile(r["pattern"]), r["group"])
                 for r in raw["rules"]
             ]
+        elif raw["name"] == "states":
+            states = {str(k): {a: str(b) for a, b in v.items()} for k, v in raw["codes"].items()}
+        elif raw["name"] == "rtw_events":
+            rtw_events = {
+                int(k): {a: str(b) for a, b in v.items()} for k, v in raw["codes"].items()
+            }
     return DataDictionary(
         version=str(index["version"]),
         title=index.get("title", ""),
@@ -271,6 +283,8 @@ def load_dictionary(directory: Path | None = None) -> DataDictionary:
         diagnosis_rules=tuple(rules),
         files=tuple(files),
         na_tokens=tuple(str(t) for t in index.get("na_tokens") or ()),
+        states=states,
+        rtw_events=rtw_events,
     )
 
 

@@ -1,7 +1,7 @@
 """The house style for figures, and the report's standard plots.
 
 Every function takes a tidy, already disclosed table (from
-:mod:`arr_stats.survival`, passed through :mod:`arr_stats.disclosure`) and
+:mod:`arr_stats.stats`, passed through :mod:`arr_stats.publication.disclosure`) and
 returns a :class:`matplotlib.figure.Figure`; nothing is shown or saved here.
 Figures are built without pyplot, so they work headless (Agg) and leave no
 global figure state behind. Labels are Norwegian bokmål by default and
@@ -14,7 +14,7 @@ disclosure module; they are printed as they are.
 Examples
 --------
 >>> import pandas as pd
->>> from arr_stats.survival import kaplan_meier
+>>> from arr_stats.stats import kaplan_meier
 >>> outcomes = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6],
 ...                          "rtw_event": [1, 2, 0, 1, 1, 0]})
 >>> fig = plot_survival(kaplan_meier(outcomes), lang="en")
@@ -34,14 +34,18 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from arr_stats.config import DEFAULT_STATE_ORDER
 from arr_stats.dictionary import load_dictionary
+from arr_stats.domain import DEFAULT_STATE_ORDER, month_day
 
 #: Languages the figures can be labelled in.
 LANGUAGES: tuple[str, ...] = ("nb", "en")
 
-#: Every label the figures print, by language. Diagnosis-group labels come
-#: from the data dictionary (codelists/diagnosis_groups.yaml) instead.
+_DICTIONARY = load_dictionary()
+
+#: Every label the figures print, by language: axis titles here; the labels of
+#: the daily states (``states``) and of the ``rtw_event`` codes (``events``)
+#: from the data dictionary (codelists/states.yaml, codelists/rtw_events.yaml),
+#: added below; diagnosis-group labels from codelists/diagnosis_groups.yaml.
 LABELS: dict[str, dict[str, Any]] = {
     "nb": {
         "days": "Dager etter utskrivning",
@@ -60,24 +64,6 @@ LABELS: dict[str, dict[str, Any]] = {
             "T1": "T1 etter",
             "T2": "T2 6 mnd",
             "T3": "T3 12 mnd",
-        },
-        "states": {
-            "dead": "Død",
-            "disability_full": "Uføretrygd, full",
-            "aap": "Arbeidsavklaringspenger",
-            "sick_leave_full": "Sykmeldt, full",
-            "sick_leave_partial": "Sykmeldt, gradert",
-            "disability_partial": "Uføretrygd, gradert",
-            "unemployed": "Dagpenger (arbeidsledig)",
-            "other_benefit": "Annen ytelse",
-            "working": "Ingen ytelse (i arbeid)",
-        },
-        # the rtw_event codes of outcomes.md (arr_stats.survival.EVENT_*)
-        "events": {
-            0: "Sensurert",
-            1: "Bærekraftig tilbakeføring til arbeid",
-            2: "Full uføretrygd først",
-            3: "Død først",
         },
         "variables": {
             "age_group": "Aldersgruppe",
@@ -106,23 +92,6 @@ LABELS: dict[str, dict[str, Any]] = {
             "T2": "T2 6 months",
             "T3": "T3 12 months",
         },
-        "states": {
-            "dead": "Dead",
-            "disability_full": "Full disability benefit",
-            "aap": "Work assessment allowance",
-            "sick_leave_full": "Full sick leave",
-            "sick_leave_partial": "Partial sick leave",
-            "disability_partial": "Partial disability benefit",
-            "unemployed": "Unemployment benefit",
-            "other_benefit": "Other benefit",
-            "working": "No benefit (working)",
-        },
-        "events": {
-            0: "Censored",
-            1: "Sustainable return to work",
-            2: "Full disability benefit first",
-            3: "Death first",
-        },
         "variables": {
             "age_group": "Age group",
             "sex": "Sex",
@@ -134,18 +103,12 @@ LABELS: dict[str, dict[str, Any]] = {
     },
 }
 
-#: One colour per daily state, the same in every figure.
-STATE_COLOURS: dict[str, str] = {
-    "dead": "#4d4d4d",
-    "disability_full": "#8c2d04",
-    "aap": "#d95f0e",
-    "sick_leave_full": "#cb181d",
-    "sick_leave_partial": "#fc9272",
-    "disability_partial": "#c994c7",
-    "unemployed": "#6a51a3",
-    "other_benefit": "#9ecae1",
-    "working": "#31a354",
-}
+for _lang, _key in (("nb", "label"), ("en", "label_en")):
+    LABELS[_lang]["states"] = {s: v[_key] for s, v in _DICTIONARY.states.items()}
+    LABELS[_lang]["events"] = {code: v[_key] for code, v in _DICTIONARY.rtw_events.items()}
+
+#: One colour per daily state, the same in every figure (codelists/states.yaml).
+STATE_COLOURS: dict[str, str] = {s: v["colour"] for s, v in _DICTIONARY.states.items()}
 
 #: Group colours (Okabe–Ito, readable with colour-vision deficiency).
 PALETTE: tuple[str, ...] = (
@@ -161,7 +124,7 @@ PALETTE: tuple[str, ...] = (
 
 #: Days of the x-axis ticks (and default numbers-at-risk columns): 0, 3, 6, 9
 #: and 12 months by outcomes.md's rule round(m × 365.25 / 12).
-MONTH_TICKS: tuple[int, ...] = tuple(round(m * 365.25 / 12) for m in (0, 3, 6, 9, 12))
+MONTH_TICKS: tuple[int, ...] = tuple(month_day(m) for m in (0, 3, 6, 9, 12))
 
 #: matplotlib settings of the house style.
 HOUSE_RC: dict[str, Any] = {
@@ -404,7 +367,7 @@ def plot_survival(
     Parameters
     ----------
     curve
-        Output of :func:`arr_stats.survival.kaplan_meier`, disclosed (pooled
+        Output of :func:`arr_stats.stats.kaplan_meier.kaplan_meier`, disclosed (pooled
         steps; ``at_risk_label`` or ``at_risk`` may hold strings like "<5").
     lang
         ``"nb"`` (default) or ``"en"``.
@@ -447,7 +410,7 @@ def plot_cumulative_incidence(
     """Aalen–Johansen cumulative incidence step curves (sustainable RTW by default label).
 
     Parameters are those of :func:`plot_survival`; the curve is the output of
-    :func:`arr_stats.survival.cumulative_incidence`, disclosed. Pass
+    :func:`arr_stats.stats.competing_risks.cumulative_incidence`, disclosed. Pass
     ``ylabel`` when the event is not sustainable RTW.
     """
     return _plot_curves(
@@ -479,7 +442,7 @@ def plot_state_occupation(
     Parameters
     ----------
     occupation
-        Output of :func:`arr_stats.survival.state_occupation` (``group, day,
+        Output of :func:`arr_stats.stats.state_occupation.state_occupation` (``group, day,
         state, share``), disclosed (a suppressed share may be missing; it is
         drawn as 0).
     lang
@@ -579,7 +542,7 @@ def plot_work_ability(table: pd.DataFrame, lang: str = "nb", title: str | None =
     Parameters
     ----------
     table
-        Output of :func:`arr_stats.survival.work_ability_by_point` (``group,
+        Output of :func:`arr_stats.stats.work_ability.work_ability_by_point` (``group,
         point, mean, lower, upper``), disclosed (a suppressed mean is
         missing and leaves a gap).
     lang

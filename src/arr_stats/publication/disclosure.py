@@ -39,15 +39,6 @@ from arr_stats.errors import ArrStatsError
 #: alike; see :func:`suppress_with_margins`).
 HIDDEN_MARK = "x"
 
-#: The columns of a tidy survival or cumulative-incidence curve.
-CURVE_COLUMNS = ("group", "time", "at_risk", "events", "censored", "estimate", "lower", "upper")
-
-#: Count columns of a curve that are summed over a pooled block. ``events`` and
-#: ``censored`` together are everyone who leaves the risk set; ``competing``
-#: (optional, :func:`arr_stats.survival.cumulative_incidence`) is the part of
-#: ``censored`` that had a competing event.
-BLOCK_COUNT_COLUMNS = ("events", "competing", "censored")
-
 #: An 11-digit number: a Norwegian national identity number (fødselsnummer),
 #: also written as 6 + 5 digits with a space.
 #: A Norwegian national identity number: 11 digits (or 6 + space + 5) standing
@@ -500,6 +491,16 @@ def suppress_with_margins(
     )
 
 
+#: The columns of a tidy survival or cumulative-incidence curve.
+CURVE_COLUMNS = ("group", "time", "at_risk", "events", "censored", "estimate", "lower", "upper")
+
+#: Count columns of a curve that are summed over a pooled block. ``events`` and
+#: ``censored`` together are everyone who leaves the risk set; ``competing``
+#: (optional, :func:`arr_stats.stats.competing_risks.cumulative_incidence`) is the part of
+#: ``censored`` that had a competing event.
+BLOCK_COUNT_COLUMNS = ("events", "competing", "censored")
+
+
 def _pool_group(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame | None:
     """Pool one group's steps; None when the group cannot be drawn safely."""
     curve = curve.sort_values("time", kind="mergesort")
@@ -648,7 +649,7 @@ def check_no_identifiers(text: str, person_ids: Iterable[str] | None = None) -> 
     >>> check_no_identifiers("id 01019012345")
     Traceback (most recent call last):
     ...
-    arr_stats.disclosure.DisclosureError: the output contains an 11-digit number (a national identity number pattern)
+    arr_stats.publication.disclosure.DisclosureError: the output contains an 11-digit number (a national identity number pattern)
     """
     if NATIONAL_ID_PATTERN.search(text):
         raise DisclosureError(

@@ -2,7 +2,7 @@
 
 Every spell is a half-open interval ``[start, stop)`` of *day numbers* (days
 since 1970-01-01; ``stop`` = last covered day + 1) that belongs to a *group*
-(in :mod:`arr_stats.outcomes` a group is one episode, so a person with two
+(in :mod:`arr_stats.derive.outcomes` a group is one episode, so a person with two
 episodes has each spell once per episode). Each group has a window
 ``[lo, hi)``: only the days in it matter.
 
@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from arr_stats.dictionary import Benefit
+from arr_stats.domain import WORKING_STATE
 
 #: Grade (percent) of a full benefit: grade 100 gives a benefit's ``state_full``,
 #: a grade between 0 and 100 its ``state_partial`` (data_dictionary/codelists/benefits.yaml).
@@ -54,9 +55,6 @@ FULL_GRADE = 100.0
 #: Benefit category (codelist ``categories``) whose full-grade days are the
 #: competing event "full disability" (outcomes.md, ``d_dis``).
 DISABILITY_CATEGORY = "disability"
-
-#: The state of an observed day with no benefit state (outcomes.md: "none of the above").
-WORKING_STATE = "working"
 
 #: "No such day": larger than any day number, small enough not to overflow when shifted.
 NO_DAY = np.int64(2**40)

@@ -44,9 +44,9 @@ from typing import Any
 
 import pandas as pd
 
-from arr_stats.canonical import PROBLEM_COLUMNS, VALUE_KEPT_RULES
 from arr_stats.dictionary import DataDictionary, Table, Variable
-from arr_stats.readers import shorten
+from arr_stats.ingest.canonical import PROBLEM_COLUMNS, VALUE_KEPT_RULES
+from arr_stats.ingest.readers import shorten
 
 #: Columns of the issues table, in order.
 ISSUE_COLUMNS: tuple[str, ...] = (
@@ -590,7 +590,7 @@ def validate_table(
     Parameters
     ----------
     canonical, problems
-        The output of :func:`arr_stats.canonical.to_canonical`.
+        The output of :func:`arr_stats.ingest.canonical.to_canonical`.
     table
         The dictionary table.
     dd

@@ -22,10 +22,8 @@ Examples
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,251 +31,32 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyreadstat
 
-from arr_stats.config import DEMO_CONFIG, load_config
 from arr_stats.dictionary import DataDictionary, Table, Variable, load_dictionary
-
-DEFAULT_SEED = 20261123
-DEFAULT_PERSONS = 3500
-#: Fewer registry persons than this cannot hold the flawed rows and the groups.
-MIN_PERSONS = 20
-
-# The benefit codes the trajectory model moves between (checked against the
-# benefits codelist when a delivery is generated).
-SP, AAP, UFT, DP, TP, OVG = "SP", "AAP", "UFT", "DP", "TP", "OVG"
-WORK = None  # no benefit: the register proxy for working
-MODEL_BENEFITS = (SP, AAP, UFT, DP, TP, OVG)
-
-SP_MAX_DAYS = 364  # sickness benefit is paid for at most 52 weeks
-SP_GRADES = (20, 40, 50, 60, 80)
-UFT_PARTIAL_GRADES = (40, 50, 60, 70)
-POSITION_PERCENTS = (100, 100, 100, 100, 80, 80, 60, 50, 40, 20)
-
-# Reserved identifiers: ordinary ids are P100000–P899999 and F100001 upwards.
-FLAW_PERSONS = tuple(f"P9000{i:02d}" for i in range(1, 9))
-FLAW_EPISODES = tuple(f"F9000{i:02d}" for i in range(1, 9))
-UNKNOWN_PERSON = "P999999"
-UNKNOWN_EPISODE = "F999999"
-FLAW_EMPLOYER = "A99999"
-
-INSTITUTION_NAMES = (
-    "Fjellro rehabiliteringssenter",
-    "Kysthagen helse",
-    "Nordlys arbeidsrehabilitering",
-    "Solbakken rehabilitering",
-    "Viddeheim helsesenter",
-    "Fjordglimt rehabilitering",
-    "Lindeheim attføringssenter",
-    "Skogly rehabilitering",
+from arr_stats.synth.flaws import (
+    FLAW_EPISODES,
+    FLAW_PERSONS,
+    UNKNOWN_EPISODE,
+    deliberate_flaws,
+    flaw_year,
 )
-
-# Diagnosis codes by group and system (ICD-10 with subcode, ICPC-2 letter + 2 digits).
-DIAGNOSES = {
-    "musculoskeletal": {
-        "ICD-10": ("M54.5", "M54.4", "M54.2", "M79.7", "M51.1", "M75.1", "M53.1", "M79.1"),
-        "ICPC-2": ("L03", "L02", "L84", "L86", "L18", "L92"),
-    },
-    "mental": {
-        "ICD-10": ("F32.1", "F32.0", "F33.1", "F41.1", "F43.2", "F48.0", "F43.1"),
-        "ICPC-2": ("P76", "P74", "P02", "P78", "P29"),
-    },
-    "other": {
-        "ICD-10": ("G93.3", "R53", "I25.1", "G35", "C50.9", "E66.9"),
-        "ICPC-2": ("A04", "K86", "N89", "R96"),
-    },
-}
-
-
-def _demo_data_end() -> dt.date:
-    """The demo's NAV extraction date, from ``analysis/demo.toml``."""
-    return load_config(DEMO_CONFIG).outcomes.data_end
-
-
-@dataclass(frozen=True)
-class SynthParams:
-    """What a synthetic delivery looks like.
-
-    Attributes
-    ----------
-    seed
-        Seed of ``numpy.random.default_rng``; the only source of randomness.
-    institutions
-        Number of institutions; the last is small (under 15 episodes a year).
-    years
-        First and last discharge year of the episodes.
-    persons
-        Registry persons (people with at least one episode); ``None`` = 3,500.
-        NAV also delivers about 12 % more persons who have no episode.
-    data_end
-        The NAV (and registry) extraction date; default ``data_end`` of
-        ``analysis/demo.toml``. Nothing after it is in the delivery except one
-        deliberately flawed row.
-    """
-
-    seed: int = DEFAULT_SEED
-    institutions: int = 8
-    years: tuple[int, int] = (2021, 2025)
-    persons: int | None = None
-    data_end: dt.date = field(default_factory=_demo_data_end)
-
-    def __post_init__(self) -> None:
-        first, last = self.years
-        if first > last:
-            raise ValueError(f"years {self.years}: the first year is after the last")
-        if self.institutions < 1:
-            raise ValueError("institutions must be at least 1")
-        if self.persons is not None and self.persons < MIN_PERSONS:
-            raise ValueError(f"persons must be at least {MIN_PERSONS}")
-        if self.data_end < dt.date(last, 12, 31):
-            raise ValueError(f"data_end {self.data_end} is before the end of the last year {last}")
-
-    @property
-    def n_persons(self) -> int:
-        """Registry persons to generate."""
-        return DEFAULT_PERSONS if self.persons is None else self.persons
-
-
-@dataclass(frozen=True)
-class DeliberateFlaw:
-    """One deliberately invalid row of a synthetic delivery.
-
-    Attributes
-    ----------
-    file
-        Path of the file inside the delivery, e.g. ``nav/ytelser.csv``.
-    key
-        Raw column → value (as written) that identifies the row.
-    column
-        The raw column whose value breaks the rule.
-    value
-        The offending value as written in the file.
-    rule
-        The validation rule broken (snake_case).
-    description
-        What is wrong, in words.
-    """
-
-    file: str
-    key: Mapping[str, str]
-    column: str
-    value: str
-    rule: str
-    description: str
-
-
-def flaw_year(params: SynthParams) -> int:
-    """The year the flawed rows are dated in: the second discharge year, or the only one."""
-    return min(params.years[0] + 1, params.years[1])
-
-
-def deliberate_flaws(params: SynthParams) -> tuple[DeliberateFlaw, ...]:
-    """The deliberately invalid rows of the delivery made with ``params``.
-
-    The rows do not depend on the seed; their dates depend only on the years
-    (the second year of the range, or the only one) and the data end.
-
-    Examples
-    --------
-    >>> flaws = deliberate_flaws(SynthParams())
-    >>> [f.rule for f in flaws if f.file == "nav/ytelser.csv"][:2]
-    ['end_before_start', 'unknown_code']
-    """
-    y = flaw_year(params)
-    after_end = params.data_end + dt.timedelta(days=63)
-
-    def iso(year: int, month: int, day: int) -> str:
-        return dt.date(year, month, day).isoformat()
-
-    ytelser, arbeid = "nav/ytelser.csv", "nav/arbeidsforhold.csv"
-    t0, t1, t2 = "registry/skjema_t0.sav", "registry/skjema_t1.sav", "registry/skjema_t2.sav"
-    return (
-        DeliberateFlaw(
-            ytelser,
-            {"lopenr": FLAW_PERSONS[0], "ytelse": SP, "fom": iso(y, 5, 10)},
-            "tom",
-            iso(y, 4, 30),
-            "end_before_start",
-            "benefit spell whose last day (tom) is before its first day (fom)",
-        ),
-        DeliberateFlaw(
-            ytelser,
-            {"lopenr": FLAW_PERSONS[1], "ytelse": "XYZ", "fom": iso(y, 9, 1)},
-            "ytelse",
-            "XYZ",
-            "unknown_code",
-            "benefit code not in the benefits codelist",
-        ),
-        DeliberateFlaw(
-            ytelser,
-            {"lopenr": FLAW_PERSONS[2], "ytelse": SP, "fom": iso(y, 2, 1)},
-            "grad",
-            "150",
-            "out_of_range",
-            "benefit grade above 100",
-        ),
-        DeliberateFlaw(
-            ytelser,
-            {"lopenr": FLAW_PERSONS[3], "ytelse": AAP, "fom": after_end.isoformat()},
-            "fom",
-            after_end.isoformat(),
-            "start_after_data_end",
-            "benefit spell starting after the extraction date",
-        ),
-        DeliberateFlaw(
-            ytelser,
-            {"lopenr": UNKNOWN_PERSON, "ytelse": SP, "fom": iso(y, 3, 15)},
-            "lopenr",
-            UNKNOWN_PERSON,
-            "unknown_person",
-            "benefit spell of a person who is neither in personer nor in the registry",
-        ),
-        DeliberateFlaw(
-            arbeid,
-            {"lopenr": FLAW_PERSONS[4], "arbgiver": FLAW_EMPLOYER, "fom": iso(y, 6, 1)},
-            "stillingsprosent",
-            "-50",
-            "negative_position_percent",
-            "employment relationship with a negative position percentage",
-        ),
-        DeliberateFlaw(
-            t1,
-            {"forlop_id": FLAW_EPISODES[5]},
-            "arbeidsevne",
-            "14",
-            "out_of_range",
-            "work ability 14 on a 0–10 scale (not a missing code)",
-        ),
-        DeliberateFlaw(
-            t0,
-            {"forlop_id": FLAW_EPISODES[6]},
-            "forlop_id",
-            FLAW_EPISODES[6],
-            "duplicate_key",
-            "two T0 rows share this forlop_id (the second, a resubmission, "
-            "directly follows the first)",
-        ),
-        DeliberateFlaw(
-            t0,
-            {"forlop_id": FLAW_EPISODES[7]},
-            "utskrevet_dato",
-            iso(y, 3, 1),
-            "discharge_before_admission",
-            "discharge date before admission date (the two dates are swapped)",
-        ),
-        DeliberateFlaw(
-            t2,
-            {"forlop_id": UNKNOWN_EPISODE},
-            "forlop_id",
-            UNKNOWN_EPISODE,
-            "unknown_episode",
-            "follow-up answer for a forlop_id that is not in skjema_t0",
-        ),
-    )
-
-
-# --------------------------------------------------------------------------
-# Institutions
+from arr_stats.synth.params import (
+    AAP,
+    DIAGNOSES,
+    DP,
+    INSTITUTION_NAMES,
+    MODEL_BENEFITS,
+    OVG,
+    POSITION_PERCENTS,
+    SP,
+    SP_GRADES,
+    SP_MAX_DAYS,
+    TP,
+    UFT,
+    UFT_PARTIAL_GRADES,
+    WORK,
+    SynthParams,
+)
 
 
 def _institutions(
@@ -334,10 +113,6 @@ def _assign_institutions(
         w = w / w.sum() * (1.0 - small)
         w[-1] = small
     return rng.choice(len(w), size=size, p=w / w.sum())
-
-
-# --------------------------------------------------------------------------
-# Benefit trajectories: a semi-Markov process over benefit states
 
 
 def _pick(rng: np.random.Generator, values: tuple) -> Any:
@@ -473,10 +248,6 @@ def _state_on(spells: list[tuple], day: int) -> tuple[str | None, int]:
     return best
 
 
-# --------------------------------------------------------------------------
-# Registry answers
-
-
 def _missing(
     rng: np.random.Generator, value: float, p98: float = 0.025, p99: float = 0.01
 ) -> float:
@@ -532,10 +303,6 @@ def _followup_answer(
         "stillingsprosent": _missing(rng, percent_value, 0.03, 0.0),
         "helse": _missing(rng, health, 0.02, 0.0),
     }
-
-
-# --------------------------------------------------------------------------
-# Employment (Aa-registeret)
 
 
 def _employment(
@@ -597,10 +364,6 @@ def _employment(
     return [r for r in rows if r[1] <= horizon]
 
 
-# --------------------------------------------------------------------------
-# The delivery
-
-
 def _check_dictionary(dd: DataDictionary) -> None:
     unknown = [code for code in MODEL_BENEFITS if code not in dd.benefits]
     if unknown:
@@ -645,13 +408,19 @@ class _Rows:
 
 # T0 sick-leave status (1 Helt, 2 Gradert, 3 AAP, 4 I arbeid, 5 Arbeidsledig, 6 Annet):
 SICK_STATUS_P = (0.40, 0.24, 0.16, 0.10, 0.05, 0.05)
+
 STATUS_PROGNOSIS = {1: 0.0, 2: 0.4, 3: -0.7, 4: 0.9, 5: -0.2, 6: 0.0}
+
 GROUP_PROGNOSIS = {"musculoskeletal": 0.0, "mental": -0.25, "other": -0.35}
+
 EMPLOYED_AT_ADMISSION_P = {1: 0.95, 2: 0.97, 3: 0.5, 4: 0.97, 5: 0.0, 6: 0.3}
+
 # response probability among those due, and the answer delay in days
 SMALL_INSTITUTION_MAX = 14  # episodes a year at the small institution, at most
+
 # programme length by rehab_type (1 Døgn, 2 Dag, 3 Poliklinisk, 4 Kombinert), x the programme weeks
 PROGRAMME_LENGTH_FACTOR = {1: 1.0, 2: 1.5, 3: 2.0, 4: 1.5}
+
 FOLLOWUPS = ((1, 0, 0.87, 21), (2, 182, 0.63, 45), (3, 365, 0.53, 45))
 
 
@@ -1193,139 +962,9 @@ def _assemble(
     return out
 
 
-# --------------------------------------------------------------------------
-# Writing
-
-
 def _answer_items(table: Table) -> list[Variable]:
     """Numeric items a respondent answers: the optional integer and code variables.
 
     These get the missing codes as value labels and as declared user-missing values.
     """
     return [v for v in table.variables if v.type in ("integer", "code") and not v.required]
-
-
-# Position of the creation date ("dd Mon yy") and time ("hh:mm:ss") in a SAV file header.
-_SAV_DATE_SLICE = slice(92, 101)
-_SAV_TIME_SLICE = slice(101, 109)
-_SAV_STAMP = re.compile(rb"\d\d [A-Z][a-z]{2} \d\d\d\d:\d\d:\d\d")
-
-
-def _fix_sav_timestamp(path: Path, when: dt.date) -> None:
-    """Overwrite the creation time ReadStat writes into the header with ``when`` 00:00:00.
-
-    pyreadstat has no argument for it, and the wall-clock time would make two
-    writes of the same data differ.
-    """
-    data = bytearray(path.read_bytes())
-    stamp = bytes(data[_SAV_DATE_SLICE.start : _SAV_TIME_SLICE.stop])
-    if not data.startswith(b"$FL2") or not _SAV_STAMP.fullmatch(stamp):
-        raise RuntimeError(f"{path}: unexpected SAV header layout; cannot fix its timestamp")
-    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-    date_text = f"{when.day:02d} {months[when.month - 1]} {when.year % 100:02d}"
-    data[_SAV_DATE_SLICE] = date_text.encode("ascii")
-    data[_SAV_TIME_SLICE] = b"00:00:00"
-    path.write_bytes(bytes(data))
-
-
-def write_sav(
-    df: pd.DataFrame, path: Path, table: Table, missing_codes: Mapping[int, str], stamp: dt.date
-) -> None:
-    """Write a registry form as SPSS ``.sav`` like a Nettskjema export.
-
-    Variable labels from the dictionary descriptions; value labels from its
-    codes; on the answer items also the missing codes as value labels and as
-    user-missing values; dates as SPSS dates; the header time set to ``stamp``.
-    """
-    answer = {v.raw for v in _answer_items(table)}
-    # dates as datetime64 with an SPSS date format: pyreadstat would guess the
-    # type of an object column of dates from its values, and guesses wrong
-    # when the first one is empty
-    dates = [v.raw for v in table.variables if v.type == "date"]
-    df = df.assign(**{raw: pd.to_datetime(df[raw]).astype("datetime64[ns]") for raw in dates})
-    value_labels: dict[str, dict[float, str]] = {}
-    formats: dict[str, str] = {}
-    measures: dict[str, str] = {}
-    for v in table.variables:
-        labels = {float(k): lab for k, lab in v.codes.items()}
-        if v.raw in answer:
-            labels.update({float(k): lab for k, lab in missing_codes.items()})
-        if labels and (v.codes or v.raw in answer):
-            value_labels[v.raw] = labels
-        if v.type in ("integer", "code"):
-            formats[v.raw] = "F8.0"
-            measures[v.raw] = "nominal" if v.type == "code" else "scale"
-        elif v.type == "number":
-            formats[v.raw] = "F8.1"
-            measures[v.raw] = "scale"
-        elif v.type == "date":
-            formats[v.raw] = "DATE11"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pyreadstat.write_sav(
-        df,
-        str(path),
-        file_label=f"ARR {table.description}"[:64],
-        column_labels={v.raw: v.description for v in table.variables},
-        variable_value_labels=value_labels,
-        missing_ranges={name: [float(k) for k in missing_codes] for name in sorted(answer)},
-        variable_format=formats,
-        variable_measure=measures,
-    )
-    _fix_sav_timestamp(path, stamp)
-
-
-def _csv_text(value: Any, vtype: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if vtype == "date":
-        return value.isoformat()
-    if vtype in ("integer", "code", "number") and float(value).is_integer():
-        return str(int(value))
-    if vtype == "number":
-        return f"{float(value):.1f}"
-    return str(value)
-
-
-def write_csv(df: pd.DataFrame, path: Path, table: Table) -> None:
-    """Write a table as NAV does: semicolon-separated UTF-8, ISO dates, empty = missing."""
-    types = [table.variable(c).type for c in df.columns]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, delimiter=";", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writerow(list(df.columns))
-        for record in df.itertuples(index=False, name=None):
-            writer.writerow([_csv_text(v, t) for v, t in zip(record, types, strict=True)])
-
-
-def write_delivery(out_dir: Path, params: SynthParams) -> dict[str, int]:
-    """Write a synthetic raw delivery: ``out_dir/registry/`` and ``out_dir/nav/``.
-
-    Parameters
-    ----------
-    out_dir
-        Folder to write into (created if needed; existing files are replaced).
-    params
-        Seed, size, years and data end.
-
-    Returns
-    -------
-    dict
-        File path inside the delivery → data rows written.
-    """
-    dd = load_dictionary()
-    out_dir = Path(out_dir)
-    counts: dict[str, int] = {}
-    for rel, df in generate_delivery(params).items():
-        table = dd.table(Path(rel).stem)
-        path = out_dir / rel
-        if rel.endswith(".sav"):
-            write_sav(df, path, table, dd.missing_codes, params.data_end)
-        else:
-            write_csv(df, path, table)
-        counts[rel] = len(df)
-    return counts
-
-
-#: The deliberately invalid rows of the default delivery (``SynthParams()``);
-#: see ``docs/synthetic-data.md``. Validation must report exactly these.
-DELIBERATE_FLAWS: tuple[DeliberateFlaw, ...] = deliberate_flaws(SynthParams())

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from arr_stats.canonical import is_empty
 from arr_stats.dictionary import Table
+from arr_stats.ingest.canonical import is_empty
 
 #: Exclusion reasons, in the column order of ``row_accounting``.
 EXCLUSION_REASONS: tuple[str, ...] = (

@@ -3,7 +3,7 @@
 One function, :func:`to_canonical`, takes a raw table (every column as read,
 whatever the format) and returns the canonical table plus the cell problems
 it met (a value that cannot be read as its type, or a code that is not in the
-variable's code list). It decides nothing about rows: :mod:`arr_stats.validate`
+variable's code list). It decides nothing about rows: :mod:`arr_stats.ingest.validate`
 turns problems into issues and decides which rows are rejected.
 
 Types (docs/architecture.md):
@@ -415,7 +415,7 @@ def to_canonical(
     Parameters
     ----------
     raw
-        A raw table as read (see :mod:`arr_stats.readers`): column names
+        A raw table as read (see :mod:`arr_stats.ingest.readers`): column names
         lower-cased, ``RangeIndex`` of positions.
     table
         The dictionary table the file belongs to.
@@ -427,7 +427,7 @@ def to_canonical(
         The file's extension; decides the epoch of dates stored as plain numbers.
     row_numbers
         The source row number of each raw row (:attr:`RawFile.source_rows
-        <arr_stats.readers.RawFile.source_rows>`); default 1, 2, ….
+        <arr_stats.ingest.readers.RawFile.source_rows>`); default 1, 2, ….
     declared_missing
         Raw column → value ranges the file declares user-missing (SPSS): such
         values are missing whatever the dictionary says.

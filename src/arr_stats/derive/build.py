@@ -2,13 +2,13 @@
 
 The steps (each a pure function of DataFrames; I/O only in :func:`run_build`):
 
-1. read every delivery file (:mod:`arr_stats.readers`);
-2. raw → canonical through the dictionary (:mod:`arr_stats.canonical`);
+1. read every delivery file (:mod:`arr_stats.ingest.readers`);
+2. raw → canonical through the dictionary (:mod:`arr_stats.ingest.canonical`);
 3. consent: exclude episodes without consent, their follow-ups, and the NAV
-   rows of persons with no consenting episode (:mod:`arr_stats.linkage`);
-4. validate every table (:mod:`arr_stats.validate`): issues, kept rows;
+   rows of persons with no consenting episode (:mod:`arr_stats.ingest.linkage`);
+4. validate every table (:mod:`arr_stats.ingest.validate`): issues, kept rows;
 5. link episodes to NAV persons; derive the episode columns;
-6. outcomes and daily states (:mod:`arr_stats.outcomes`);
+6. outcomes and daily states (:mod:`arr_stats.derive.outcomes`);
 7. write the Parquet tables, ``issues.csv``, ``row_accounting.csv``,
    ``linkage.csv`` and ``build.json``.
 
@@ -37,13 +37,13 @@ from pathlib import Path
 import pandas as pd
 
 import arr_stats
-from arr_stats.canonical import swapped_code_labels, to_canonical
 from arr_stats.config import RunConfig
-from arr_stats.derived import PARQUET_TABLES
+from arr_stats.derive.load import PARQUET_TABLES
+from arr_stats.derive.outcomes import daily_states, derive_outcomes
 from arr_stats.dictionary import DataDictionary, Table, load_dictionary
 from arr_stats.errors import DeliveryError
-from arr_stats.io import write_json, write_parquet
-from arr_stats.linkage import (
+from arr_stats.ingest.canonical import swapped_code_labels, to_canonical
+from arr_stats.ingest.linkage import (
     FileAccount,
     consent_exclusions,
     consent_label,
@@ -57,16 +57,16 @@ from arr_stats.linkage import (
     pad_ids,
     row_accounting,
 )
-from arr_stats.outcomes import daily_states, derive_outcomes
-from arr_stats.provenance import dictionary_hashes, git_state, input_hashes, package_versions
-from arr_stats.readers import RawFile, read_delivery_file, shorten
-from arr_stats.validate import (
+from arr_stats.ingest.readers import RawFile, read_delivery_file, shorten
+from arr_stats.ingest.validate import (
     ISSUE_COLUMNS,
     Plausibility,
     make_issue,
     short_row_issues,
     validate_table,
 )
+from arr_stats.io import write_json, write_parquet
+from arr_stats.provenance import dictionary_hashes, git_state, input_hashes, package_versions
 
 #: Columns of the ``notices`` table (``notices.csv``): file-level remarks.
 NOTICE_COLUMNS: tuple[str, ...] = ("file", "notice")

@@ -3,7 +3,7 @@
 The file format is chosen by the extension. A delivery folder must hold exactly
 one file per stem (``skjema_t0.sav`` *or* ``skjema_t0.csv``, never both).
 Everything here is I/O; every decision about values (types, missing codes,
-labels) is made later, in :mod:`arr_stats.canonical`, so that a table reads the
+labels) is made later, in :mod:`arr_stats.ingest.canonical`, so that a table reads the
 same whatever format it came in.
 
 What a reader returns

@@ -11,7 +11,7 @@ Two public functions, both pure (they never modify their inputs):
   of a range, for state-occupation plots.
 
 The day-level facts (HRB day and grade, benefit-free, employed, benefit state)
-come from :func:`arr_stats.spells.day_facts`, which works on spell boundaries
+come from :func:`arr_stats.derive.spells.day_facts`, which works on spell boundaries
 rather than on a day grid; see docs/outcomes-implementation.md for the method,
 its speed and every decision where outcomes.md is silent.
 
@@ -49,8 +49,9 @@ import numpy as np
 import pandas as pd
 
 from arr_stats.config import OutcomeParams
+from arr_stats.derive.spells import FULL_GRADE, NO_DAY, DayFacts, day_facts, day_numbers
 from arr_stats.dictionary import load_dictionary
-from arr_stats.spells import FULL_GRADE, NO_DAY, DayFacts, day_facts, day_numbers
+from arr_stats.domain import DEAD_STATE, EVENT_CENSORED, EVENT_DEATH, EVENT_DISABILITY, EVENT_RTW
 
 #: Episode columns carried into ``outcomes`` (docs/architecture.md), when present.
 OUTCOME_COVARIATES: tuple[str, ...] = (
@@ -69,12 +70,6 @@ OUTCOME_COVARIATES: tuple[str, ...] = (
     "sick_leave_weeks",
     "work_ability",
 )
-
-#: ``rtw_event`` codes (outcomes.md).
-CENSORED, RTW, FULL_DISABILITY, DEATH = 0, 1, 2, 3
-
-#: The state of a day on or after the death date (outcomes.md, order 1).
-DEAD_STATE = "dead"
 
 _REQUIRED_EPISODE_COLUMNS = (
     "episode_id",
@@ -484,10 +479,10 @@ def _first_event(
     candidates = np.stack([d_death, d_dis, d_rtw])
     first = np.argmin(candidates, axis=0)  # argmin keeps the first row on a tie
     time = candidates.min(axis=0)
-    event = np.array([DEATH, FULL_DISABILITY, RTW], dtype=np.int64)[first]
+    event = np.array([EVENT_DEATH, EVENT_DISABILITY, EVENT_RTW], dtype=np.int64)[first]
     censored = time == NO_DAY
     return (
-        np.where(censored, CENSORED, event).astype(np.int64),
+        np.where(censored, EVENT_CENSORED, event).astype(np.int64),
         np.where(censored, censor_time, time).astype(np.int64),
     )
 

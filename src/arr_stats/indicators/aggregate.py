@@ -1,0 +1,282 @@
+"""Indicators per institution and report year, beside the rest of the country and the nation."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from arr_stats.config import DisclosureParams, RunConfig
+from arr_stats.domain import EVENT_RTW
+from arr_stats.indicators.definitions import (
+    INDICATOR_STATISTIC,
+    INTERVAL_KIND,
+    LOW_COVERAGE_LABEL,
+    OUTCOME_INDICATORS,
+    UNIT_INSTITUTION,
+    UNIT_NATIONAL,
+    UNIT_REST,
+    _discharged,
+    _episode_values,
+    classify_target,
+)
+from arr_stats.publication.disclosure import hidden_statistic_mask
+from arr_stats.stats.competing_risks import cumulative_incidence_at
+from arr_stats.stats.intervals import t_interval, wilson_interval
+
+#: Columns of the aggregated table.
+AGGREGATE_COLUMNS = (
+    "ind_id",
+    "year",
+    "orgnr",
+    "unit",
+    "numerator",
+    "denominator",
+    "value",
+    "lower",
+    "upper",
+    "interval",
+    "level",
+    "coverage_flag",
+    "suppressed",
+)
+
+
+def _summary(
+    ind_id: str, values: pd.DataFrame, config: RunConfig, coverage: pd.DataFrame | None
+) -> dict[str, float]:
+    """numerator, denominator, value, lower, upper of one pooled group."""
+    kind = INDICATOR_STATISTIC[ind_id]
+    empty = {"numerator": math.nan, "denominator": 0.0, "value": math.nan}
+    empty |= {"lower": math.nan, "upper": math.nan}
+    if kind == "coverage":
+        if coverage is None or coverage.empty:
+            return empty
+        registered = float(coverage["registered"].sum())
+        patients = float(coverage["n_patients"].sum())
+        if patients <= 0:
+            return empty | {"numerator": registered}
+        lower, upper = wilson_interval(registered, patients)
+        return {
+            "numerator": registered,
+            "denominator": patients,
+            "value": registered / patients,
+            "lower": lower,
+            "upper": upper,
+        }
+    if kind == "cumulative_incidence":
+        if values.empty:
+            return empty
+        at = cumulative_incidence_at(
+            values[["rtw_time", "rtw_event"]], day=config.outcomes.followup_days, event=EVENT_RTW
+        ).iloc[0]
+        return {
+            "numerator": float(at["events"]),
+            "denominator": float(at["n"]),
+            "value": float(at["estimate"]),
+            "lower": float(at["lower"]),
+            "upper": float(at["upper"]),
+        }
+    var = values["var"].dropna().astype(float)
+    if var.empty:
+        return empty
+    n = float(len(var))
+    if kind == "proportion":
+        lower, upper = wilson_interval(var.sum(), n)
+        return {
+            "numerator": float(var.sum()),
+            "denominator": n,
+            "value": float(var.mean()),
+            "lower": lower,
+            "upper": upper,
+        }
+    if kind == "mean":
+        lower, upper = t_interval(var)
+        return {"numerator": math.nan, "denominator": n, "value": float(var.mean())} | {
+            "lower": lower,
+            "upper": upper,
+        }
+    return {
+        "numerator": math.nan,
+        "denominator": n,
+        "value": float(var.median()),
+        "lower": float(var.quantile(0.25)),
+        "upper": float(var.quantile(0.75)),
+    }
+
+
+def _coverage_table(
+    episodes: pd.DataFrame, institutions: pd.DataFrame, discharge_year: int
+) -> pd.DataFrame:
+    """Registered (consenting) episodes and the form's patient count per institution."""
+    cohort = _discharged(episodes, discharge_year)
+    registered = cohort.groupby(cohort["institution_id"].astype(str)).size().rename("registered")
+    forms = institutions[institutions["year"] == discharge_year]
+    forms = forms.assign(orgnr=forms["institution_id"].astype(str)).set_index("orgnr")
+    table = pd.DataFrame({"n_patients": pd.to_numeric(forms["n_patients"], errors="coerce")})
+    table = table.join(registered, how="outer")
+    table["registered"] = table["registered"].fillna(0.0)
+    # Coverage needs the form: an institution without one (or without a
+    # patient count) is left out of numerator and denominator alike.
+    table = table[table["n_patients"].notna()]
+    table.index.name = "orgnr"
+    return table.sort_index()
+
+
+def coverage_by_institution(
+    episodes: pd.DataFrame, institutions: pd.DataFrame, discharge_year: int
+) -> pd.Series:
+    """``arr_dg`` per institution for episodes discharged in ``discharge_year`` (unrounded)."""
+    table = _coverage_table(episodes, institutions, discharge_year)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = table["registered"] / table["n_patients"].where(table["n_patients"] > 0)
+    return value.rename("arr_dg")
+
+
+def _low_coverage_units(
+    episodes: pd.DataFrame,
+    institutions: pd.DataFrame,
+    discharge_year: int,
+    config: RunConfig,
+    disclosure: DisclosureParams | None,
+) -> set[str]:
+    """Institutions whose coverage of ``discharge_year`` is below the threshold.
+
+    With disclosure on, only institutions whose coverage may itself be shown
+    (form patient count ≥ ``min_denominator`` and registered episodes not
+    1 … ``min_cell`` − 1) are flagged: a flag on a unit whose ``arr_dg`` is
+    hidden would tell something about it.
+    """
+    table = _coverage_table(episodes, institutions, discharge_year)
+    value = coverage_by_institution(episodes, institutions, discharge_year)
+    low = value < config.low_coverage_threshold
+    if disclosure is not None:
+        low &= ~hidden_statistic_mask(
+            table.rename(columns={"n_patients": "n"}), "n", disclosure, "registered"
+        ).to_numpy()
+    return set(value.index[low.to_numpy()])
+
+
+def _indicator_rows(
+    ind_id: str,
+    year: int,
+    values: pd.DataFrame,
+    coverage: pd.DataFrame,
+    units: list[str],
+    config: RunConfig,
+    disclosure: DisclosureParams | None,
+) -> list[dict[str, object]]:
+    def pooled(selected: Iterable[str]) -> dict[str, float]:
+        selected = set(selected)
+        return _summary(
+            ind_id,
+            values[values["orgnr"].isin(selected)],
+            config,
+            coverage[coverage.index.isin(selected)],
+        )
+
+    own = {unit: pooled([unit]) for unit in units}
+    if disclosure is not None:
+        sizes = pd.DataFrame(
+            {
+                "n": [own[u]["denominator"] for u in units],
+                "numerator": [own[u]["numerator"] for u in units],
+            }
+        )
+        # numerator is NaN for means and medians: only proportions and
+        # cumulative incidences are hidden for a small numerator.
+        small = hidden_statistic_mask(sizes, "n", disclosure, "numerator").tolist()
+        suppressed = {u for u, s in zip(units, small, strict=True) if s}
+    else:
+        suppressed = set()
+    # National and rest-of-country values pool only units that are shown: a
+    # suppressed unit never enters a published number (docs/indicators.md).
+    shown = [u for u in units if u not in suppressed]
+    rows: list[dict[str, object]] = []
+    for unit in units:
+        base = {"ind_id": ind_id, "year": year, "orgnr": unit}
+        if unit in suppressed:
+            rows.append(base | {"unit": UNIT_INSTITUTION, "suppressed": True})
+        else:
+            rows.append(base | {"unit": UNIT_INSTITUTION, "suppressed": False} | own[unit])
+        rest_units = [u for u in shown if u != unit]
+        rest = pooled(rest_units) if rest_units else {}
+        rows.append(base | {"unit": UNIT_REST, "suppressed": not rest_units} | rest)
+    national = pooled(shown) if shown else {}
+    rows.append(
+        {"ind_id": ind_id, "year": year, "orgnr": None, "unit": UNIT_NATIONAL}
+        | {"suppressed": not shown}
+        | national
+    )
+    return rows
+
+
+def aggregate_indicators(
+    episodes: pd.DataFrame,
+    responses: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    institutions: pd.DataFrame,
+    config: RunConfig,
+    years: Iterable[int],
+    disclose: bool = True,
+) -> pd.DataFrame:
+    """Indicators per institution and report year, beside the rest of the country and the nation.
+
+    Parameters
+    ----------
+    episodes, responses, outcomes, institutions
+        Derived tables (docs/architecture.md); not modified.
+    config
+        Run configuration: outcome parameters, targets, disclosure,
+        ``low_coverage_threshold``.
+    years
+        Report years.
+    disclose
+        When True (the default; what ``indicators.csv`` is written from) the
+        disclosure rules are applied: a unit whose denominator is below
+        ``min_denominator``, or whose numerator (proportions, cumulative
+        incidence) is a count of 1 … ``min_cell`` − 1, is listed with empty
+        values, and national and
+        rest-of-country values pool only the units that are shown. False gives
+        the exact values for use inside TSD only.
+
+    Returns
+    -------
+    DataFrame
+        :data:`AGGREGATE_COLUMNS`. Per indicator and year: one ``institution``
+        row and one ``rest`` row (all other institutions pooled) per
+        institution (``orgnr``), and one ``national`` row (``orgnr`` empty).
+    """
+    disclosure = config.disclosure if disclose else None
+    rows: list[dict[str, object]] = []
+    for year in sorted(years):
+        values = _episode_values(episodes, responses, outcomes, config, year)
+        coverage = _coverage_table(episodes, institutions, year)
+        # Every institution with episodes discharged in Y or Y − 1, or a form
+        # for Y, is listed for every indicator (empty where it has no cohort).
+        known = episodes.loc[
+            episodes["discharge_date"].dt.year.isin([year, year - 1]), "institution_id"
+        ]
+        known = set(known.astype(str))
+        known |= set(institutions.loc[institutions["year"] == year, "institution_id"].astype(str))
+        units = sorted(known)
+        for ind_id in INDICATOR_STATISTIC:
+            cohort_year = year - 1 if ind_id in OUTCOME_INDICATORS else year
+            ind_values = values[values["ind_id"] == ind_id]
+            ind_rows = _indicator_rows(
+                ind_id, year, ind_values, coverage, units, config, disclosure
+            )
+            flagged = _low_coverage_units(episodes, institutions, cohort_year, config, disclosure)
+            for row in ind_rows:
+                row["interval"] = INTERVAL_KIND[INDICATOR_STATISTIC[ind_id]]
+                row["level"] = classify_target(row.get("value"), config.targets[ind_id])
+                low = row["unit"] == UNIT_INSTITUTION and row["orgnr"] in flagged
+                row["coverage_flag"] = LOW_COVERAGE_LABEL if low else None
+            rows.extend(ind_rows)
+    out = pd.DataFrame(rows).reindex(columns=list(AGGREGATE_COLUMNS))
+    for column in ("numerator", "denominator", "value", "lower", "upper"):
+        out[column] = out[column].astype(float)
+    out["suppressed"] = out["suppressed"].astype(bool)
+    return out

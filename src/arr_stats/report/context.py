@@ -1,0 +1,233 @@
+"""One edition of the annual report: its year, its unit and the cohorts it reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from IPython.display import HTML
+
+from arr_stats.config import RunConfig, config_from_dict
+from arr_stats.derive.load import Derived, load_build
+from arr_stats.errors import ArrStatsError
+from arr_stats.publication import disclosure
+
+#: Years shown in the development tables (the report year and the four before).
+TREND_YEARS = 5
+
+#: Label of the pooled other institutions.
+REST_LABEL = "Resten av landet"
+
+NATIONAL_LABEL = "Nasjonalt"
+
+OWN_LABEL = "Egen enhet"
+
+UNKNOWN_LABEL = "Ukjent"
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """One edition of the report: the derived tables, the year, the unit.
+
+    Attributes
+    ----------
+    derived
+        The derived tables (:func:`arr_stats.derive.load.load_derived`).
+    year
+        Report year ``Y``: process measures use episodes discharged in ``Y``,
+        12-month outcomes episodes discharged in ``Y − 1`` (outcomes.md).
+    institution
+        Institution id of the edition; ``None`` for the national edition.
+    institution_name
+        Its name from the background form.
+    render_time
+        When the edition was rendered (provenance).
+    """
+
+    derived: Derived
+    year: int
+    institution: str | None
+    institution_name: str | None
+    render_time: str
+
+    @property
+    def config(self) -> RunConfig:
+        """The run configuration of the edition."""
+        return self.derived.config
+
+    @property
+    def is_national(self) -> bool:
+        """Whether this is the national edition."""
+        return self.institution is None
+
+    @property
+    def unit_label(self) -> str:
+        """How the edition's own unit is named in text."""
+        return NATIONAL_LABEL if self.is_national else (self.institution_name or self.institution)
+
+    @property
+    def trend_years(self) -> list[int]:
+        """The report years of the development tables that have data."""
+        first = int(self.derived.episodes["discharge_year"].min()) + 1
+        return [y for y in range(self.year - TREND_YEARS + 1, self.year + 1) if y >= first]
+
+    def institution_names(self) -> dict[str, str]:
+        """Institution id → name (the latest background form)."""
+        return self.derived.institution_names()
+
+    def own(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of the edition's own unit (all rows in the national edition)."""
+        if self.is_national:
+            return table
+        return table[table["institution_id"].astype(str) == self.institution]
+
+    def rest(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of all other institutions (empty in the national edition)."""
+        if self.is_national:
+            return table.iloc[0:0]
+        return table[table["institution_id"].astype(str) != self.institution]
+
+    def own_is_small(self, cohort: pd.DataFrame) -> bool:
+        """Whether the edition's own unit has fewer than ``min_denominator`` rows in ``cohort``.
+
+        (After :meth:`reportable` such a unit has no rows left at all.)
+
+        Such a unit gets no distribution of its own in any table: even its
+        zeros would tell which categories its few persons are in. And its
+        "rest of the country" column would give its distribution away by
+        difference with the national edition, so its edition shows the
+        national distribution instead (see :func:`participants_table`).
+        """
+        if self.is_national:
+            return False
+        return len(self.own(cohort)) < self.config.disclosure.min_denominator
+
+    def small_unit_note(self) -> HTML:
+        """The note shown where a small unit's own table is withheld."""
+        label = disclosure.small_group_label(self.config.disclosure)
+        return HTML(
+            f'<p class="table-note">{html.escape(self.unit_label)}: for få opphold i '
+            f"kohorten ({html.escape(label)}); tabellen vises ikke av personvernhensyn.</p>"
+        )
+
+    def reportable(self, cohort: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``cohort`` that may enter a published number.
+
+        A unit with fewer than ``min_denominator`` rows in a cohort is left out
+        of every number computed from that cohort, in every edition – national
+        and "resten av landet" included – as :func:`arr_stats.indicators.
+        aggregate_indicators` leaves out the units it hides. Otherwise the same
+        statistic over two nested populations (e.g. a national value with and
+        without the unit) would give the small unit's value back by difference.
+        Its episodes are still counted in the table of registered episodes.
+        """
+        unit = cohort["institution_id"].astype(str)
+        size = unit.map(unit.value_counts())
+        return cohort[size >= self.config.disclosure.min_denominator]
+
+    def process_cohort(self) -> pd.DataFrame:
+        """Episodes discharged in ``Y``, of the units large enough to report (:meth:`reportable`)."""
+        episodes = self.derived.episodes
+        return self.reportable(episodes[episodes["discharge_year"] == self.year])
+
+    def outcome_cohort(self) -> pd.DataFrame:
+        """Outcomes of episodes discharged in ``Y − 1``, of the units large enough to report."""
+        outcomes = self.derived.outcomes
+        return self.reportable(outcomes[outcomes["discharge_year"] == self.year - 1])
+
+
+def open_report(
+    year: int,
+    institution: str | int | None = None,
+    derived_dir: str | Path | None = None,
+    config_json: str | None = None,
+    render_time: str | None = None,
+) -> ReportContext:
+    """Open one edition: what the document's first cell calls with its parameters.
+
+    Parameters
+    ----------
+    year
+        Report year.
+    institution
+        Institution id, or ``None``/empty for the national edition.
+    derived_dir
+        The build folder (:func:`arr_stats.derive.load.load_build`); its
+        ``build.json`` gives the configuration.
+    config_json
+        A run configuration as JSON (:func:`arr_stats.config.config_to_dict`)
+        whose disclosure, target and report parameters apply; ``arr-stats
+        report`` passes it, so that flags and the TOML file reach the
+        document. Its outcome parameters must be the build's.
+    render_time
+        Shown in the provenance appendix; default now (UTC).
+    """
+    if derived_dir is None:
+        raise ArrStatsError("open_report needs derived_dir: the folder of a build")
+    run = None
+    if config_json:
+        raw = json.loads(config_json)
+        run = config_from_dict(raw, source=Path(raw["source"]) if raw.get("source") else None)
+    derived = load_build(derived_dir, run)
+    inst = None if institution in (None, "", "None") else str(institution)
+    name = derived.institution_names().get(inst) if inst else None
+    when = render_time or dt.datetime.now(tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return ReportContext(derived, int(year), inst, name, when)
+
+
+def needs_outcome_cohort(section: Callable[..., Any]) -> Callable[..., Any]:
+    """Show a note instead of ``section`` when the outcome cohort is too small to report.
+
+    Every table and figure of 12-month outcomes reads the episodes discharged
+    in ``Y − 1``. In a registry's first report year, or when that cohort
+    has fewer than ``min_denominator`` reportable episodes, there is nothing
+    to show: the section says so rather than failing or drawing empty axes.
+    """
+
+    @functools.wraps(section)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        ctx = next(a for a in (*args, *kwargs.values()) if isinstance(a, ReportContext))
+        if len(ctx.outcome_cohort()) < ctx.config.disclosure.min_denominator:
+            return HTML(
+                f'<p class="table-note">Ingen 12-månedersutfall å vise: for få opphold '
+                f"avsluttet i {ctx.year - 1} ({disclosure.small_group_label(ctx.config.disclosure)}).</p>"
+            )
+        return section(*args, **kwargs)
+
+    return guarded
+
+
+def _unit_groups(ctx: ReportContext, cohort: pd.DataFrame, national: bool = False) -> pd.DataFrame:
+    """Label each row ``report_unit``: own unit against the rest, or all national.
+
+    A unit too small to be shown (:meth:`ReportContext.own_is_small`), or any
+    edition when ``national`` is asked for, is compared with the national
+    figures instead of "resten av landet": national (from the national
+    edition) minus the rest would give back the small unit's own values.
+    """
+    if ctx.is_national or national or ctx.own_is_small(cohort):
+        return cohort.assign(report_unit=NATIONAL_LABEL)
+    own = cohort["institution_id"].astype(str) == ctx.institution
+    return cohort.assign(report_unit=np.where(own, OWN_LABEL, REST_LABEL))
+
+
+def _own_hidden(table: pd.DataFrame, params: Any) -> bool:
+    """Whether any statistic of the own unit in a ``group, n`` table is hidden."""
+    own = table[table["group"].astype(object) == OWN_LABEL]
+    return bool(disclosure.small_group_mask(own, "n", params).any())
+
+
+def _own_responses(ctx: ReportContext, national: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cohort = ctx.derived.episodes
+    cohort = ctx.reportable(cohort[cohort["discharge_year"] == ctx.year - 1])
+    cohort = _unit_groups(ctx, cohort, national)
+    responses = ctx.derived.responses
+    return responses[responses["episode_id"].isin(cohort["episode_id"])], cohort

@@ -1,0 +1,488 @@
+"""The fallback engine: the ``.qmd`` executed by Jupyter and written as one self-contained HTML page."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from arr_stats.errors import ArrStatsError
+from arr_stats.report.editions import (
+    CELL_TIMEOUT,
+    PARALLEL_EDITIONS,
+    REPORT_DOCUMENT,
+    Edition,
+    RenderedEdition,
+    kernel_env,
+)
+
+_OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(?:\{([^}]*)\})?\s*$")
+
+
+@dataclass
+class CellOptions:
+    """The Quarto cell options (``#| key: value``) the fallback honours."""
+
+    echo: bool = False
+    eval: bool = True
+    output: bool | str = True
+    include: bool = True
+    warning: bool = False
+    tags: list[str] = field(default_factory=list)
+    label: str | None = None
+    fig_cap: str | None = None
+    tbl_cap: str | None = None
+
+
+def parse_cell_options(source: str, defaults: dict[str, Any] | None = None) -> CellOptions:
+    """Read the leading ``#| key: value`` lines of a code cell (Quarto's cell options).
+
+    Examples
+    --------
+    >>> o = parse_cell_options("#| echo: true\\n#| fig-cap: Figur\\nx = 1", {"echo": False})
+    >>> o.echo, o.fig_cap, o.eval
+    (True, 'Figur', True)
+    """
+    lines = []
+    for line in source.splitlines():
+        match = _OPTION_LINE.match(line)
+        if not match:
+            break
+        lines.append(match.group(1))
+    options: dict[str, Any] = dict(defaults or {})
+    if lines:
+        try:
+            parsed = yaml.safe_load("\n".join(lines)) or {}
+        except yaml.YAMLError as exc:
+            raise ArrStatsError(f"cell options are not valid YAML: {lines!r} ({exc})") from exc
+        if not isinstance(parsed, dict):
+            raise ArrStatsError(f"cell options must be key: value lines, got {lines!r}")
+        options.update(parsed)
+    known = {
+        "echo": bool(options.get("echo", False)),
+        "eval": bool(options.get("eval", True)),
+        "output": options.get("output", True),
+        "include": bool(options.get("include", True)),
+        "warning": bool(options.get("warning", False)),
+        "tags": list(options.get("tags", []) or []),
+        "label": options.get("label"),
+        "fig_cap": options.get("fig-cap"),
+        "tbl_cap": options.get("tbl-cap"),
+    }
+    return CellOptions(**known)
+
+
+def _front_matter(text: str) -> tuple[dict[str, Any], str]:
+    if not text.startswith("---"):
+        return {}, text
+    end = text.find("\n---", 3)
+    if end < 0:
+        raise ArrStatsError("the document's YAML front matter is not closed with ---")
+    front = yaml.safe_load(text[3:end]) or {}
+    rest = text[end + 4 :].lstrip("\n")
+    return front, rest
+
+
+def _project_settings(document: Path) -> dict[str, Any]:
+    project = document.parent / "_quarto.yml"
+    if project.is_file():
+        return yaml.safe_load(project.read_text(encoding="utf-8")) or {}
+    return {}
+
+
+def _merged(*dicts: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for d in dicts:
+        for key, value in (d or {}).items():
+            if isinstance(value, dict) and isinstance(out.get(key), dict):
+                out[key] = _merged(out[key], value)
+            else:
+                out[key] = value
+    return out
+
+
+def _html_format(settings: dict[str, Any]) -> dict[str, Any]:
+    fmt = settings.get("format", {})
+    if isinstance(fmt, dict):
+        return fmt.get("html", {}) or {}
+    return {}
+
+
+def _setup_source(html_format: dict[str, Any]) -> str:
+    # What Quarto's Jupyter engine does before the first cell: inline PNG
+    # figures of the size and resolution the format names.
+    width = float(html_format.get("fig-width", 7))
+    height = float(html_format.get("fig-height", 5))
+    dpi = int(html_format.get("fig-dpi", 96))
+    return "\n".join(
+        [
+            "%matplotlib inline",
+            "import matplotlib as _mpl",
+            "from matplotlib_inline.backend_inline import set_matplotlib_formats as _smf",
+            "_smf('png')",
+            f"_mpl.rcParams.update({{'figure.figsize': ({width}, {height}), "
+            f"'figure.dpi': {dpi}, 'svg.hashsalt': 'arr-stats'}})",
+            "del _mpl, _smf",
+        ]
+    )
+
+
+def _parameter_source(params: dict[str, Any]) -> str:
+    lines = ["# Injected parameters"]
+    lines += [f"{name} = {value!r}" for name, value in params.items()]
+    return "\n".join(lines)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^\w\s-]", "", text.lower()).strip()
+    return re.sub(r"[\s_]+", "-", slug) or "seksjon"
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section heading of the document, for the table of contents."""
+
+    level: int
+    anchor: str
+    number: str
+    text: str
+
+
+def number_headings(
+    cells_markdown: Sequence[str], number_sections: bool, top_level: int = 2
+) -> tuple[list[str], list[Heading]]:
+    """Turn Markdown headings into HTML headings with ids and section numbers.
+
+    Quarto reads ``## Tekst {#sec-id}``; the fallback's Markdown renderer does
+    not, so headings become ``<h2 id="sec-id">`` here, numbered as Quarto's
+    ``number-sections`` numbers them (``1``, ``1.1``, …; ``.unnumbered`` opts
+    out).
+
+    Examples
+    --------
+    >>> cells, toc = number_headings(["## Første {#sec-a}\\n\\ntekst", "### Under"], True)
+    >>> cells[0].splitlines()[0]
+    '<h2 id="sec-a"><span class="header-section-number">1</span> Første</h2>'
+    >>> [(h.number, h.anchor) for h in toc]
+    [('1', 'sec-a'), ('1.1', 'under')]
+    """
+    counters = [0] * 7
+    toc: list[Heading] = []
+    seen: set[str] = set()
+    out_cells = []
+    for source in cells_markdown:
+        out_lines = []
+        fenced = False
+        for line in source.splitlines():
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+            match = None if fenced else _HEADING.match(line)
+            if not match:
+                out_lines.append(line)
+                continue
+            level = len(match.group(1))
+            text = match.group(2)
+            attrs = (match.group(3) or "").split()
+            anchor = next((a[1:] for a in attrs if a.startswith("#")), None) or _slug(text)
+            base, k = anchor, 1
+            while anchor in seen:
+                k += 1
+                anchor = f"{base}-{k}"
+            seen.add(anchor)
+            numbered = number_sections and level >= top_level and ".unnumbered" not in attrs
+            number = ""
+            if numbered:
+                counters[level] += 1
+                for deeper in range(level + 1, 7):
+                    counters[deeper] = 0
+                number = ".".join(str(counters[d]) for d in range(top_level, level + 1))
+            prefix = f'<span class="header-section-number">{number}</span> ' if number else ""
+            out_lines.append(
+                f'<h{level} id="{anchor}">{prefix}{html.escape(text, quote=False)}</h{level}>'
+            )
+            toc.append(Heading(level, anchor, number, text))
+        out_cells.append("\n".join(out_lines))
+    return out_cells, toc
+
+
+def prepare_notebook(
+    text: str, params: dict[str, Any], settings: dict[str, Any]
+) -> tuple[Any, dict[str, Any], list[Heading]]:
+    """The document as a notebook ready to execute on the fallback path.
+
+    Parameters
+    ----------
+    text
+        The ``.qmd`` source.
+    params
+        The parameter values, injected in a cell after the ``parameters`` cell.
+    settings
+        The project settings (``_quarto.yml``), merged under the front matter.
+
+    Returns
+    -------
+    tuple
+        The notebook (cells carry their parsed options in
+        ``metadata["arr_options"]``), the merged front matter, the headings.
+    """
+    import jupytext
+    import nbformat
+
+    front, body = _front_matter(text)
+    meta = _merged(settings, front)
+    defaults = meta.get("execute", {}) or {}
+    nb = jupytext.reads(body, fmt="Rmd")
+    cells = []
+    markdown_sources = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    numbered, toc = number_headings(
+        markdown_sources, bool(_html_format(meta).get("number-sections", False))
+    )
+    numbered_iter = iter(numbered)
+    setup = nbformat.v4.new_code_cell(_setup_source(_html_format(meta)))
+    setup.metadata["arr_options"] = CellOptions(include=False).__dict__
+    cells.append(setup)
+    found_parameters = False
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = next(numbered_iter)
+            cells.append(cell)
+            continue
+        if cell.cell_type != "code":
+            continue
+        options = parse_cell_options(cell.source, defaults)
+        cell.metadata["arr_options"] = options.__dict__
+        cells.append(cell)
+        if "parameters" in options.tags:
+            found_parameters = True
+            injected = nbformat.v4.new_code_cell(_parameter_source(params))
+            injected.metadata["arr_options"] = CellOptions(include=False).__dict__
+            cells.append(injected)
+    if not found_parameters:
+        raise ArrStatsError("the document has no cell tagged parameters (#| tags: [parameters])")
+    for i, cell in enumerate(cells):
+        cell.id = f"cell-{i:03d}"
+        if cell.cell_type == "code" and not cell.metadata["arr_options"]["eval"]:
+            cell.metadata["arr_skip"] = True
+    nb.cells = cells
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+    }
+    return nb, meta, toc
+
+
+def _caption(kind: str, number: int, text: str) -> dict[str, Any]:
+    import nbformat
+
+    label = "Figur" if kind == "fig" else "Tabell"
+    return nbformat.v4.new_output(
+        "display_data",
+        data={
+            "text/html": f'<p class="caption">{label} {number}: {html.escape(text, quote=False)}</p>'
+        },
+    )
+
+
+def apply_cell_options(nb: Any) -> Any:
+    """Apply the Quarto cell options to an executed notebook (in place; returns it).
+
+    ``include: false`` drops the cell; ``echo: false`` hides its code;
+    ``output: false`` drops its outputs; ``output: asis`` turns printed text
+    into Markdown; ``warning: false`` drops stderr; ``fig-cap``/``tbl-cap``
+    add a numbered caption under the output (labels ``fig-…``/``tbl-…``).
+    """
+    import nbformat
+
+    kept = []
+    counters = {"fig": 0, "tbl": 0}
+    for cell in nb.cells:
+        options = cell.metadata.pop("arr_options", None)
+        cell.metadata.pop("arr_skip", None)
+        if cell.cell_type != "code" or options is None:
+            kept.append(cell)
+            continue
+        if not options["include"]:
+            continue
+        cell.execution_count = None
+        outputs = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                if not options["warning"]:
+                    continue
+            if "execution_count" in out:
+                out["execution_count"] = None
+            if options["output"] == "asis" and out.get("output_type") == "stream":
+                out = nbformat.v4.new_output("display_data", data={"text/markdown": out["text"]})
+            outputs.append(out)
+        if options["output"] is False:
+            outputs = []
+        for kind in ("fig", "tbl"):
+            caption = options[f"{kind}_cap"]
+            if caption and outputs:
+                counters[kind] += 1
+                outputs.append(_caption(kind, counters[kind], caption))
+        cell.outputs = outputs
+        if not options["echo"]:
+            cell.metadata["transient"] = {"remove_source": True}
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def _toc_html(toc: Sequence[Heading], title: str, depth: int) -> str:
+    items = []
+    for h in toc:
+        if h.level > depth or h.level < 2:
+            continue
+        number = f'<span class="toc-section-number">{h.number}</span> ' if h.number else ""
+        items.append(
+            f'<li class="toc-level-{h.level}"><a href="#{h.anchor}">{number}'
+            f"{html.escape(h.text, quote=False)}</a></li>"
+        )
+    return (
+        f'<nav id="TOC" role="doc-toc"><h2 id="toc-title">{html.escape(title)}</h2>'
+        f"<ul>{''.join(items)}</ul></nav>"
+    )
+
+
+def page_html(body: str, meta: dict[str, Any], toc: Sequence[Heading], style: str) -> str:
+    """Wrap nbconvert's cell HTML into one self-contained page."""
+    fmt = _html_format(meta)
+    lang = meta.get("lang", "nb")
+    title = str(meta.get("title", ""))
+    subtitle = str(meta.get("subtitle", ""))
+    author = meta.get("author")
+    toc_block = ""
+    if fmt.get("toc", False):
+        toc_block = _toc_html(
+            toc, str(fmt.get("toc-title", "Innhold")), int(fmt.get("toc-depth", 3))
+        )
+    byline = f'<p class="author">{html.escape(str(author))}</p>' if author else ""
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{html.escape(str(lang))}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="arr-stats (Jupyter fallback of Quarto)">\n'
+        f"<title>{html.escape(title)} – {html.escape(subtitle)}</title>\n"
+        f"<style>\n{style}\n</style>\n</head>\n<body>\n"
+        '<header id="title-block-header">\n'
+        f'<h1 class="title">{html.escape(title)}</h1>\n'
+        f'<p class="subtitle">{html.escape(subtitle)}</p>\n{byline}</header>\n'
+        f'{toc_block}\n<main id="content">\n{body}\n</main>\n</body>\n</html>\n'
+    )
+
+
+def _error_summary(exc: BaseException) -> str:
+    """What failed, in a few lines: the cell's code and the error (not the traceback).
+
+    nbclient's ``CellExecutionError`` carries ``ename`` and ``evalue``; its
+    text starts with the failing cell between lines of dashes.
+    """
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # ANSI colours of IPython tracebacks
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if not ename:
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        return "\n".join(lines[-20:])
+    cell = re.search(r"-{5,}\n(.*?)\n-{5,}", text, flags=re.S)
+    code = [
+        line
+        for line in (cell.group(1) if cell else "").splitlines()
+        if line.strip() and not line.startswith("#|")
+    ]
+    shown = "\n".join(f"    {line}" for line in code[-5:])
+    return f"in the cell\n{shown}\n{ename}: {evalue}"
+
+
+def notebook_to_html(nb: Any, meta: dict[str, Any], toc: Sequence[Heading], style: str) -> str:
+    """Export an executed, option-applied notebook as one self-contained HTML page."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="basic",
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    return page_html(body, meta, toc, style)
+
+
+async def _execute(nb: Any, cwd: Path, edition: Edition) -> tuple[Any, float]:
+    from nbclient import NotebookClient
+
+    skipped = [c for c in nb.cells if c.metadata.get("arr_skip")]
+    for cell in skipped:
+        cell.cell_type = "raw"  # eval: false – never sent to the kernel
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+    start = time.perf_counter()
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT,
+        allow_errors=False,
+        record_timing=False,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    try:
+        await client.async_execute(env=kernel_env())
+    except Exception as exc:
+        raise ArrStatsError(
+            f"the {edition.stem} edition failed while executing {REPORT_DOCUMENT.name}:\n"
+            f"{_error_summary(exc)}"
+        ) from exc
+    for cell in skipped:
+        cell.cell_type = "code"
+        cell.outputs = []
+        cell.execution_count = None
+    return nb, time.perf_counter() - start
+
+
+def render_fallback_editions(
+    editions: Sequence[Edition],
+    params_of: Callable[[Edition], dict[str, Any]],
+    year_dir: Path,
+    document: Path = REPORT_DOCUMENT,
+    workers: int = PARALLEL_EDITIONS,
+    report: Callable[[RenderedEdition], None] | None = None,
+) -> list[RenderedEdition]:
+    """Render editions through Jupyter, ``workers`` at a time, each in a fresh kernel."""
+    text = document.read_text(encoding="utf-8")
+    settings = _project_settings(document)
+    style_file = document.parent / "style.css"
+    style = style_file.read_text(encoding="utf-8") if style_file.is_file() else ""
+
+    async def one(edition: Edition, gate: asyncio.Semaphore) -> RenderedEdition:
+        async with gate:
+            start = time.perf_counter()
+            nb, meta, toc = prepare_notebook(text, params_of(edition), settings)
+            meta["subtitle"] = edition.subtitle
+            nb, _ = await _execute(nb, document.parent, edition)
+            page = notebook_to_html(apply_cell_options(nb), meta, toc, style)
+            target = year_dir / f"{edition.stem}.html"
+            target.write_text(page, encoding="utf-8")
+            done = RenderedEdition(edition, (target,), time.perf_counter() - start)
+            if report:
+                report(done)
+            return done
+
+    async def run_all() -> list[RenderedEdition]:
+        gate = asyncio.Semaphore(max(1, workers))
+        # Every edition runs to its end (a failure does not kill the other
+        # kernel mid-cell); then the first failure is raised.
+        results = await asyncio.gather(*(one(e, gate) for e in editions), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return list(results)
+
+    return asyncio.run(run_all())

@@ -1,0 +1,192 @@
+"""The report's figures: each builds a matplotlib figure from disclosed numbers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from arr_stats import domain, indicators, stats
+from arr_stats.publication import disclosure
+from arr_stats.report.context import (
+    OWN_LABEL,
+    ReportContext,
+    _own_hidden,
+    _own_responses,
+    _unit_groups,
+    needs_outcome_cohort,
+)
+from arr_stats.report.formats import nb_number, nb_percent
+
+
+@needs_outcome_cohort
+def state_occupation_figure(ctx: ReportContext) -> Figure:
+    """Stacked daily states over the 12 months after discharge (own unit; rest beside it)."""
+    from arr_stats.plotting import plot_state_occupation
+
+    cohort = ctx.outcome_cohort()
+    groups = _unit_groups(ctx, cohort)
+    states = ctx.derived.daily_states
+    states = states[states["episode_id"].isin(cohort["episode_id"])]
+    occupation = stats.state_occupation(
+        states, groups, by="report_unit", last_day=ctx.config.outcomes.followup_days
+    )
+    return plot_state_occupation(
+        occupation,
+        state_order=ctx.config.outcomes.state_order,
+        ncols=2 if not ctx.is_national else 1,
+    )
+
+
+def _funnel(
+    ctx: ReportContext,
+    points: pd.DataFrame,
+    limits: pd.DataFrame,
+    centre: float,
+    centre_label: str,
+    xlabel: str,
+    ylabel: str,
+    percent: bool,
+) -> Figure:
+    """Draw a funnel plot: ``points`` (``orgnr, x, y``), ``limits`` (``x, level, lower, upper``)."""
+    import matplotlib as mpl
+
+    from arr_stats.plotting import HOUSE_RC, PALETTE
+
+    with mpl.rc_context(HOUSE_RC):
+        fig = Figure(figsize=(7.0, 4.2))
+        ax = fig.subplots()
+        if points.empty or not np.isfinite(centre):
+            ax.text(0.5, 0.5, "For få personer til å vise", ha="center", transform=ax.transAxes)
+            return fig
+        for level, style in ((0.95, "--"), (0.998, ":")):
+            lim = limits[limits["level"] == level]
+            text = f"{nb_number(100 * level, 1 if level > 0.99 else 0)} % grense"
+            ax.plot(lim["x"], lim["lower"], style, color="#555", lw=1, label=text)
+            ax.plot(lim["x"], lim["upper"], style, color="#555", lw=1)
+        ax.axhline(centre, color="#222", lw=1, label=centre_label)
+        own = points["orgnr"].astype(str) == (ctx.institution or "")
+        ax.scatter(
+            points.loc[~own, "x"],
+            points.loc[~own, "y"],
+            s=28,
+            color=PALETTE[0],
+            zorder=3,
+            label="Institusjoner",
+        )
+        if own.any():
+            ax.scatter(
+                points.loc[own, "x"],
+                points.loc[own, "y"],
+                s=70,
+                color=PALETTE[1],
+                marker="D",
+                zorder=4,
+                label=OWN_LABEL,
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        if percent:
+            ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: nb_percent(v)))
+        ax.legend(loc="lower right", fontsize=8)
+    return fig
+
+
+def _funnel_grid(x: pd.Series) -> np.ndarray:
+    return np.linspace(max(5.0, float(x.min()) * 0.6), float(x.max()) * 1.1, 200)
+
+
+def funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figure:
+    """Funnel plot: each institution's value against its denominator, 95 % and 99,8 % limits."""
+    this = agg[(agg["year"] == ctx.year) & (agg["ind_id"] == ind_id)]
+    national = this[this["unit"] == indicators.UNIT_NATIONAL]
+    units = this[(this["unit"] == indicators.UNIT_INSTITUTION) & ~this["suppressed"]]
+    p = float(national["value"].iloc[0]) if len(national) else math.nan
+    points = units.assign(x=units["denominator"], y=units["value"])
+    limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])
+    if not points.empty and np.isfinite(p):
+        limits = stats.funnel_limits(p, _funnel_grid(points["x"]))
+        limits = limits.rename(columns={"denominator": "x"})
+    return _funnel(
+        ctx,
+        points,
+        limits,
+        p,
+        f"Nasjonalt ({nb_percent(p)})",
+        "Antall opphold i nevneren",
+        indicators.INDICATOR_NAMES[ind_id],
+        percent=True,
+    )
+
+
+@needs_outcome_cohort
+def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figure:
+    """Funnel plot of the observed / expected ratios against the expected count."""
+    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    units = result.institutions[~result.institutions["suppressed"]]
+    points = units.assign(x=units["expected"], y=units["ratio"])
+    limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])
+    if not points.empty:
+        limits = stats.oe_funnel_limits(_funnel_grid(points["x"]))
+        limits = limits.rename(columns={"expected": "x"})
+    return _funnel(
+        ctx,
+        points,
+        limits,
+        1.0,
+        "Som forventet (O/E = 1)",
+        "Forventet antall (E)",
+        f"O/E, {indicators.INDICATOR_NAMES[ind_id].lower()}",
+        percent=False,
+    )
+
+
+def _pooled(curve: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
+    return disclosure.pool_survival_steps(curve, ctx.config.disclosure)
+
+
+@needs_outcome_cohort
+def cumulative_incidence_figure(ctx: ReportContext, by: str | None = None) -> Figure:
+    """Cumulative incidence of sustainable RTW (competing: disability, death), pooled steps."""
+    from arr_stats.plotting import plot_cumulative_incidence
+
+    cohort = ctx.outcome_cohort()
+    if not ctx.own_is_small(cohort):  # a small unit's edition shows the national curve
+        cohort = ctx.own(cohort)
+    if by == "institution_id":
+        names = ctx.institution_names()
+        cohort = cohort.assign(institution=cohort["institution_id"].astype(str).map(names))
+        by = "institution"
+    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by=by)
+    return plot_cumulative_incidence(_pooled(curve, ctx), confidence=by is None)
+
+
+@needs_outcome_cohort
+def kaplan_meier_figure(ctx: ReportContext) -> Figure:
+    """Kaplan–Meier curve of time to sustainable RTW with numbers at risk (own unit vs rest)."""
+    from arr_stats.plotting import plot_survival
+
+    cohort = _unit_groups(ctx, ctx.outcome_cohort())
+    curve = stats.kaplan_meier(cohort, by="report_unit")
+    return plot_survival(_pooled(curve, ctx))
+
+
+@needs_outcome_cohort
+def work_ability_figure(ctx: ReportContext) -> Figure:
+    """Mean work ability T0–T3 with 95 % intervals (own unit against the rest)."""
+    from arr_stats.plotting import plot_work_ability
+
+    responses, cohort = _own_responses(ctx)
+    table = stats.work_ability_by_point(responses, by="report_unit", episodes=cohort)
+    if _own_hidden(table, ctx.config.disclosure):  # then compare with the nation, not the rest
+        responses, cohort = _own_responses(ctx, national=True)
+        table = stats.work_ability_by_point(responses, by="report_unit", episodes=cohort)
+    table = disclosure.suppress_statistics(
+        table, ["mean", "lower", "upper"], "n", ctx.config.disclosure
+    )
+    table = table[table["mean"].map(lambda v: not isinstance(v, str))]
+    for column in ("mean", "lower", "upper"):
+        table[column] = table[column].astype(float)
+    return plot_work_ability(table)

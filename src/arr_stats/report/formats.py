@@ -1,0 +1,161 @@
+"""How the report prints numbers, intervals, target levels and HTML tables (Norwegian style)."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+from IPython.display import HTML, Markdown
+
+from arr_stats import indicators
+from arr_stats.config import RunConfig
+
+#: How each indicator's value is printed; indicators not named are shares.
+VALUE_FORMAT: dict[str, str] = {"arr_hrbdays": "days", "arr_wa_change": "points"}
+
+#: Printed names of the target levels and their CSS classes.
+LEVEL_TEXT = {
+    indicators.LEVEL_HIGH: ("Høy", "level-high"),
+    indicators.LEVEL_MODERATE: ("Moderat", "level-moderate"),
+    indicators.LEVEL_LOW: ("Lav", "level-low"),
+}
+
+#: Inline colours of the level cells, so that they survive Quarto's Typst (PDF) tables.
+LEVEL_COLOURS = {"level-high": "#cfe8d5", "level-moderate": "#fbe8b5", "level-low": "#f6cfcb"}
+
+
+def nb_number(value: float, decimals: int = 0) -> str:
+    """A number in Norwegian style: decimal comma, thin space between thousands.
+
+    Examples
+    --------
+    >>> nb_number(1234.5, 1), nb_number(-0.25, 2), nb_number(float("nan"))
+    ('1\\u202f234,5', '−0,25', '–')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return "–"
+    text = f"{abs(float(value)):,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+    return ("−" if float(value) < 0 and text.strip("0,\u202f") else "") + text
+
+
+def nb_percent(share: float, decimals: int = 0) -> str:
+    """A share as a Norwegian percentage.
+
+    Examples
+    --------
+    >>> nb_percent(0.5432)
+    '54\\xa0%'
+    """
+    if share is None or pd.isna(share):
+        return "–"
+    return f"{nb_number(100 * float(share), decimals)}\u00a0%"
+
+
+def format_value(ind_id: str, value: float, signed: bool = False) -> str:
+    """An indicator value with its unit.
+
+    Examples
+    --------
+    >>> format_value("arr_rtw12", 0.54), format_value("arr_hrbdays", 118.0)
+    ('54\\xa0%', '118 dager')
+    >>> format_value("arr_wa_change", 1.37, signed=True)
+    '+1,4 poeng'
+    """
+    if value is None or pd.isna(value):
+        return "–"
+    kind = VALUE_FORMAT.get(ind_id, "share")
+    if kind == "days":
+        return f"{nb_number(value)} dager"
+    if kind == "points":
+        sign = "+" if signed and value > 0 else ""
+        return f"{sign}{nb_number(value, 1)} poeng"
+    return nb_percent(value)
+
+
+def format_interval(ind_id: str, lower: float, upper: float) -> str:
+    """``lower–upper`` in the indicator's unit (without repeating it in the middle)."""
+    if lower is None or upper is None or pd.isna(lower) or pd.isna(upper):
+        return "–"
+    kind = VALUE_FORMAT.get(ind_id, "share")
+    if kind == "days":
+        return f"{nb_number(lower)}–{nb_number(upper)} dager"
+    if kind == "points":
+        return f"{nb_number(lower, 1)} til {nb_number(upper, 1)}"
+    return f"{nb_number(100 * lower)}–{nb_percent(upper)}"
+
+
+def interval_name(kind: str) -> str:
+    """The printed name of an interval kind of :data:`arr_stats.indicators.definitions.INTERVAL_KIND`."""
+    return "kvartilbredde" if kind == "iqr" else "95\u00a0% KI"
+
+
+def target_text(ind_id: str, config: RunConfig) -> str:
+    """The target levels of an indicator, e.g. ``høy ≥ 60 %, lav < 40 %``."""
+    target = config.targets[ind_id]
+    high, low = ("≥", "<") if target.direction == "higher" else ("≤", ">")
+    return (
+        f"høy {high} {format_value(ind_id, target.level_green)}, "
+        f"lav {low} {format_value(ind_id, target.level_yellow)}"
+    )
+
+
+def html_table(
+    table: pd.DataFrame,
+    caption: str | None = None,
+    numeric: Iterable[str] = (),
+    row_classes: Sequence[str] | None = None,
+    cell_classes: dict[str, Sequence[str | None]] | None = None,
+    note: str | None = None,
+) -> HTML:
+    """A DataFrame as a clean HTML table (no index, escaped text, right-aligned numbers).
+
+    Cells with a level class (``level-high`` …) get an inline background too,
+    so the colour survives Quarto's HTML → Typst table translation.
+
+    Examples
+    --------
+    >>> t = html_table(pd.DataFrame({"Enhet": ["A&B"], "n": ["12"]}), numeric=["n"])
+    >>> "<td>A&amp;B</td>" in t.data and '<td class="num">12</td>' in t.data
+    True
+    """
+    numeric = set(numeric)
+    cell_classes = cell_classes or {}
+    head = "".join(
+        f'<th class="num">{html.escape(str(c))}</th>'
+        if c in numeric
+        else f"<th>{html.escape(str(c))}</th>"
+        for c in table.columns
+    )
+    rows = []
+    for i, (_, row) in enumerate(table.iterrows()):
+        cells = []
+        for column in table.columns:
+            classes = []
+            if column in numeric:
+                classes.append("num")
+            extra = cell_classes.get(column)
+            style = ""
+            if extra is not None and extra[i]:
+                classes.append(extra[i])
+                if extra[i] in LEVEL_COLOURS:
+                    style = f' style="background-color: {LEVEL_COLOURS[extra[i]]}"'
+            attr = f' class="{" ".join(classes)}"' if classes else ""
+            value = row[column]
+            text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+            cells.append(f"<td{attr}{style}>{html.escape(str(text))}</td>")
+        row_class = row_classes[i] if row_classes is not None and row_classes[i] else None
+        tr = f'<tr class="{row_class}">' if row_class else "<tr>"
+        rows.append(tr + "".join(cells) + "</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    foot = f'<p class="table-note">{html.escape(note)}</p>' if note else ""
+    return HTML(
+        f'<div class="table-wrap"><table class="arr-table">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>{foot}</div>"
+    )
+
+
+def bullet_list(lines: Iterable[str]) -> Markdown:
+    """Markdown bullet list."""
+    return Markdown("\n".join(f"- {line}" for line in lines) + "\n")

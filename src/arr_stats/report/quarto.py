@@ -1,0 +1,98 @@
+"""The Quarto engine: ``quarto render`` of one edition."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from arr_stats.errors import ArrStatsError
+from arr_stats.report.editions import REPORT_DOCUMENT, Edition, kernel_env
+
+
+def find_quarto() -> Path | None:
+    """The ``quarto`` executable on the ``PATH``, or ``None``."""
+    found = shutil.which("quarto")
+    return Path(found) if found else None
+
+
+def quarto_command(
+    quarto: Path | str,
+    document: Path,
+    edition: Edition,
+    params_file: Path,
+    output_dir: Path,
+    to: str = "html",
+) -> list[str]:
+    """The ``quarto render`` command line of one edition.
+
+    Parameters go through a YAML file (``--execute-params``) rather than ``-P``
+    because ``-P`` reads each value as YAML: an institution id of digits would
+    become a number and lose leading zeros.
+
+    Examples
+    --------
+    >>> cmd = quarto_command("quarto", Path("r/a.qmd"), Edition(2025), Path("p.yml"), Path("o"))
+    >>> cmd[:5]
+    ['quarto', 'render', 'r/a.qmd', '--to', 'html']
+    >>> cmd[5:]
+    ['--output', 'national.html', '--output-dir', 'o', '--execute-params', 'p.yml', '-M', 'subtitle:2025 · Nasjonal utgave']
+    """
+    extension = "pdf" if to == "typst" else "html"
+    return [
+        str(quarto),
+        "render",
+        str(document),
+        "--to",
+        to,
+        "--output",
+        f"{edition.stem}.{extension}",
+        "--output-dir",
+        str(output_dir),
+        "--execute-params",
+        str(params_file),
+        "-M",
+        f"subtitle:{edition.subtitle}",
+    ]
+
+
+def render_with_quarto(
+    quarto: Path,
+    edition: Edition,
+    params: dict[str, Any],
+    year_dir: Path,
+    pdf: bool,
+    document: Path = REPORT_DOCUMENT,
+) -> list[Path]:
+    """Render one edition with Quarto into ``year_dir`` (HTML, and PDF when asked)."""
+    written = []
+    with tempfile.TemporaryDirectory(prefix="arr-quarto-") as tmp:
+        params_file = Path(tmp) / "params.yml"
+        params_file.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+        for to in ("html", "typst") if pdf else ("html",):
+            out = Path(tmp) / f"out-{to}"
+            cmd = quarto_command(quarto, document, edition, params_file, out, to)
+            done = subprocess.run(
+                cmd,
+                cwd=document.parent,
+                env=kernel_env(),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            name = cmd[cmd.index("--output") + 1]
+            produced = out / name
+            if done.returncode != 0 or not produced.is_file():
+                tail = "\n".join((done.stderr or done.stdout or "").strip().splitlines()[-25:])
+                raise ArrStatsError(
+                    f"quarto failed on the {edition.stem} edition ({to}, exit status "
+                    f"{done.returncode}):\n{tail}"
+                )
+            target = year_dir / name
+            shutil.move(str(produced), target)
+            written.append(target)
+    return written

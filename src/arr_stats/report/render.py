@@ -1,0 +1,221 @@
+"""Rendering the annual report: Quarto where it is installed, else a Jupyter fallback.
+
+One parameterised document, ``reports/arsrapport.qmd``, is rendered once
+nationally and once per institution. Two engines render it:
+
+``quarto``
+    ``quarto render reports/arsrapport.qmd --to html --execute-params …``, one
+    edition at a time (Quarto writes intermediate files next to the document).
+    HTML is self-contained (``embed-resources`` in ``reports/_quarto.yml``); PDF
+    goes through Typst (``--to typst``).
+``fallback``
+    Without Quarto (``pip`` cannot install its binary offline) the same ``.qmd``
+    is read as R Markdown-style text by jupytext (its own ``qmd`` format calls
+    the Quarto binary), the parameters are injected after the cell tagged
+    ``parameters`` (as Quarto and papermill do), nbclient executes it in a fresh
+    Jupyter kernel per edition (two at a time), the Quarto cell options this
+    project uses are applied (``echo``, ``eval``, ``output``, ``include``,
+    ``warning``, ``fig-cap``, ``tbl-cap``), and nbconvert writes the cells into
+    one self-contained HTML page with the style sheet, a table of contents and
+    every figure embedded as a base64 PNG.
+
+The output is deterministic apart from the render time shown in the provenance
+appendix, and that too is fixed when ``SOURCE_DATE_EPOCH`` is set: fresh
+kernels with ``PYTHONHASHSEED=0``, PNG figures (no random SVG ids), cell ids
+numbered in order, no execution counts.
+
+All I/O of rendering lives here; the document itself only calls the package.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from arr_stats.config import RunConfig
+from arr_stats.errors import ArrStatsError
+from arr_stats.report.editions import (
+    ENGINES,
+    PARALLEL_EDITIONS,
+    Edition,
+    RenderedEdition,
+    document_parameters,
+    plan_editions,
+    render_time_now,
+)
+from arr_stats.report.fallback import render_fallback_editions
+from arr_stats.report.quarto import find_quarto, render_with_quarto
+from arr_stats.report.upload import write_indicator_files
+
+
+def choose_engine(engine: str, pdf: bool = False) -> tuple[str, Path | None]:
+    """Resolve ``--engine`` to ``"quarto"`` or ``"fallback"``.
+
+    Parameters
+    ----------
+    engine
+        ``auto`` (Quarto when on the ``PATH``, else the fallback), ``quarto`` or
+        ``fallback``.
+    pdf
+        Whether PDF is asked for; only Quarto (through Typst) writes PDF.
+
+    Returns
+    -------
+    tuple
+        The engine and the Quarto executable (``None`` on the fallback path).
+
+    Raises
+    ------
+    ArrStatsError
+        ``quarto`` asked for but not installed; PDF asked for without Quarto;
+        an unknown engine name.
+    """
+    if engine not in ENGINES:
+        raise ArrStatsError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    quarto = find_quarto() if engine in ("auto", "quarto") else None
+    if engine == "quarto" and quarto is None:
+        raise ArrStatsError(
+            "--engine quarto: the quarto command was not found on the PATH. Install Quarto "
+            "(it is in environment.yml, the conda environment used in TSD) or use "
+            "--engine fallback to render HTML through Jupyter."
+        )
+    chosen = "quarto" if quarto is not None else "fallback"
+    if pdf and chosen == "fallback":
+        raise ArrStatsError(
+            "--pdf needs Quarto (PDF is written through Typst), and the quarto command was "
+            "not found on the PATH. Render inside the conda environment (environment.yml) "
+            "or leave out --pdf."
+        )
+    return chosen, quarto
+
+
+def check_rendered(path: Path, person_ids: Sequence[str] | None = None) -> None:
+    """Refuse a rendered file that shows a person identifier (disclosure.md).
+
+    Embedded images (``data:`` URIs) and hexadecimal digests (the git commit,
+    SHA-256 of the inputs in the provenance appendix) are left out of the
+    check: neither is readable text, and either can hold 11 digits in a row by
+    chance.
+    """
+    from arr_stats.publication.disclosure import check_no_identifiers
+
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+", "data:", text)
+    text = re.sub(r"\b[0-9a-f]{40}\b|\b[0-9a-f]{64}\b", "digest", text)
+    try:
+        check_no_identifiers(text, person_ids)
+    except ArrStatsError as exc:
+        path.unlink()
+        raise ArrStatsError(f"{path.name}: {exc}; the file was removed") from exc
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def render_reports(
+    config: RunConfig,
+    derived_dir: Path,
+    year: int,
+    institution: str | None = None,
+    all_institutions: bool = False,
+    national: bool = True,
+    out_dir: Path | None = None,
+    pdf: bool = False,
+    engine: str = "auto",
+) -> list[Path]:
+    """Render the annual report of ``year``: the national edition and institution editions.
+
+    Parameters
+    ----------
+    config
+        The run configuration (its TOML file is handed to the document).
+    derived_dir
+        The derived tables of a build.
+    year
+        The report year ``Y``.
+    institution, all_institutions, national
+        Which editions: one institution, every institution of the year, and
+        whether the national edition too.
+    out_dir
+        Editions go to ``out_dir/<year>/national.html`` and
+        ``out_dir/<year>/<institution_id>.html``, with ``indicators.csv``.
+    pdf
+        Also PDF through Typst (Quarto only).
+    engine
+        ``auto``, ``quarto`` or ``fallback``.
+
+    Returns
+    -------
+    list of Path
+        Every file written, in edition order, then the indicator files.
+
+    Raises
+    ------
+    ArrStatsError
+        Quarto asked for and missing, PDF without Quarto, missing derived
+        tables, an unknown institution, a failing cell, or an identifier in a
+        rendered output.
+    """
+    chosen, quarto = choose_engine(engine, pdf)
+    derived_dir = Path(derived_dir)
+    editions = plan_editions(derived_dir, year, institution, all_institutions, national)
+    out_dir = Path(out_dir) if out_dir is not None else config.report_dir
+    year_dir = out_dir / str(year)
+    year_dir.mkdir(parents=True, exist_ok=True)
+    render_time = render_time_now()
+
+    def params_of(edition: Edition) -> dict[str, Any]:
+        return document_parameters(edition, config, derived_dir, render_time)
+
+    def report(done: RenderedEdition) -> None:
+        names = ", ".join(p.name for p in done.paths)
+        _say(f"  {names:<28} {done.seconds:6.1f} s")
+
+    how = (
+        f"Quarto ({quarto})"
+        if chosen == "quarto"
+        else f"the Jupyter fallback ({PARALLEL_EDITIONS} kernels at a time; Quarto not "
+        "found on the PATH)"
+        if engine == "auto"
+        else f"the Jupyter fallback ({PARALLEL_EDITIONS} kernels at a time)"
+    )
+    _say(f"rendering {len(editions)} edition(s) of {year} with {how} into {year_dir}")
+    start = time.perf_counter()
+    if chosen == "quarto":
+        assert quarto is not None
+        rendered = []
+        for edition in editions:
+            t0 = time.perf_counter()
+            paths = render_with_quarto(quarto, edition, params_of(edition), year_dir, pdf)
+            done = RenderedEdition(edition, tuple(paths), time.perf_counter() - t0)
+            report(done)
+            rendered.append(done)
+    else:
+        rendered = render_fallback_editions(editions, params_of, year_dir, report=report)
+
+    person_ids = _person_ids(derived_dir)
+    written: list[Path] = []
+    for done in rendered:
+        for path in done.paths:
+            if path.suffix == ".html":
+                check_rendered(path, person_ids)
+            written.append(path)
+    written += write_indicator_files(config, derived_dir, year, year_dir)
+    _say(
+        f"rendered {len(editions)} edition(s) in {time.perf_counter() - start:.1f} s "
+        f"({chosen}); files in {year_dir}"
+    )
+    return written
+
+
+def _person_ids(derived_dir: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    path = derived_dir / "persons.parquet"
+    if not path.is_file():
+        return []
+    return [str(p) for p in pq.read_table(path, columns=["person_id"]).column(0).to_pylist()]

@@ -1,0 +1,683 @@
+"""The report's tables, section by section; every count passes through the disclosure rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from IPython.display import HTML, Markdown
+from scipy.stats import norm
+
+from arr_stats import domain, indicators, stats
+from arr_stats.publication import disclosure
+from arr_stats.report.context import (
+    NATIONAL_LABEL,
+    OWN_LABEL,
+    REST_LABEL,
+    TREND_YEARS,
+    UNKNOWN_LABEL,
+    ReportContext,
+    _own_hidden,
+    _own_responses,
+    needs_outcome_cohort,
+)
+from arr_stats.report.figures import _pooled
+from arr_stats.report.formats import (
+    LEVEL_TEXT,
+    format_interval,
+    format_value,
+    html_table,
+    nb_number,
+    nb_percent,
+    target_text,
+)
+
+
+def indicator_table(ctx: ReportContext) -> pd.DataFrame:
+    """The disclosed aggregated indicators of the trend years (``indicators.csv`` rows)."""
+    d = ctx.derived
+    return indicators.aggregate_indicators(
+        d.episodes, d.responses, d.outcomes, d.institutions, d.config, ctx.trend_years
+    )
+
+
+def _unit_rows(agg: pd.DataFrame, ctx: ReportContext, year: int) -> dict[str, pd.DataFrame]:
+    this = agg[agg["year"] == year]
+    national = this[this["unit"] == indicators.UNIT_NATIONAL].set_index("ind_id")
+    if ctx.is_national:
+        return {"own": national, "national": national}
+    mine = this[this["orgnr"].astype(str) == ctx.institution]
+    return {
+        "own": mine[mine["unit"] == indicators.UNIT_INSTITUTION].set_index("ind_id"),
+        "rest": mine[mine["unit"] == indicators.UNIT_REST].set_index("ind_id"),
+        "national": national,
+    }
+
+
+def _row(frame: pd.DataFrame, ind_id: str) -> pd.Series | None:
+    if ind_id not in frame.index:
+        return None
+    row = frame.loc[ind_id]
+    if bool(row["suppressed"]) or pd.isna(row["value"]):
+        return None
+    return row
+
+
+def _shown(row: pd.Series | None, ind_id: str, params: Any) -> str:
+    if row is None:
+        return disclosure.small_group_label(params)
+    return format_value(ind_id, row["value"], signed=True)
+
+
+def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
+    """Section 1's table: each indicator with interval, target level, rest and nation."""
+    units = _unit_rows(agg, ctx, ctx.year)
+    params = ctx.config.disclosure
+    rows, levels, flags = [], [], []
+    for ind_id, name in indicators.INDICATOR_NAMES.items():
+        own = _row(units["own"], ind_id)
+        level = None if own is None else own["level"]
+        text, css = LEVEL_TEXT.get(level, ("–", None))
+        entry = {
+            "Indikator": name,
+            ctx.unit_label if ctx.is_national else OWN_LABEL: _shown(own, ind_id, params),
+            "Intervall": "–"
+            if own is None
+            else f"{format_interval(ind_id, own['lower'], own['upper'])}",
+            "n": "–" if own is None else nb_number(own["denominator"]),
+            "Måloppnåelse": text,
+        }
+        if not ctx.is_national:
+            entry[REST_LABEL] = _shown(_row(units["rest"], ind_id), ind_id, params)
+            entry[NATIONAL_LABEL] = _shown(_row(units["national"], ind_id), ind_id, params)
+        if ctx.is_national:  # the institution table is wide already; the sentences name it
+            entry["Målnivå"] = target_text(ind_id, ctx.config)
+        rows.append(entry)
+        levels.append(css)
+        flag = None if own is None or ctx.is_national else own.get("coverage_flag")
+        flags.append(flag if isinstance(flag, str) else None)
+    table = pd.DataFrame(rows)
+    numeric = [c for c in table.columns if c not in ("Indikator", "Måloppnåelse", "Målnivå")]
+    note = (
+        "Intervall: 95 % konfidensintervall (Wilson for andeler, t for gjennomsnitt, "
+        "Aalen–Johansen for kumulativ andel); for medianen kvartilbredden. "
+        f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
+    )
+    if any(flags):
+        note += f" Enheten er merket «{indicators.LOW_COVERAGE_LABEL}»."
+    return html_table(
+        table,
+        caption=f"Kvalitetsindikatorer {ctx.year}, {ctx.unit_label}",
+        numeric=numeric,
+        cell_classes={"Måloppnåelse": levels},
+        note=note,
+    )
+
+
+def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
+    """Each indicator over the trend years (own unit against the rest in an institution edition)."""
+    params = ctx.config.disclosure
+    years = ctx.trend_years or [ctx.year]  # a first report year has no earlier year
+    rows, classes = [], []
+    for ind_id, name in indicators.INDICATOR_NAMES.items():
+        series = ["own"] if ctx.is_national else ["own", "rest"]
+        for which in series:
+            entry = {"Indikator": name if which == "own" else ""}
+            if not ctx.is_national:
+                entry["Enhet"] = OWN_LABEL if which == "own" else REST_LABEL
+            for year in years:
+                units = _unit_rows(agg, ctx, year)
+                entry[str(year)] = _shown(_row(units[which], ind_id), ind_id, params)
+            rows.append(entry)
+            classes.append("own" if which == "own" and not ctx.is_national else "")
+    table = pd.DataFrame(rows)
+    return html_table(
+        table,
+        caption=f"Utvikling {years[0]}–{years[-1]}, {ctx.unit_label}",
+        numeric=[str(y) for y in years],
+        row_classes=classes,
+        note="Rapportår: prosessmål gjelder opphold avsluttet i året, "
+        "12-månedersutfall opphold avsluttet året før.",
+    )
+
+
+def episodes_by_institution(ctx: ReportContext) -> HTML:
+    """Registered (consenting) episodes per institution and discharge year, with totals."""
+    episodes = ctx.derived.episodes
+    years = [y for y in range(ctx.year - TREND_YEARS + 1, ctx.year + 1)]
+    recent = episodes[episodes["discharge_year"].isin(years)]
+    names = ctx.institution_names()
+    counts = pd.crosstab(recent["institution_id"].astype(str), recent["discharge_year"])
+    counts = counts.reindex(columns=[y for y in years if y in counts.columns], fill_value=0)
+    counts.index = [names.get(i, i) for i in counts.index]
+    counts = counts.sort_index()
+    counts.columns = [str(c) for c in counts.columns]
+    shown = disclosure.suppress_with_margins(counts, ctx.config.disclosure).display
+    own_name = names.get(ctx.institution) if ctx.institution else None
+    table = shown.reset_index(names="Institusjon")
+    return html_table(
+        table,
+        caption="Registrerte opphold med samtykke, etter institusjon og utskrivningsår",
+        numeric=list(shown.columns),
+        row_classes=[
+            "total" if name == "Totalt" else ("own" if own_name and name == own_name else "")
+            for name in table["Institusjon"]
+        ],
+        note=f"«{disclosure.small_count_label(ctx.config.disclosure)}» og "
+        f"«{disclosure.HIDDEN_MARK}»: skjult av personvernhensyn (små tall og "
+        "tall som ellers kunne regnes ut fra summene).",
+    )
+
+
+def indicator_by_institution(
+    agg: pd.DataFrame, ctx: ReportContext, ind_ids: Sequence[str], caption: str
+) -> HTML:
+    """Some indicators of the report year per institution, with the national value."""
+    this = agg[(agg["year"] == ctx.year) & agg["ind_id"].isin(ind_ids)]
+    params = ctx.config.disclosure
+    names = ctx.institution_names()
+    inst = this[this["unit"] == indicators.UNIT_INSTITUTION]
+    units = sorted(inst["orgnr"].astype(str).unique(), key=lambda u: names.get(u, u))
+    rows, classes = [], []
+    for unit in [*units, None]:
+        entry = {"Institusjon": NATIONAL_LABEL if unit is None else names.get(unit, unit)}
+        for ind_id in ind_ids:
+            if unit is None:
+                pick = this[(this["ind_id"] == ind_id) & (this["unit"] == indicators.UNIT_NATIONAL)]
+            else:
+                pick = inst[(inst["ind_id"] == ind_id) & (inst["orgnr"].astype(str) == unit)]
+            row = _row(pick.set_index("ind_id"), ind_id)
+            entry[indicators.INDICATOR_NAMES[ind_id]] = _shown(row, ind_id, params)
+            flag = None if row is None else row["coverage_flag"]
+            if unit is not None and isinstance(flag, str) and flag not in entry["Institusjon"]:
+                entry["Institusjon"] += f" ({flag})"
+        rows.append(entry)
+        classes.append("total" if unit is None else ("own" if unit == ctx.institution else ""))
+    table = pd.DataFrame(rows)
+    return html_table(table, caption=caption, numeric=list(table.columns[1:]), row_classes=classes)
+
+
+def linkage_table(ctx: ReportContext) -> HTML:
+    """The linkage rate of episodes and persons to the NAV data."""
+    linkage = ctx.derived.linkage.set_index("measure")["value"]
+    rows = []
+    for what, part, whole in (
+        ("Opphold koblet til NAV-data", "episodes_linked", "episodes"),
+        ("Personer koblet til NAV-data", "persons_matched", "persons"),
+    ):
+        if part in linkage and whole in linkage and linkage[whole] > 0:
+            rows.append(
+                {
+                    "Mål": what,
+                    "Andel": nb_percent(linkage[part] / linkage[whole], 1),
+                    "Grunnlag": nb_number(linkage[whole]),
+                }
+            )
+    return html_table(
+        pd.DataFrame(rows),
+        caption="Kobling til NAV-data (alle år i leveransen)",
+        numeric=["Andel", "Grunnlag"],
+    )
+
+
+#: Background variables of section 3 (columns of ``episodes``) and their printed names.
+PARTICIPANT_VARIABLES: dict[str, str] = {
+    "age_group": "Aldersgruppe",
+    "sex": "Kjønn",
+    "diagnosis_group": "Diagnosegruppe",
+    "sick_leave_status": "Sykmeldingsstatus ved T0",
+    "rehab_mode": "Rehabiliteringstype",
+    "education": "Utdanning",
+}
+
+
+def participants_table(ctx: ReportContext, variable: str) -> HTML:
+    """Distribution of one background variable in the report year (own unit and the rest)."""
+    from arr_stats.plotting import group_label
+
+    cohort = ctx.process_cohort()
+    if variable == "age_group":
+        raw = domain.age_group(cohort["age_at_admission"])
+    else:
+        raw = cohort[variable]
+    categories = list(raw.cat.categories) if isinstance(raw.dtype, pd.CategoricalDtype) else []
+    # dict.fromkeys: a category labelled like the missing values ("Ukjent") is listed once
+    order = list(dict.fromkeys([str(group_label(c)) for c in categories] + [UNKNOWN_LABEL]))
+    values = raw.astype(object)
+    values = values.where(values.notna(), UNKNOWN_LABEL).map(lambda v: str(group_label(v)))
+    small_unit = ctx.own_is_small(cohort)
+    if ctx.is_national or small_unit:
+        unit = pd.Series(NATIONAL_LABEL, index=cohort.index)
+    else:
+        own = cohort["institution_id"].astype(str) == ctx.institution
+        unit = pd.Series(np.where(own, OWN_LABEL, REST_LABEL), index=cohort.index)
+    counts = pd.crosstab(values, unit)
+    counts = counts[[c for c in (NATIONAL_LABEL, OWN_LABEL, REST_LABEL) if c in counts.columns]]
+    known = [o for o in order if o in counts.index]
+    counts = counts.reindex(known + sorted(set(counts.index) - set(known)))
+    suppressed = disclosure.suppress_with_margins(counts, ctx.config.disclosure)
+    display = suppressed.display.copy()
+    totals = suppressed.counts.loc["Totalt"]
+    out = pd.DataFrame({PARTICIPANT_VARIABLES[variable]: display.index})
+    for column in counts.columns:
+        out[f"{column}, n"] = display[column].to_numpy()
+        share = suppressed.counts[column] / totals[column] if totals[column] else np.nan
+        hidden = suppressed.mask[column].to_numpy()
+        out[f"{column}, %"] = [
+            "" if h else nb_percent(s) for h, s in zip(hidden, np.asarray(share), strict=True)
+        ]
+    return html_table(
+        out,
+        caption=f"{PARTICIPANT_VARIABLES[variable]}, opphold avsluttet i {ctx.year}",
+        numeric=list(out.columns[1:]),
+        row_classes=["total" if v == "Totalt" else "" for v in out.iloc[:, 0]],
+        note=(
+            f"{ctx.unit_label} har for få opphold til å vise egen fordeling; "
+            "tabellen viser landet samlet."
+        )
+        if small_unit
+        else None,
+    )
+
+
+def institutions_table(ctx: ReportContext) -> HTML:
+    """The institutions' background forms of the report year."""
+    forms = ctx.derived.institutions
+    forms = forms[forms["year"] == ctx.year].sort_values("name")
+    table = pd.DataFrame(
+        {
+            "Institusjon": forms["name"].astype(str),
+            "Helseregion": forms["health_region"].astype(object).fillna("–").astype(str),
+            "ARR-pasienter": [nb_number(v) for v in forms["n_patients"]],
+            "Snittalder": [nb_number(v, 1) for v in forms["mean_age"]],
+            "Ventetid (dager)": [nb_number(v) for v in forms["waiting_days"]],
+            "Varighet (uker)": [nb_number(v, 1) for v in forms["programme_weeks"]],
+        }
+    )
+    own_name = ctx.institution_name
+    return html_table(
+        table,
+        caption=f"Institusjonsskjema {ctx.year}",
+        numeric=["ARR-pasienter", "Snittalder", "Ventetid (dager)", "Varighet (uker)"],
+        row_classes=["own" if own_name and n == own_name else "" for n in table["Institusjon"]],
+        note="Antall ARR-pasienter er institusjonens eget tall (registrert eller ikke) og er "
+        "nevneren i dekningsgraden.",
+    )
+
+
+@needs_outcome_cohort
+def status_table(ctx: ReportContext) -> HTML:
+    """Daily state 3, 6 and 12 months after discharge (own unit), counts and shares."""
+    from arr_stats.plotting import state_label
+
+    if ctx.own_is_small(ctx.outcome_cohort()):
+        return ctx.small_unit_note()
+    cohort = ctx.own(ctx.outcome_cohort())
+    columns = {f"state_{m}m": f"{m} mnd" for m in sorted(ctx.config.outcomes.month_days)}
+    order = list(ctx.config.outcomes.state_order)
+    counts = pd.DataFrame(
+        {
+            label: cohort[col].astype(object).value_counts().reindex(order, fill_value=0)
+            for col, label in columns.items()
+            if col in cohort
+        }
+    )
+    counts.index = [state_label(s) for s in counts.index]
+    suppressed = disclosure.suppress_with_margins(counts, ctx.config.disclosure)
+    out = pd.DataFrame({"Tilstand": suppressed.display.index})
+    totals = suppressed.counts.loc["Totalt"]
+    for column in counts.columns:
+        out[f"{column}, n"] = suppressed.display[column].to_numpy()
+        hidden = suppressed.mask[column].to_numpy()
+        share = (suppressed.counts[column] / totals[column]).to_numpy()
+        out[f"{column}, %"] = [
+            "" if h else nb_percent(s) for h, s in zip(hidden, share, strict=True)
+        ]
+    return html_table(
+        out,
+        caption=f"Tilstand 3, 6 og 12 måneder etter utskrivning, {ctx.unit_label}, "
+        f"utskrevet {ctx.year - 1}",
+        numeric=list(out.columns[1:]),
+        row_classes=["total" if v == "Totalt" else "" for v in out["Tilstand"]],
+        note="Sensurerte opphold (ikke fulgt så lenge) er ikke med i kolonnen.",
+    )
+
+
+@needs_outcome_cohort
+def cumulative_incidence_table(ctx: ReportContext) -> HTML:
+    """Cumulative incidence at 3, 6 and 12 months by diagnosis group (own unit).
+
+    The values are read from the pooled curve that Figure "etter
+    diagnosegruppe" draws, not from the exact curve: a table of exact values
+    at 3 and 6 months would give back what the pooling of steps hides (how
+    many returned between two drawn steps).
+    """
+    from arr_stats.plotting import group_label
+
+    if ctx.own_is_small(ctx.outcome_cohort()):
+        return ctx.small_unit_note()
+    cohort = ctx.own(ctx.outcome_cohort())
+    params = ctx.config.disclosure
+    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by="diagnosis_group")
+    start = curve[curve["time"] == 0]  # the pooled curve starts at its first drawn step
+    pooled = _pooled(curve, ctx)
+    readable = pd.concat([start, pooled[start.columns]], ignore_index=True)
+    n = cohort.groupby(cohort["diagnosis_group"].astype(object), observed=True).size()
+    shown_groups = set(pooled["group"].astype(object))
+    rows = []
+    for group in start["group"].drop_duplicates():
+        size = int(n.get(group, 0))
+        entry = {
+            "Diagnosegruppe": str(group_label(group)),
+            "n": disclosure.suppress_counts(pd.DataFrame({"n": [size]}), ["n"], params)["n"].iloc[
+                0
+            ],
+        }
+        group_curve = readable[readable["group"].astype(object) == group]
+        for months, day in sorted(ctx.config.outcomes.month_days.items()):
+            if group not in shown_groups:
+                entry[f"{months} mnd"] = disclosure.small_group_label(params)
+                continue
+            r = stats.value_at(group_curve, day).iloc[0]
+            entry[f"{months} mnd"] = (
+                f"{nb_percent(r['estimate'])} "
+                f"({nb_number(100 * r['lower'])}–{nb_percent(r['upper'])})"
+            )
+        rows.append(entry)
+    table = pd.DataFrame(rows)
+    return html_table(
+        table,
+        caption=f"Kumulativ andel bærekraftig tilbake i arbeid (95 % KI), {ctx.unit_label}, "
+        f"utskrevet {ctx.year - 1}",
+        numeric=list(table.columns[1:]),
+    )
+
+
+@needs_outcome_cohort
+def work_ability_change_table(ctx: ReportContext) -> HTML:
+    """Paired change in work ability T0 → T3 with a t interval."""
+    responses, cohort = _own_responses(ctx)
+    change = stats.work_ability_change(responses, by="report_unit", episodes=cohort)
+    params = ctx.config.disclosure
+    if _own_hidden(change, params):  # own row stays (hidden); the rest becomes the nation
+        national_responses, national_cohort = _own_responses(ctx, national=True)
+        national = stats.work_ability_change(
+            national_responses, by="report_unit", episodes=national_cohort
+        )
+        own = change[change["group"].astype(object) == OWN_LABEL]
+        change = pd.concat([own, national], ignore_index=True)
+    rows = []
+    for _, r in change.iterrows():
+        small = r["n"] < params.min_denominator
+        rows.append(
+            {
+                "Enhet": str(r["group"]),
+                "n": nb_number(r["n"])
+                if not small
+                else disclosure.small_count_label(params)
+                if r["n"] < params.min_cell
+                else nb_number(r["n"]),
+                "T0": "" if small else nb_number(r["mean_from"], 1),
+                "T3": "" if small else nb_number(r["mean_to"], 1),
+                "Endring (95 % KI)": disclosure.small_group_label(params)
+                if small
+                else f"{format_value('arr_wa_change', r['mean_change'], signed=True)} "
+                f"({format_interval('arr_wa_change', r['lower'], r['upper'])})",
+            }
+        )
+    table = pd.DataFrame(rows)
+    return html_table(
+        table,
+        caption=f"Parret endring i arbeidsevne (0–10) fra T0 til T3, utskrevet {ctx.year - 1}",
+        numeric=["n", "T0", "T3", "Endring (95 % KI)"],
+    )
+
+
+#: Register day of each follow-up point (T1 at discharge, T2 6 and T3 12 months after).
+POINT_MONTHS = domain.RESPONSE_POINT_MONTHS
+
+
+def _share_or_label(numerator: int, n: int, params: Any) -> str:
+    """``numerator / n`` as a percentage, or the small-group label where it may not be shown."""
+    frame = pd.DataFrame({"n": [n], "numerator": [numerator]})
+    if disclosure.hidden_statistic_mask(frame, "n", params, "numerator").iloc[0]:
+        return disclosure.small_group_label(params)
+    return nb_percent(numerator / n)
+
+
+@needs_outcome_cohort
+def work_status_table(ctx: ReportContext) -> HTML:
+    """Self-reported work status at T1–T3 beside the register state at the same points."""
+    from arr_stats.plotting import state_label
+
+    responses, cohort = _own_responses(ctx)
+    if ctx.own_is_small(cohort):
+        return ctx.small_unit_note()
+    cohort = ctx.own(cohort)
+    responses = responses[responses["episode_id"].isin(cohort["episode_id"])]
+    params = ctx.config.disclosure
+    rows = []
+    for point, months in POINT_MONTHS.items():
+        answered = responses[(responses["point"] == point) & responses["work_status"].notna()]
+        n = len(answered)
+        working = answered["work_status"].astype(str).str.startswith("I arbeid").sum()
+        day = ctx.config.outcomes.month_days.get(months, 0)
+        states = ctx.derived.daily_states
+        states = states[states["episode_id"].isin(cohort["episode_id"]) & (states["day"] == day)]
+        observed = states["state"].notna().sum()
+        register = (states["state"].astype(object) == "working").sum()
+        rows.append(
+            {
+                "Tidspunkt": f"{point} ({months} mnd)",
+                "Svar, n": disclosure.suppress_counts(pd.DataFrame({"n": [n]}), ["n"], params)[
+                    "n"
+                ].iloc[0],
+                "Selvrapportert i arbeid": _share_or_label(working, n, params),
+                "Fulgt i registeret, n": disclosure.suppress_counts(
+                    pd.DataFrame({"n": [observed]}), ["n"], params
+                )["n"].iloc[0],
+                f"Registerstatus «{state_label('working')}»": _share_or_label(
+                    register, observed, params
+                ),
+            }
+        )
+    table = pd.DataFrame(rows)
+    return html_table(
+        table,
+        caption=f"Arbeid selvrapportert og i registeret, {ctx.unit_label}, utskrevet {ctx.year - 1}",
+        numeric=list(table.columns[1:]),
+        note="Selvrapportert i arbeid: full eller redusert stilling. Registerstatus: ingen "
+        "registrert ytelse den dagen (outcomes.md).",
+    )
+
+
+def parameters_table(ctx: ReportContext) -> HTML:
+    """The outcome and disclosure parameters of the run (section 8)."""
+    out = ctx.config.outcomes
+    dis = ctx.config.disclosure
+    rows = [
+        ("Oppfølgingstid F", f"{out.followup_days} dager"),
+        (
+            "Bærekraftig tilbakeføring L",
+            f"{out.rtw_min_days} sammenhengende dager uten helserelatert ytelse",
+        ),
+        (
+            "I arbeid 12 måneder etter",
+            f"ingen helserelatert ytelse dag {out.rtw12_first_day}–{out.rtw12_last_day}",
+        ),
+        (
+            "Status ved 3, 6, 12 mnd",
+            ", ".join(f"dag {d}" for _, d in sorted(out.month_days.items())),
+        ),
+        ("NAV-data hentet ut", out.data_end.isoformat()),
+        (
+            "Minste viste antall",
+            f"{dis.min_cell} (mindre vises som «{disclosure.small_count_label(dis)}»)",
+        ),
+        ("Minste gruppe for andeler og kurver", f"{dis.min_denominator} personer"),
+        ("Komplementær undertrykking", "på" if dis.complementary_suppression else "av"),
+        ("Lav dekningsgrad", f"under {nb_percent(ctx.config.low_coverage_threshold)}"),
+    ]
+    return html_table(
+        pd.DataFrame(rows, columns=["Parameter", "Verdi"]), caption="Parametre i kjøringen"
+    )
+
+
+def issues_table(ctx: ReportContext) -> HTML:
+    """Validation issues by table, rule and severity (row counts, small counts hidden)."""
+    issues = ctx.derived.issues
+    if issues.empty:
+        return html_table(pd.DataFrame({"Funn": ["Ingen funn i valideringen"]}))
+    counts = (
+        issues.groupby(["table", "rule", "severity"], observed=True)
+        .size()
+        .rename("Rader")
+        .reset_index()
+        .sort_values(["table", "rule", "severity"])
+    )
+    counts["severity"] = (
+        counts["severity"]
+        .map({"error": "avvist", "warning": "advarsel"})
+        .fillna(counts["severity"])
+    )
+    shown = disclosure.suppress_counts(counts, ["Rader"], ctx.config.disclosure)
+    shown = shown.rename(columns={"table": "Tabell", "rule": "Regel", "severity": "Alvorlighet"})
+    return html_table(shown, caption="Funn i valideringen av leveransen", numeric=["Rader"])
+
+
+def _casemix_term_label(term: str) -> str:
+    """A model term as a reader would name it: ``sex_Mann`` → "Kjønn: Mann"."""
+    from arr_stats.plotting import group_label
+
+    if term == "const":
+        return "Konstantledd"
+    if term == "hrb_days_pre_12m":
+        per = int(domain.COVARIATE_UNITS["hrb_days_pre_12m"])
+        return f"Dager med helserelaterte ytelser året før innskrivning (per {per} dager)"
+    for variable in domain.CASEMIX_CATEGORICAL:
+        if term.startswith(f"{variable}_"):
+            level = term[len(variable) + 1 :]
+            return f"{PARTICIPANT_VARIABLES[variable]}: {group_label(level)}"
+    return term
+
+
+@needs_outcome_cohort
+def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
+    """Coefficients of the national case-mix model (odds ratios with 95 % KI).
+
+    ``hrb_days_pre_12m`` is shown per 30 days (the unit of the Cox model,
+    :data:`arr_stats.domain.COVARIATE_UNITS`): OR = exp(30·β) with the
+    interval exp(30·(β ± z·se)); per day it would read 1,00 (0,99–1,00).
+    """
+    from arr_stats.plotting import group_label
+
+    # fitted on the units large enough to report, like every other published number
+    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    coef = result.coefficients
+    z = norm.ppf(0.975)
+    scale = np.where(
+        coef["term"] == "hrb_days_pre_12m", domain.COVARIATE_UNITS["hrb_days_pre_12m"], 1.0
+    )
+    odds_ratio = np.exp(scale * coef["estimate"])
+    lower = np.exp(scale * (coef["estimate"] - z * coef["std_error"]))
+    upper = np.exp(scale * (coef["estimate"] + z * coef["std_error"]))
+    table = pd.DataFrame(
+        {
+            "Ledd": [_casemix_term_label(t) for t in coef["term"].astype(str)],
+            "Oddsratio": [nb_number(v, 2) for v in odds_ratio],
+            "95 % KI": [
+                f"{nb_number(a, 2)}–{nb_number(b, 2)}" for a, b in zip(lower, upper, strict=True)
+            ],
+            "p": [nb_number(v, 3) for v in coef["p_value"]],
+        }
+    )
+    references = ", ".join(
+        f"{PARTICIPANT_VARIABLES[variable].lower()} {group_label(level)}"
+        for variable, level in result.references.items()
+    )
+    return html_table(
+        table,
+        caption=f"Case-mix-modell for {indicators.INDICATOR_NAMES[ind_id].lower()} "
+        f"(logistisk, nasjonal, n = {nb_number(result.n)})",
+        numeric=["Oddsratio", "95 % KI", "p"],
+        note=f"Referansekategorier: {references}.",
+    )
+
+
+@needs_outcome_cohort
+def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
+    """Observed / expected ratio per institution (disclosed)."""
+    # fitted on the units large enough to report, like every other published number
+    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    names = ctx.institution_names()
+    params = ctx.config.disclosure
+    rows, classes = [], []
+    for _, r in result.institutions.iterrows():
+        shown = not bool(r["suppressed"])
+        rows.append(
+            {
+                "Institusjon": names.get(str(r["orgnr"]), str(r["orgnr"])),
+                "O/E": nb_number(r["ratio"], 2) if shown else disclosure.small_group_label(params),
+                "95 % KI": f"{nb_number(r['lower'], 2)}–{nb_number(r['upper'], 2)}"
+                if shown
+                else "",
+            }
+        )
+        classes.append("own" if str(r["orgnr"]) == ctx.institution else "")
+    return html_table(
+        pd.DataFrame(rows),
+        caption=f"Observert / forventet, {indicators.INDICATOR_NAMES[ind_id].lower()}",
+        numeric=["O/E", "95 % KI"],
+        row_classes=classes,
+    )
+
+
+def provenance_table(ctx: ReportContext) -> HTML:
+    """Git commit, versions, render time, data dictionary version."""
+    from arr_stats import provenance
+    from arr_stats.dictionary import load_dictionary
+
+    build = ctx.derived.build
+    git = provenance.git_state()
+    rows = [
+        ("Rendret", ctx.render_time),
+        ("Rapportkode (git)", _git_text(git)),
+        ("Avledede tabeller bygget fra (git)", _git_text(build.get("git"))),
+        ("Datadictionary", f"versjon {build.get('dictionary_version', load_dictionary().version)}"),
+        ("Konfigurasjon", str(ctx.config.source or "(laget i kode)")),
+    ]
+    rows += [
+        (f"Pakke {k}", v or "ikke installert") for k, v in provenance.package_versions().items()
+    ]
+    return html_table(pd.DataFrame(rows, columns=["Hva", "Verdi"]), caption="Versjoner og tid")
+
+
+def _git_text(git: Any) -> str:
+    if not isinstance(git, dict) or not git.get("commit"):
+        return "ukjent"
+    state = {True: "med ulagrede endringer", False: "ren"}.get(git.get("dirty"), "ukjent")
+    return f"{git['commit']} ({state})"
+
+
+def input_hashes_table(ctx: ReportContext) -> HTML:
+    """SHA-256 of every input file of the build (from build.json)."""
+    build = ctx.derived.build
+    hashes = build.get("inputs") or build.get("input_hashes") or {}
+    if isinstance(hashes, dict):
+        items = sorted(hashes.items())
+    else:
+        items = []
+    table = pd.DataFrame(
+        [(k, v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in items],
+        columns=["Fil", "SHA-256"],
+    )
+    return html_table(table, caption="Inndata (SHA-256)")
+
+
+def configuration_block(ctx: ReportContext) -> Markdown:
+    """The run configuration as JSON (section 9)."""
+    text = json.dumps(ctx.config.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
+    return Markdown(f"```json\n{text}\n```\n")
