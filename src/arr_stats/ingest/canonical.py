@@ -110,7 +110,10 @@ def is_empty(value: Any, na_tokens: Sequence[str] = ()) -> bool:
         return True
     if isinstance(value, str):
         text = value.strip()
-        return text == "" or (bool(na_tokens) and text.upper() in _upper(tuple(na_tokens)))
+        if text == "" or not na_tokens:
+            return text == ""
+        tokens = na_tokens if isinstance(na_tokens, frozenset) else _upper(tuple(na_tokens))
+        return text.upper() in tokens
     if isinstance(value, float | np.floating):
         return math.isnan(value)
     return False
@@ -171,6 +174,7 @@ def _as_string(value: Any) -> str:
     return str(value).strip()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a Timestamp is costly to make; dates repeat
 def _checked_date(day: dt.date) -> pd.Timestamp:
     if day < FIRST_DATE:
         raise _DateOutOfRange(
@@ -206,6 +210,35 @@ def _slash_date_message(text: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _date_from_text(text: str) -> pd.Timestamp:
+    """A date written as text (see the module notes); cached, as deliveries repeat dates."""
+    match = _ISO_DATE.match(text)
+    if match:  # year first: 2024-03-01, or 2024/03/01 as PSPP's SDATE writes it
+        year, month, day = (int(match.group(i)) for i in (1, 3, 4))
+        hour, minute, second = (int(g or 0) for g in match.groups()[4:7])
+        offset = match.group(8)
+    else:
+        match = _NORWEGIAN_DATE.match(text)
+        if not match:
+            raise _Unreadable(_slash_date_message(text))
+        day, month, year = (int(g) for g in match.groups()[:3])
+        hour, minute, second = (int(g or 0) for g in match.groups()[3:6])
+        offset = None
+    try:
+        moment = dt.datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        raise _Unreadable("not a calendar date (or time)") from None
+    if offset:
+        zone = dt.UTC
+        if offset != "Z":
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            zone = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        moment = moment.replace(tzinfo=zone).astimezone(NORWEGIAN_TIME)
+    return _checked_date(moment.date())
+
+
 def _as_date(value: Any, numeric_epoch: tuple[dt.date, str] | None) -> pd.Timestamp:
     if isinstance(value, pd.Timestamp):
         if value.tzinfo is not None:
@@ -225,33 +258,7 @@ def _as_date(value: Any, numeric_epoch: tuple[dt.date, str] | None) -> pd.Timest
             raise _Unreadable("a date outside the calendar")
         return _checked_date(day)
     if isinstance(value, str):
-        text = value.strip()
-        match = _ISO_DATE.match(text)
-        if match:  # year first: 2024-03-01, or 2024/03/01 as PSPP's SDATE writes it
-            year, month, day = (int(match.group(i)) for i in (1, 3, 4))
-            hour, minute, second = (int(g or 0) for g in match.groups()[4:7])
-            offset = match.group(8)
-        else:
-            match = _NORWEGIAN_DATE.match(text)
-            if not match:
-                raise _Unreadable(_slash_date_message(text))
-            day, month, year = (int(g) for g in match.groups()[:3])
-            hour, minute, second = (int(g or 0) for g in match.groups()[3:6])
-            offset = None
-        try:
-            moment = dt.datetime(year, month, day, hour, minute, second)
-        except ValueError:
-            raise _Unreadable("not a calendar date (or time)") from None
-        if offset:
-            zone = dt.UTC
-            if offset != "Z":
-                sign = -1 if offset[0] == "-" else 1
-                digits = offset[1:].replace(":", "")
-                zone = dt.timezone(
-                    sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-                )
-            moment = moment.replace(tzinfo=zone).astimezone(NORWEGIAN_TIME)
-        return _checked_date(moment.date())
+        return _date_from_text(value.strip())
     if isinstance(value, int | float | np.integer | np.floating) and numeric_epoch:
         origin, unit = numeric_epoch
         days = float(value) / 86400 if unit == "s" else float(value)
@@ -319,7 +326,7 @@ def _convert_cell(
     set_codes: frozenset[int],
 ) -> tuple[Any, str | None, str | None]:
     """One raw cell → (canonical value or None, problem rule or None, detail)."""
-    if is_empty(value, dd.na_tokens):
+    if is_empty(value, _upper(dd.na_tokens)):
         return None, None, None
     try:
         if var.type == "string":
