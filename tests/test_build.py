@@ -38,15 +38,16 @@ from arr_stats.io import read_parquet
 # -- the small delivery: expected results, by hand ---------------------------------
 
 BASE_ACCOUNTING = {
-    # file: (read, kept, rejected, excluded, no_consent, withdrawn, unlinked, no_consenting_episode)
-    "registry/skjema_t0.csv": (7, 5, 0, 2, 1, 1, 0, 0),
-    "registry/skjema_t1.csv": (6, 4, 0, 2, 1, 1, 0, 0),
-    "registry/skjema_t2.csv": (2, 2, 0, 0, 0, 0, 0, 0),
-    "registry/skjema_t3.csv": (1, 1, 0, 0, 0, 0, 0, 0),
-    "registry/institusjoner.csv": (2, 2, 0, 0, 0, 0, 0, 0),
-    "nav/ytelser.csv": (6, 4, 0, 2, 0, 0, 0, 2),
-    "nav/arbeidsforhold.csv": (4, 3, 0, 1, 0, 0, 0, 1),
-    "nav/personer.csv": (6, 3, 0, 3, 0, 0, 0, 3),
+    # file: (read, kept, rejected, excluded,
+    #        no_consent, withdrawn, consent_unknown, unlinked, no_consenting_episode)
+    "registry/skjema_t0.csv": (7, 5, 0, 2, 1, 1, 0, 0, 0),
+    "registry/skjema_t1.csv": (6, 4, 0, 2, 1, 1, 0, 0, 0),
+    "registry/skjema_t2.csv": (2, 2, 0, 0, 0, 0, 0, 0, 0),
+    "registry/skjema_t3.csv": (1, 1, 0, 0, 0, 0, 0, 0, 0),
+    "registry/institusjoner.csv": (2, 2, 0, 0, 0, 0, 0, 0, 0),
+    "nav/ytelser.csv": (6, 4, 0, 2, 0, 0, 0, 0, 2),
+    "nav/arbeidsforhold.csv": (4, 3, 0, 1, 0, 0, 0, 0, 1),
+    "nav/personer.csv": (6, 3, 0, 3, 0, 0, 0, 0, 3),
 }
 
 BASE_LINKAGE = {
@@ -442,6 +443,55 @@ ROW_RULES = [
         set_value(PE, 2, "fodselsaar", "1850"),
         issues=((PE, 2, "fodselsaar", "out_of_range", "warning"),),
     ),
+    # issue 12: real deliveries (more in tests/test_real_deliveries.py)
+    Case(
+        "a code written as its label is read, with a warning",
+        set_value(T0, 2, "kjonn", "Kvinne"),
+        issues=((T0, 2, "kjonn", "code_as_label", "warning"),),
+    ),
+    Case(
+        "a CSV row with fewer fields than the header",
+        lambda d: (d / YT).write_text(
+            (d / YT)
+            .read_text(encoding="utf-8")
+            .replace("P02;AAP;2024-01-01;;\n", "P02;AAP;2024-01-01\n"),
+            encoding="utf-8",
+        ),
+        issues=((YT, 3, "tom", "short_row", "warning"),),
+    ),
+    Case(
+        "a date before 1900",
+        set_value(T0, 4, "innskrevet_dato", "0001-01-01"),
+        issues=((T0, 4, "innskrevet_dato", "date_out_of_range", "error"),),
+    ),
+    Case(
+        "a registry date after the data end",
+        set_value(T1, 2, "svar_dato", "2026-03-01"),
+        issues=((T1, 2, "svar_dato", "date_after_data_end", "error"),),
+    ),
+    Case(
+        "an admission before the registry's first year",
+        set_value(T0, 4, "innskrevet_dato", "1999-09-02"),
+        issues=((T0, 4, "innskrevet_dato", "outside_registry_period", "error"),),
+    ),
+    Case(
+        "an implausible age at admission",
+        set_value(T0, 4, "fodselsaar", "2010"),
+        issues=((T0, 4, "fodselsaar", "implausible_age", "error"),),
+    ),
+    Case(
+        "an institution in no year of institusjoner",
+        set_value(T0, 4, "inst_id", "9,87054E+08"),
+        issues=((T0, 4, "inst_id", "unknown_institution", "error"),),
+    ),
+    Case(
+        "an institution without a row for the discharge year",
+        set_value(INST, 2, "aar", "2023"),
+        issues=(
+            (T0, 3, "inst_id", "institution_year_missing", "warning"),
+            (T0, 4, "inst_id", "institution_year_missing", "warning"),
+        ),
+    ),
     # consent comes first: bad values of excluded rows are never looked at
     Case(
         "bad spell of a non-consenting person is excluded, not reported",
@@ -452,9 +502,10 @@ ROW_RULES = [
         set_value(T1, 4, "helse", "9"),
     ),
     Case(
-        "unreadable consent counts as no consent",
+        "unreadable consent excludes the episode as consent unknown, and is reported",
         set_value(T0, 4, "samtykke", "x"),
-        excluded={T0: {"excluded_no_consent": 2}},
+        issues=((T0, 4, "samtykke", "consent_unknown", "warning"),),
+        excluded={T0: {"excluded_consent_unknown": 1}},
     ),
     Case(
         "unreadable withdrawal date counts as withdrawn",
@@ -518,6 +569,7 @@ def test_row_rule(case: Case, small_delivery: Path, tmp_path: Path, capsys) -> N
                 [
                     "excluded_no_consent",
                     "excluded_consent_withdrawn",
+                    "excluded_consent_unknown",
                     "excluded_unlinked",
                     "excluded_no_consenting_episode",
                 ],
@@ -576,7 +628,8 @@ def test_small_delivery_builds_as_worked_out(small_delivery: Path, tmp_path: Pat
     ]
     assert "consent" not in episodes and "consent_withdrawn_date" not in episodes
     e07 = episodes.iloc[4]
-    assert pd.isna(e07["work_ability"]) and pd.isna(e07["sick_leave_weeks"])  # 98, 99 → missing
+    # data-model.md: 98 in the 0–10 scale is a missing code; 99 weeks of sick leave is real
+    assert pd.isna(e07["work_ability"]) and e07["sick_leave_weeks"] == 99
 
     responses = read_parquet(derived / "responses.parquet")
     # T0: 5 episodes; T1: E01 E02 E03 E07; T2: E01 E03; T3: E01
@@ -706,6 +759,7 @@ def test_demo_row_accounting_balances(demo_delivery: Path, demo_derived: Path) -
         assert row.rows_excluded == (
             row.excluded_no_consent
             + row.excluded_consent_withdrawn
+            + row.excluded_consent_unknown
             + row.excluded_unlinked
             + row.excluded_no_consenting_episode
         )

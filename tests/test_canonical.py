@@ -86,14 +86,19 @@ def test_code_problems_and_type_problems() -> None:
         "skjema_t1",
         {
             "forlop_id": [1001.0, "E2", "E3"],  # a number in a string column
-            "helse": ["God", "6", "2.5"],  # a label is accepted as its code
+            "helse": ["God", "6", "2.5"],  # a label is read as its code, with a warning
             "svar_dato": ["2024-02-30", "", "2024-03-01"],
         },
     )
     assert t1["episode_id"].tolist() == ["1001", "E2", "E3"]
     assert t1["self_rated_health"].tolist()[0] == "God"
     got = sorted(problems[["row", "column", "rule"]].values.tolist())
-    assert got == [[1, "svar_dato", "type"], [2, "helse", "unknown_code"], [3, "helse", "type"]]
+    assert got == [
+        [1, "helse", "code_as_label"],
+        [1, "svar_dato", "type"],
+        [2, "helse", "unknown_code"],
+        [3, "helse", "type"],
+    ]
     assert t1["response_date"].isna().tolist() == [True, True, False]
 
 

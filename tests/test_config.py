@@ -149,7 +149,17 @@ def test_a_valid_file_takes_the_spec_defaults_for_what_it_leaves_out(tmp_path):
 def test_the_serialised_form_round_trips_and_is_the_toml_shape():
     demo = load_config(DEMO_CONFIG)
     record = json.loads(json.dumps(config_to_dict(demo)))
-    assert set(record) == {"paths", "nav", "outcomes", "disclosure", "targets", "report", "source"}
+    assert set(record) == {
+        "paths",
+        "nav",
+        "registry",
+        "linkage",
+        "outcomes",
+        "disclosure",
+        "targets",
+        "report",
+        "source",
+    }
     assert config_from_dict(record, source=demo.source) == demo
     # and it is read as strictly as a file
     record["disclosure"]["min_cel"] = 5
@@ -200,3 +210,30 @@ def test_the_public_api_is_listed_and_loads():
     )
     with pytest.raises(AttributeError):
         arr_stats.no_such_name  # noqa: B018
+
+
+def test_ingest_keys_are_read_strictly(tmp_path):
+    """[registry] and [linkage] (issue 12): read, round-tripped, and checked like every key."""
+    config = load_config(
+        write_toml(
+            tmp_path,
+            VALID
+            + '\n[registry]\nencoding = "cp1252"\nfirst_year = 2016\nallow_empty = ["skjema_t3"]\n'
+            + "\n[linkage]\nmin_linked_share = 0.8\npad_ids = { lopenr = 8 }\n",
+        )
+    )
+    assert config.registry.encoding == "cp1252" and config.registry.first_year == 2016
+    assert config.registry.allow_empty == ("skjema_t3",)
+    assert config.linkage.min_linked_share == 0.8 and config.linkage.pad_ids == {"lopenr": 8}
+    assert (
+        config_from_dict(json.loads(json.dumps(config_to_dict(config))), source=config.source)
+        == config
+    )
+    for bad, key in (
+        ("[registry]\nmin_agee = 16\n", "min_agee"),
+        ('[registry]\nencoding = "utf-16"\n', "encoding"),
+        ("[linkage]\npad_ids = { lopenr = true }\n", "pad_ids"),
+        ("[linkage]\nmin_linked_share = 2\n", "min_linked_share"),
+    ):
+        with pytest.raises(ConfigError, match=key):
+            load_config(write_toml(tmp_path, VALID + "\n" + bad))

@@ -24,7 +24,8 @@ from arr_stats.derive.build import run_build
 from arr_stats.dictionary import load_dictionary
 from arr_stats.errors import DeliveryError
 from arr_stats.ingest.canonical import to_canonical
-from arr_stats.ingest.readers import locate_file, read_delivery_file, read_raw
+from arr_stats.ingest.readers import locate_file, read_delivery_file, read_file, read_raw
+from tools import require_tool
 
 DD = load_dictionary()
 DATA_END = dt.date(2025, 12, 31)
@@ -55,7 +56,8 @@ def write_sav_like_haven(csv_path: Path, out: Path) -> None:
     """An SPSS file as R's haven writes one: labels, user-missing range 97–99, padded strings."""
     table = DD.table(csv_path.stem)
     frame = _typed_raw(csv_path)
-    numeric = [v for v in table.variables if v.type in ("integer", "code")]
+    # user-missing declared where the dictionary says the missing codes apply
+    numeric = [v for v in table.variables if v.missing_codes]
     pyreadstat.write_sav(
         frame,
         str(out),
@@ -104,13 +106,14 @@ def write_pspp_sav(csv_path: Path, out: Path) -> None:
         if var.codes:
             labels = " ".join(f"{c} '{lab}'" for c, lab in var.codes.items())
             lines.append(f"VALUE LABELS {var.raw} {labels} 99 'Vet ikke'.")
-        if var.type in ("integer", "code"):
-            lines.append(f"MISSING VALUES {var.raw} (97, 98, 99).")
+        if var.missing_codes:
+            codes = ", ".join(map(str, var.missing_codes))
+            lines.append(f"MISSING VALUES {var.raw} ({codes}).")
     lines.append(f"SAVE OUTFILE='{out}'.")
     syntax = out.with_suffix(".sps")
     syntax.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = subprocess.run(
-        ["pspp", "-O", "format=txt", str(syntax)],
+        [require_tool("pspp"), "-O", "format=txt", str(syntax)],
         capture_output=True,
         text=True,
         cwd=out.parent,
@@ -155,7 +158,7 @@ def test_sav_by_pyreadstat_and_pspp_and_csv_give_identical_tables(
 
     _same_outputs(from_csv, from_haven)
     _same_outputs(from_csv, from_pspp)
-    # the tables are not trivially empty: E07's 98/99 became missing in all three
+    # the tables are not trivially empty: E07's 98 (work ability) became missing in all three
     episodes = pd.read_parquet(from_pspp / "episodes.parquet")
     assert len(episodes) == 5 and episodes["work_ability"].isna().sum() == 1
     issues = pd.read_parquet(from_pspp / "issues.parquet")
@@ -166,12 +169,19 @@ def test_pspp_user_missing_codes_arrive_as_codes(tmp_path: Path, small_delivery:
     """Read with user_missing=True, a declared 99 is the number 99, as in CSV."""
     out = tmp_path / "skjema_t1.sav"
     write_pspp_sav(small_delivery / "registry" / "skjema_t1.csv", out)
-    raw, _ = read_raw(out)
-    assert raw["arbeidsevne"].tolist()[5] == 99.0  # E07, row 6
+    raw = read_file(out)
+    assert raw.data["arbeidsevne"].tolist()[5] == 99.0  # E07, row 6
+    assert raw.declared_missing["arbeidsevne"] == ((97.0, 97.0), (98.0, 98.0), (99.0, 99.0))
     canon, problems = to_canonical(
-        raw, DD.table("skjema_t1"), DD, label="t1.sav", file_format=".sav"
+        raw.data,
+        DD.table("skjema_t1"),
+        DD,
+        label="t1.sav",
+        file_format=".sav",
+        declared_missing=raw.declared_missing,
     )
-    assert pd.isna(canon.loc[6, "work_ability"]) and pd.isna(canon.loc[6, "work_percent"])
+    assert pd.isna(canon.loc[6, "work_ability"])
+    assert canon.loc[6, "work_percent"] == 97  # a percentage: never a missing code
     assert canon.loc[6, "work_status"] == "Annet"
     assert len(problems) == 0
 
@@ -208,7 +218,10 @@ def test_sas7bdat_nav_file_reads_like_csv(small_delivery: Path, tmp_path: Path, 
     pyreadstat.write_dta(frame, str(dta))
     target = sas / "nav" / "ytelser.sas7bdat"
     done = subprocess.run(
-        ["readstat", str(dta), str(target)], capture_output=True, text=True, check=False
+        [require_tool("readstat"), str(dta), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0 and target.exists(), done.stdout + done.stderr
     source.unlink()
@@ -277,8 +290,9 @@ def _write_any(frame: pd.DataFrame, path: Path) -> None:
         text = frame.astype(object).map(lambda v: "" if v is None or pd.isna(v) else str(v))
         text.to_csv(path, index=False)
     elif path.suffix == ".sav":
+        coded = [c for c in numeric if T1.variable(c).missing_codes]
         pyreadstat.write_sav(
-            floats, str(path), missing_ranges={c: [{"lo": 97.0, "hi": 99.0}] for c in numeric}
+            floats, str(path), missing_ranges={c: [{"lo": 97.0, "hi": 99.0}] for c in coded}
         )
     elif path.suffix == ".dta":
         pyreadstat.write_dta(floats, str(path))

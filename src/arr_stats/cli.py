@@ -57,7 +57,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from arr_stats.derive.build import run_build
+    from arr_stats.derive.build import build_summary, run_build
 
     data_end = parse_date(args.data_end, "--data-end") if args.data_end else None
     if args.config:
@@ -77,7 +77,9 @@ def cmd_build(args: argparse.Namespace) -> int:
             )
         config = config_for_delivery(Path(args.registry), Path(args.nav), Path(args.out), data_end)
     progress = sys.stderr.isatty() and not args.quiet
-    run_build(config, progress=progress)
+    result = run_build(config, progress=progress)
+    # always, also when standard output is not a terminal: what came of every row
+    print(build_summary(result), flush=True)
     return 0
 
 

@@ -43,8 +43,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: The configuration of the synthetic demo (``make demo``); used only when asked for.
 DEMO_CONFIG = PROJECT_ROOT / "analysis" / "demo.toml"
 
-#: Text encodings a CSV delivery may be declared in (``[nav] encoding``).
-CSV_ENCODINGS: tuple[str, ...] = ("auto", "utf-8", "latin-1")
+#: Text encodings a CSV delivery may be declared in (``[nav]``/``[registry] encoding``;
+#: see :mod:`arr_stats.ingest.readers`).
+CSV_ENCODINGS: tuple[str, ...] = ("auto", "utf-8", "cp1252", "latin-1")
 
 
 class ConfigError(ValueError):
@@ -85,6 +86,57 @@ class OutcomeParams:
     rtw12_last_day: int = 365
     pre_admission_days: int = 365
     state_order: tuple[str, ...] = DEFAULT_STATE_ORDER
+
+
+@dataclass(frozen=True)
+class RegistryParams:
+    """How registry files are read and which of their values are plausible.
+
+    Attributes
+    ----------
+    encoding
+        Text encoding of the registry's CSV files (one of :data:`CSV_ENCODINGS`).
+    first_year
+        The registry's first year: an admission or discharge before 1 January
+        of it is an error (``outside_registry_period``).
+    min_age, max_age
+        Plausible ages at admission; outside them the episode is rejected
+        (``implausible_age``).
+    allow_empty
+        Registry file stems that may hold a header and no rows (e.g.
+        ``skjema_t3`` in the registry's first year); any other empty file
+        stops the build.
+    """
+
+    encoding: str = "auto"
+    first_year: int = 2000
+    min_age: int = 16
+    max_age: int = 80
+    allow_empty: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkageParams:
+    """What the build expects of the linkage of episodes to NAV persons.
+
+    Attributes
+    ----------
+    min_linked_share
+        The build stops when fewer than this share of the consenting, valid
+        episodes find their person in ``personer`` (a sign that the
+        identifiers do not match as text), naming the likely cause.
+    accept_low_linkage
+        Build all the same, with a notice (e.g. a delivery known to be partial).
+    pad_ids
+        Opt-in normalisation: identifier (raw name, e.g. ``lopenr``) → width.
+        Every value of it that is digits only and shorter is zero-padded to
+        that width in every file (a registry that stored ``lopenr`` as a
+        number lost NAV's leading zeros); reported in the summary.
+    """
+
+    min_linked_share: float = 0.5
+    accept_low_linkage: bool = False
+    pad_ids: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,6 +192,8 @@ class RunConfig:
     disclosure: DisclosureParams = field(default_factory=DisclosureParams)
     targets: dict[str, IndicatorTarget] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
     nav_encoding: str = "auto"  # one of CSV_ENCODINGS
+    registry: RegistryParams = field(default_factory=RegistryParams)
+    linkage: LinkageParams = field(default_factory=LinkageParams)
     low_coverage_threshold: float = 0.60
     report_dir: Path = DEFAULT_REPORT_DIR
     source: Path | None = None  # the TOML file this came from, if any
@@ -264,6 +318,22 @@ def _state_order(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _stems(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _Invalid(f'must be a list of file names, e.g. ["skjema_t3"], not {value!r}')
+    return tuple(value)
+
+
+def _id_widths(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(
+        isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 64 for w in value.values()
+    ):
+        raise _Invalid(
+            f"must be a table of identifier = width, e.g. {{ lopenr = 8 }}, not {value!r}"
+        )
+    return {str(k): int(v) for k, v in value.items()}
+
+
 @dataclass(frozen=True)
 class _Key:
     check: Callable[[Any], Any]
@@ -292,6 +362,18 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "min_denominator": _Key(_whole(1)),
         "complementary_suppression": _Key(_flag),
         "survival_pooling": _Key(_flag),
+    },
+    "registry": {
+        "encoding": _Key(_choice(*CSV_ENCODINGS)),
+        "first_year": _Key(_whole(1900)),
+        "min_age": _Key(_whole(0)),
+        "max_age": _Key(_whole(0)),
+        "allow_empty": _Key(_stems),
+    },
+    "linkage": {
+        "min_linked_share": _Key(_number(0.0, 1.0)),
+        "accept_low_linkage": _Key(_flag),
+        "pad_ids": _Key(_id_widths),
     },
     "targets": {},  # one table per indicator id, checked by _targets
     "report": {"out": _Key(_text), "low_coverage_threshold": _Key(_number(0.0, 1.0))},
@@ -445,6 +527,8 @@ def config_from_dict(
     outcomes = _read_table(raw.get("outcomes"), SCHEMA["outcomes"], where, "outcomes")
     disclosure = _read_table(raw.get("disclosure"), SCHEMA["disclosure"], where, "disclosure")
     report = _read_table(raw.get("report"), SCHEMA["report"], where, "report")
+    registry = _read_table(raw.get("registry"), SCHEMA["registry"], where, "registry")
+    linkage = _read_table(raw.get("linkage"), SCHEMA["linkage"], where, "linkage")
     return RunConfig(
         registry_dir=resolve(paths["registry"]),
         nav_dir=resolve(paths["nav"]),
@@ -453,10 +537,23 @@ def config_from_dict(
         disclosure=_disclosure_params(disclosure, where),
         targets=_targets(raw.get("targets"), where),
         nav_encoding=nav.get("encoding", "auto"),
+        registry=_registry_params(registry, where),
+        linkage=_linkage_params(linkage, where),
         low_coverage_threshold=report.get("low_coverage_threshold", 0.60),
         report_dir=resolve(report["out"]) if "out" in report else DEFAULT_REPORT_DIR,
         source=source,
     )
+
+
+def _registry_params(values: dict[str, Any], where: str) -> RegistryParams:
+    params = RegistryParams(**values)
+    if params.min_age > params.max_age:
+        raise ConfigError(f"{where}: [registry] min_age is above max_age")
+    return params
+
+
+def _linkage_params(values: dict[str, Any], where: str) -> LinkageParams:
+    return LinkageParams(**values)
 
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:
@@ -485,6 +582,18 @@ def config_to_dict(config: RunConfig) -> dict[str, Any]:
         },
         "disclosure": dataclasses.asdict(config.disclosure),
         "targets": {k: dataclasses.asdict(t) for k, t in config.targets.items()},
+        "registry": {
+            "encoding": config.registry.encoding,
+            "first_year": config.registry.first_year,
+            "min_age": config.registry.min_age,
+            "max_age": config.registry.max_age,
+            "allow_empty": list(config.registry.allow_empty),
+        },
+        "linkage": {
+            "min_linked_share": config.linkage.min_linked_share,
+            "accept_low_linkage": config.linkage.accept_low_linkage,
+            "pad_ids": dict(sorted(config.linkage.pad_ids.items())),
+        },
         "report": {
             "out": str(config.report_dir),
             "low_coverage_threshold": config.low_coverage_threshold,

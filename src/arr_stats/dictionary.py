@@ -57,6 +57,13 @@ class Variable:
     references: str | None = None
     codes_from: str | None = None
     empty_means: float | None = None
+    #: Codes that mean missing in this variable (data-model.md: coded items and
+    #: 0–10 scales of the registry files); empty for every other variable.
+    missing_codes: tuple[int, ...] = ()
+    #: Date text that means "open", like an empty date (NAV end dates: 9999-12-31).
+    open_end: str | None = None
+    #: An identifier: text always, leading zeros significant (data-model.md).
+    identifier: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,6 @@ class Table:
     description: str
     keys: tuple[str, ...]
     variables: tuple[Variable, ...]
-    missing_codes: bool  # whether 97/98/99 mean missing in this table
 
     def variable(self, raw_or_name: str) -> Variable:
         """The variable with this raw or canonical name."""
@@ -125,6 +131,9 @@ class DataDictionary:
     diagnosis_groups: dict[str, dict[str, str]]
     diagnosis_rules: tuple[DiagnosisRule, ...]
     files: tuple[Path, ...]
+    #: Cell text that means missing in every column (``NA``, ``NULL``, ``.``),
+    #: compared stripped and without case.
+    na_tokens: tuple[str, ...] = ()
     #: daily state → ``label``, ``label_en``, ``colour`` (codelists/states.yaml)
     states: dict[str, dict[str, str]] = field(default_factory=dict)
     #: ``rtw_event`` code → ``label``, ``label_en`` (codelists/rtw_events.yaml)
@@ -183,6 +192,9 @@ def _variable(entry: dict[str, Any], where: str) -> Variable:
         references=entry.get("references"),
         codes_from=entry.get("codes_from"),
         empty_means=entry.get("empty_means"),
+        missing_codes=tuple(int(c) for c in entry.get("missing_codes") or ()),
+        open_end=str(entry["open_end"]) if entry.get("open_end") else None,
+        identifier=bool(entry.get("identifier", False)),
     )
 
 
@@ -227,7 +239,6 @@ def load_dictionary(directory: Path | None = None) -> DataDictionary:
                 description=raw.get("description", ""),
                 keys=tuple(raw.get("keys") or ()),
                 variables=tuple(_variable(v, str(path)) for v in raw["variables"]),
-                missing_codes=bool(raw.get("missing_codes", True)),
             )
         )
 
@@ -271,6 +282,7 @@ def load_dictionary(directory: Path | None = None) -> DataDictionary:
         diagnosis_groups=groups,
         diagnosis_rules=tuple(rules),
         files=tuple(files),
+        na_tokens=tuple(str(t) for t in index.get("na_tokens") or ()),
         states=states,
         rtw_events=rtw_events,
     )
@@ -281,7 +293,14 @@ def codebook_markdown(dd: DataDictionary | None = None) -> str:
     dd = dd or load_dictionary()
     out = [f"# {dd.title}", "", f"Dictionary version {dd.version}.", ""]
     codes = ", ".join(f"{k} = {v}" for k, v in dd.missing_codes.items())
-    out += [f"Missing-value codes in registry files: {codes}.", ""]
+    out += [
+        f"Missing-value codes: {codes}, in the variables whose values say so "
+        "(coded items and 0–10 scales of the registry files).",
+        "",
+    ]
+    if dd.na_tokens:
+        tokens = ", ".join(f"`{t}`" for t in dd.na_tokens)
+        out += [f"Missing in every column: an empty cell, {tokens}.", ""]
     for table in dd.tables:
         files = ", ".join(f"`{f}`" for f in table.files)
         out += [
@@ -308,7 +327,11 @@ def codebook_markdown(dd: DataDictionary | None = None) -> str:
             else:
                 values = ""
             if v.empty_means is not None:
-                values += f" (empty = {v.empty_means:g})"
+                values += f" (empty or column absent = {v.empty_means:g})"
+            if v.missing_codes:
+                values += f" (missing: {', '.join(map(str, v.missing_codes))})"
+            if v.open_end:
+                values += f" ({v.open_end} = open)"
             req = "yes" if v.required else "no"
             out.append(f"| {v.raw} | {v.name} | {v.type} | {req} | {values} | {v.description} |")
         out.append("")
