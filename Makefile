@@ -1,6 +1,7 @@
 # arr-stats: `make` lists the targets. The two commands of the README:
 #   make demo   – synthetic delivery → derived tables → the annual reports
-#   make test   – the whole test suite (unit, property, end-to-end, notebooks)
+#   make test   – the system tools the tests need (make system-deps), then the
+#                 whole test suite (unit, property, end-to-end, notebooks)
 # Both create .venv from requirements.lock first if it is missing or stale.
 
 PYTHON   ?= python3
@@ -13,19 +14,22 @@ DEMO_DER := data/demo/derived
 YEAR     ?= 2025
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo demo-data test test-fast lint format lock wheelhouse lab notebooks render codebook clean
+.PHONY: help install system-deps demo demo-data test test-fast lint format lock wheelhouse lab notebooks render codebook clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-11s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.lock pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { PYTHON=$(PYTHON) bash tools/system_deps.sh venv && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 install: $(VENV)/.installed ## create or update .venv from requirements.lock
+
+system-deps: ## the system tools the tests need: installed on Debian/Ubuntu as root, else named
+	@PYTHON=$(PYTHON) bash tools/system_deps.sh
 
 demo-data: $(VENV)/.installed ## synthetic delivery and derived tables in data/demo/
 	$(ARR) synth --out $(DEMO_RAW)
@@ -35,12 +39,12 @@ demo: demo-data ## make a synthetic delivery, build it, render the reports
 	$(ARR) report --config $(CONFIG) --year $(YEAR) --all-institutions
 	@echo "Done. Derived tables: $(DEMO_DER)/   Reports: reports/_output/$(YEAR)/"
 
-test: demo-data ## ruff, then the whole test suite, notebooks validated with nbval
+test: system-deps demo-data ## system tools, ruff, the whole test suite (notebooks with nbval)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest --nbval --nbval-sanitize-with notebooks/sanitize.cfg
 
-test-fast: $(VENV)/.installed ## unit and property tests only (no demo build, no rendering)
+test-fast: system-deps $(VENV)/.installed ## unit and property tests only (no demo build, no rendering)
 	$(PY) -m pytest -m "not slow"
 
 lint: $(VENV)/.installed ## ruff check and format check

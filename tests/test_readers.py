@@ -25,6 +25,7 @@ from arr_stats.canonical import to_canonical
 from arr_stats.dictionary import load_dictionary
 from arr_stats.errors import DeliveryError
 from arr_stats.readers import locate_file, read_delivery_file, read_raw
+from tools import require_tool
 
 DD = load_dictionary()
 DATA_END = dt.date(2025, 12, 31)
@@ -110,7 +111,7 @@ def write_pspp_sav(csv_path: Path, out: Path) -> None:
     syntax = out.with_suffix(".sps")
     syntax.write_text("\n".join(lines) + "\n", encoding="utf-8")
     done = subprocess.run(
-        ["pspp", "-O", "format=txt", str(syntax)],
+        [require_tool("pspp"), "-O", "format=txt", str(syntax)],
         capture_output=True,
         text=True,
         cwd=out.parent,
@@ -208,7 +209,10 @@ def test_sas7bdat_nav_file_reads_like_csv(small_delivery: Path, tmp_path: Path, 
     pyreadstat.write_dta(frame, str(dta))
     target = sas / "nav" / "ytelser.sas7bdat"
     done = subprocess.run(
-        ["readstat", str(dta), str(target)], capture_output=True, text=True, check=False
+        [require_tool("readstat"), str(dta), str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0 and target.exists(), done.stdout + done.stderr
     source.unlink()
