@@ -141,8 +141,13 @@ if [ -n "$quarto_stamp" ]; then
   else
     started=$SECONDS
     echo "system tools: installing Quarto from $QUARTO_BUNDLE into $QUARTO_DIR (log: $QUARTO_DIR.log)"
-    rm -rf "$QUARTO_DIR" && mkdir -p "$(dirname "$QUARTO_DIR")"
-    if ! PYTHON=$PYTHON bash "$QUARTO_BUNDLE/install.sh" "$QUARTO_DIR" >"$QUARTO_DIR.log" 2>&1; then
+    rm -rf "$QUARTO_DIR" && mkdir -p "$QUARTO_DIR"
+    # The bundle runs `python -m pip`, which Debian's python3 lacks (python3-pip):
+    # a venv of its own has pip.
+    venv_python="$(cd "$QUARTO_DIR" && pwd)/python/bin/python"  # the bundle cd's: absolute
+    if ! { "$PYTHON" -m venv "$QUARTO_DIR/python" &&
+      PYTHON=$venv_python bash "$QUARTO_BUNDLE/install.sh" "$QUARTO_DIR"; } \
+      >"$QUARTO_DIR.log" 2>&1; then
       tail -20 "$QUARTO_DIR.log" >&2
       echo "system tools: Quarto's install failed; the whole log is $QUARTO_DIR.log" >&2
       exit 1
