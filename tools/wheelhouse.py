@@ -41,25 +41,32 @@ NOT_FOUND = re.compile(r"No matching distribution found for ([A-Za-z0-9_.\-]+)==
 
 
 def target_requirements(lock: Path, python_version: str, plat: str) -> list[Requirement]:
-    """The pins of ``lock`` whose markers hold for the target Python on Linux."""
+    """The pins of ``lock`` whose markers hold for the target Python on Linux.
+
+    A marker on the patch release (``python_full_version < "3.11.5"``: Debian
+    12's 3.11.2 needs an older soupsieve) holds for some 3.11 and not others,
+    so both pins are taken: the wheelhouse serves every patch release.
+    """
     env = {
-        "python_version": python_version,
-        "python_full_version": f"{python_version}.0",
         "implementation_name": "cpython",
         "platform_python_implementation": "CPython",
         "sys_platform": "linux",
         "platform_system": "Linux",
         "os_name": "posix",
         "platform_machine": next((m for m in ("x86_64", "aarch64") if plat.endswith(m)), plat),
+        "python_version": python_version,
         "extra": "",
     }
+    patches = [f"{python_version}.{patch}" for patch in range(0, 30)]
     pins = []
     for line in lock.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         req = Requirement(line)
-        if req.marker is None or req.marker.evaluate(env):
+        if req.marker is None or any(
+            req.marker.evaluate(env | {"python_full_version": full}) for full in patches
+        ):
             req.marker = None
             pins.append(req)
     return pins
@@ -88,7 +95,26 @@ def compatible_platforms(plat: str) -> list[str]:
 def download_binaries(
     pins: list[Requirement], dest: Path, python_version: str, plat: str
 ) -> list[Requirement]:
-    """Download a wheel of every pin for the target; return the pins PyPI has none for."""
+    """Download a wheel of every pin for the target; return the pins PyPI has none for.
+
+    Two pins of one package (for different patch releases) go in separate rounds:
+    pip takes one version of a package at a time.
+    """
+    source_only: list[Requirement] = []
+    rounds: list[list[Requirement]] = []
+    for req in pins:
+        free = next((r for r in rounds if all(o.name != req.name for o in r)), None)
+        if free is None:
+            rounds.append(free := [])
+        free.append(req)
+    for group in rounds:
+        source_only += _download_round(group, dest, python_version, plat)
+    return source_only
+
+
+def _download_round(
+    pins: list[Requirement], dest: Path, python_version: str, plat: str
+) -> list[Requirement]:
     abi = "cp" + python_version.replace(".", "")
     remaining = list(pins)
     source_only: list[Requirement] = []
