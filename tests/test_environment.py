@@ -18,7 +18,7 @@ def lock_pins() -> dict[str, str]:
     pins = {}
     for line in (PROJECT_ROOT / "requirements.lock").read_text().splitlines():
         if "==" in line and not line.startswith("#"):
-            name, version = line.split("==")
+            name, version = line.partition(";")[0].split("==")  # drop a marker
             pins[_norm(name)] = version.strip()
     return pins
 
@@ -46,3 +46,40 @@ def test_environment_pins_every_direct_dependency():
     lock, env = lock_pins(), env_pins()
     assert direct - set(lock) == set()
     assert direct - set(env) - {"python"} == set()
+
+
+#: The Pythons the lock serves; `make wheelhouse` and tests/test_wheelhouse.py install it on each.
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
+
+
+def _lock_markers() -> dict[str, str]:
+    markers = {}
+    for line in (PROJECT_ROOT / "requirements.lock").read_text().splitlines():
+        pin, _, marker = line.partition(";")
+        if marker.strip():
+            markers[_norm(pin.split("==")[0])] = marker.strip()
+    return markers
+
+
+def test_lock_holds_what_each_locked_package_needs_on_every_supported_python():
+    # `make lock` resolves on one Python; a package may need more on another
+    # (papermill needs aiohttp on 3.12 only). Those are pinned with a marker.
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+
+    lock, markers = lock_pins(), _lock_markers()
+    missing = set()
+    for name in lock:
+        try:
+            requires = distribution(name).requires or []
+        except PackageNotFoundError:
+            assert name in markers, f"{name} is locked for every Python but not installed"
+            continue  # pinned for another Python only
+        for req in map(Requirement, requires):
+            for python in SUPPORTED_PYTHONS:
+                env = {"python_version": python, "python_full_version": f"{python}.0"}
+                env |= {"sys_platform": "linux", "platform_system": "Linux", "extra": ""}
+                if (req.marker is None or req.marker.evaluate(env)) and _norm(req.name) not in lock:
+                    missing.add(f"{name} needs {req} on Python {python}")
+    assert not missing, "requirements.lock lacks:\n" + "\n".join(sorted(missing))

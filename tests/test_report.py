@@ -41,6 +41,7 @@ from arr_stats.report import (
     tables,
     upload,
 )
+from tools import require_tool
 
 #: The nine section headings of indicators-and-report.md ("The annual report").
 SECTION_HEADINGS = (
@@ -471,12 +472,6 @@ def test_edition_reads_as_a_report(rendered, demo_derived, which):
         assert "egen enhet mot resten av landet" in visible and "Resten av landet" in visible
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "chromium is needed for the report tests (apt-get install chromium; .ci/run)"
-    return found
-
-
 IMAGE_PROBE = """<script>
 window.addEventListener('load', function () {
   var imgs = Array.prototype.slice.call(document.images);
@@ -490,7 +485,7 @@ window.addEventListener('load', function () {
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["national", "institution"])
 def test_edition_in_headless_chromium(rendered, tmp_path, which):
-    chromium = _chromium()
+    chromium = require_tool("chromium")
     name = "national" if which == "national" else rendered["institution"]
     page = rendered["out"] / f"{name}.html"
     probe = tmp_path / "probe.html"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -57,12 +56,13 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthParams, 
 
 
 @pytest.fixture(scope="module")
-def default(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthParams, float]:
+def default(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SynthParams]:
+    # Its speed is measured in benchmarks/synth.py, not asserted here: a
+    # wall-clock limit fails on a busy machine without any change to the code.
     params = SynthParams()
     out = tmp_path_factory.mktemp("default")
-    start = time.perf_counter()
     write_delivery(out, params)
-    return out, params, time.perf_counter() - start
+    return out, params
 
 
 def read(folder: Path, rel: str) -> pd.DataFrame:
@@ -315,7 +315,7 @@ def test_other_parameters_break_the_model_only_in_the_deliberate_flaws(tmp_path:
 
 
 def test_default_delivery_breaks_the_model_only_in_the_deliberate_flaws(default) -> None:
-    folder, params, _ = default
+    folder, params = default
     assert deliberate_flaws(params) == DELIBERATE_FLAWS
     assert violations(folder, params.data_end) == expected(params)
 
@@ -380,18 +380,17 @@ def test_parameters_are_checked() -> None:
 # the default delivery: size, institutions, groups, realism
 
 
-def test_default_size_and_speed(default) -> None:
-    folder, _, seconds = default
+def test_default_size(default) -> None:
+    folder, _ = default
     t0 = read(folder, "registry/skjema_t0.sav")
     assert 3_600 <= t0["forlop_id"].nunique() <= 4_400
     persons = t0["lopenr"].nunique()
     assert 3_300 <= persons <= 3_700
     assert (t0.groupby("lopenr")["forlop_id"].nunique() == 2).sum() > 200
-    assert seconds < 30
 
 
 def test_institutions_sizes_and_coverage(default) -> None:
-    folder, params, _ = default
+    folder, params = default
     t0 = read(folder, "registry/skjema_t0.sav").drop_duplicates("forlop_id")
     t0["aar"] = t0["utskrevet_dato"].map(lambda d: as_date(d).year)
     inst = read(folder, "registry/institusjoner.csv")
@@ -423,7 +422,7 @@ def test_institutions_sizes_and_coverage(default) -> None:
 
 
 def test_consent_linkage_and_life_event_groups_exist(default) -> None:
-    folder, params, _ = default
+    folder, params = default
     t0 = read(folder, "registry/skjema_t0.sav")
     persons = read(folder, "nav/personer.csv")
     nav_ids, registry_ids = set(persons["lopenr"]), set(t0["lopenr"])
@@ -439,7 +438,7 @@ def test_consent_linkage_and_life_event_groups_exist(default) -> None:
 
 
 def test_benefit_spells_have_the_shapes_of_real_ones(default) -> None:
-    folder, params, _ = default
+    folder, params = default
     y = read(folder, "nav/ytelser.csv")
     y = y[y["ytelse"].isin(list(DD.benefits))].copy()
     y["fom"] = y["fom"].map(as_date)
@@ -470,7 +469,7 @@ def test_benefit_spells_have_the_shapes_of_real_ones(default) -> None:
 
 
 def test_sick_leave_history_agrees_with_t0(default) -> None:
-    folder, _, _ = default
+    folder, _ = default
     t0 = read(folder, "registry/skjema_t0.sav").drop_duplicates("forlop_id", keep=False)
     y = read(folder, "nav/ytelser.csv")
     sp = y[y["ytelse"] == "SP"]
@@ -492,7 +491,7 @@ def test_sick_leave_history_agrees_with_t0(default) -> None:
 
 
 def test_response_rates_near_85_60_50_percent(default) -> None:
-    folder, params, _ = default
+    folder, params = default
     t0 = read(folder, "registry/skjema_t0.sav").drop_duplicates("forlop_id")
     persons = read(folder, "nav/personer.csv").set_index("lopenr")
     t0 = t0[t0["samtykke"] == 1]
@@ -522,7 +521,7 @@ def test_response_rates_near_85_60_50_percent(default) -> None:
 
 
 def test_missing_codes_are_sprinkled_in_answers(default) -> None:
-    folder, _, _ = default
+    folder, _ = default
     for point in range(4):
         df = read(folder, f"registry/skjema_t{point}.sav")
         for code in (98, 99):
@@ -533,7 +532,7 @@ def test_missing_codes_are_sprinkled_in_answers(default) -> None:
 
 
 def test_diagnoses_mix_systems_and_groups(default) -> None:
-    folder, _, _ = default
+    folder, _ = default
     codes = read(folder, "registry/skjema_t0.sav")["diagnose"]
     groups = codes.map(lambda c: DD.diagnosis_group(c or None)).value_counts(normalize=True)
     assert groups["musculoskeletal"] + groups["mental"] >= 0.7
@@ -544,7 +543,7 @@ def test_diagnoses_mix_systems_and_groups(default) -> None:
 
 
 def test_employment_has_several_employers_and_positions(default) -> None:
-    folder, _, _ = default
+    folder, _ = default
     a = read(folder, "nav/arbeidsforhold.csv")
     a = a[a["arbgiver"] != "A99999"]
     pct = a["stillingsprosent"].astype(float)
@@ -564,7 +563,7 @@ def hrb_on(y: pd.DataFrame, person: str, day: dt.date) -> bool:
 
 
 def test_work_ability_predicts_return_to_work_and_institutions_differ(default) -> None:
-    folder, params, _ = default
+    folder, params = default
     t0 = read(folder, "registry/skjema_t0.sav").drop_duplicates("forlop_id", keep=False)
     y = read(folder, "nav/ytelser.csv")
     y = y[y["ytelse"].isin(list(DD.benefits)) & (y["lopenr"] != "P999999")]

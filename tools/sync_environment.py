@@ -35,7 +35,7 @@ def read_lock(path: Path) -> dict[str, str]:
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if line and not line.startswith("#") and "==" in line:
-            name, version = line.split("==", 1)
+            name, version = line.partition(";")[0].split("==", 1)  # drop a marker
             pins[normalise(name)] = version.strip()
     return pins
 
