@@ -145,14 +145,14 @@ def test_synth_quiet_default_verbose(flag, lines, capsys, tmp_path):
 def test_report_quiet_prints_nothing_and_default_prints_the_summary(
     demo_derived, capsys, monkeypatch, tmp_path
 ):
-    from arr_stats import report
+    from arr_stats.report import render
 
     def fake_render(**kw):
         print("rendering 1 edition(s) ...")  # what render_reports says as it works
         path = kw["out_dir"] / str(kw["year"]) / "national.html"
         return [path, path.with_name("indicators.csv")]
 
-    monkeypatch.setattr(report, "render_reports", fake_render)
+    monkeypatch.setattr(render, "render_reports", fake_render)
     base = ["report", "--derived", str(demo_derived), "--year", "2025", "--out", str(tmp_path)]
     assert run([*base, "--quiet"], capsys) == (0, "", "")
     code, out, err = run(base, capsys)
