@@ -144,7 +144,10 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
 
 
 def _pooled(curve: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
-    return disclosure.pool_survival_steps(curve, ctx.config.disclosure)
+    """The drawn curve: steps pooled, the tables' fixed times as block boundaries."""
+    return disclosure.pool_survival_steps(
+        curve, ctx.config.disclosure, ctx.config.outcomes.month_days.values()
+    )
 
 
 @needs_outcome_cohort
