@@ -1,8 +1,9 @@
 # Reference numbers for tests/test_cox_zph.py: R's cox.zph (survival >= 3.0).
 #
 # Reads, in the working directory:
-#   data.csv     time, status (1 = event), optionally stratum, and the covariates;
-#                a factor covariate is coded 0, 1, ..., k - 1 (0 = reference level)
+#   data.csv     time, status (1 = event), optionally stratum and weight (case weights),
+#                and the covariates; a factor covariate is coded 0, 1, ..., k - 1
+#                (0 = reference level)
 #   model.csv    variable, type ("factor" or "numeric"), nlevels: the covariates in
 #                model order
 #   settings.csv key, value: ties ("efron" or "breslow"), transforms ("km|rank|...")
@@ -25,7 +26,8 @@ for (i in seq_len(nrow(model))) {
 }
 rhs <- paste0("`", model$variable, "`", collapse = " + ")
 if ("stratum" %in% names(data)) rhs <- paste(rhs, "+ strata(stratum)")
-fit <- coxph(as.formula(paste("Surv(time, status) ~", rhs)), data = data,
+if (!("weight" %in% names(data))) data$weight <- 1
+fit <- coxph(as.formula(paste("Surv(time, status) ~", rhs)), data = data, weights = weight,
              ties = setting("ties"), control = coxph.control(eps = 1e-10, iter.max = 100))
 
 write.csv(data.frame(name = names(coef(fit)), coef = unname(coef(fit))),
