@@ -19,6 +19,8 @@ from arr_stats.publication.disclosure import (
     hidden_cell_ranges,
     pool_survival_steps,
     pooled_values_at,
+    protect_state_occupation,
+    state_grid,
     suppress_counts,
     suppress_statistics,
     suppress_with_margins,
@@ -507,3 +509,84 @@ def test_pool_survival_steps_counts_competing_events_as_leaving():
 )
 def test_identity_number_pattern_is_a_token_of_its_own(text, flagged):
     assert bool(NATIONAL_ID_PATTERN.search(text)) is flagged
+
+
+# --- daily states -----------------------------------------------------------------------
+
+
+def _occupation(counts: dict[str, int], day: int = 0, group: str = "all") -> pd.DataFrame:
+    observed = sum(counts.values())
+    return pd.DataFrame(
+        {
+            "group": group,
+            "day": day,
+            "state": pd.Categorical(list(counts), categories=list(counts)),
+            "n": list(counts.values()),
+            "n_observed": observed,
+        }
+    )
+
+
+def test_small_states_are_merged_until_the_merged_count_is_safe():
+    # 3 dead + 3 on AAP: both small, together 6 >= 5: one grey band of 6/40;
+    # sick leave 0 stays 0 (a zero may be shown), working 34/40.
+    occ = _occupation({"dead": 3, "aap": 3, "sick_leave_full": 0, "working": 34})
+    drawn = protect_state_occupation(occ, PARAMS, [0]).set_index("state")["share"]
+    assert drawn.to_dict() == pytest.approx(
+        {"dead": 0, "aap": 0, "sick_leave_full": 0, "working": 34 / 40, "merged": 6 / 40}
+    )
+    # 1 dead alone: the merged band would be 1 person, so the smallest other
+    # non-zero state (AAP, 9) joins it: 10/40; working 30/40 stays.
+    occ = _occupation({"dead": 1, "aap": 9, "sick_leave_full": 0, "working": 30})
+    drawn = protect_state_occupation(occ, PARAMS, [0]).set_index("state")["share"]
+    assert drawn.to_dict() == pytest.approx(
+        {"dead": 0, "aap": 0, "sick_leave_full": 0, "working": 30 / 40, "merged": 10 / 40}
+    )
+
+
+def test_days_off_the_grid_and_small_days_are_not_drawn():
+    occ = pd.concat(
+        [
+            _occupation({"dead": 0, "working": 20}, day=0),
+            _occupation({"dead": 1, "working": 19}, day=1),  # the day of a single death
+            _occupation({"dead": 1, "working": 8}, day=7),  # 9 observed < min_denominator
+        ],
+        ignore_index=True,
+    )
+    drawn = protect_state_occupation(occ, PARAMS, state_grid(PARAMS, [], 7))
+    assert sorted(set(drawn["day"])) == [0]
+
+
+def test_drawn_daily_states_give_back_no_small_count_on_the_demo(demo_derived):
+    # The attack of the output checker: share × persons observed (known from the
+    # report's n, and the day-0 total) must never be a count of 1 … 4, for any
+    # drawn state or the merged band, in any unit's panel; shown states are exact.
+    from arr_stats import stats
+    from arr_stats.derive.load import load_build
+
+    data = load_build(demo_derived)
+    outcomes = data.outcomes[data.outcomes["discharge_year"] == 2024]
+    states = data.daily_states[data.daily_states["episode_id"].isin(outcomes["episode_id"])]
+    occupation = stats.state_occupation(
+        states, outcomes, by="institution_id", last_day=data.config.outcomes.followup_days
+    )
+    days = state_grid(PARAMS, data.config.outcomes.month_days.values(), 365)
+    drawn = protect_state_occupation(occupation, PARAMS, days)
+    assert set(drawn["day"]) <= set(days)
+    truth = occupation.assign(state=occupation["state"].astype(object)).set_index(
+        ["group", "day", "state"]
+    )
+    observed = truth["n_observed"].groupby(level=["group", "day"], observed=True).first()
+    merged_somewhere = False
+    for (group, day), rows in drawn.groupby(["group", "day"], observed=True):
+        n_observed = observed.loc[(group, day)]
+        assert n_observed >= PARAMS.min_denominator
+        for state, share in zip(rows["state"].astype(object), rows["share"], strict=True):
+            count = round(share * n_observed)
+            assert abs(count - share * n_observed) < 1e-9
+            assert count == 0 or count >= PARAMS.min_cell, (group, day, state, count)
+            if state == "merged":
+                merged_somewhere |= count > 0
+            elif count > 0:
+                assert count == truth.loc[(group, day, state), "n"]
+    assert merged_somewhere, "the demo has small states; the test would be empty"

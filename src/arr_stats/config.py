@@ -147,6 +147,9 @@ class DisclosureParams:
     min_denominator: int = 10
     complementary_suppression: bool = True
     survival_pooling: bool = True
+    #: Days between the drawn times of the daily-state figure (plus the status
+    #: days of ``outcomes.month_days`` and the last day).
+    state_grid_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -362,6 +365,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "min_denominator": _Key(_whole(1)),
         "complementary_suppression": _Key(_flag),
         "survival_pooling": _Key(_flag),
+        "state_grid_days": _Key(_whole(1)),
     },
     "registry": {
         "encoding": _Key(_choice(*CSV_ENCODINGS)),

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from arr_stats.config import DisclosureParams
-from arr_stats.domain import STATUS_MONTHS, month_day
+from arr_stats.domain import MERGED_STATE, STATUS_MONTHS, month_day
 from arr_stats.errors import ArrStatsError
 
 #: The mark of a hidden cell in a table with margins (primary and complementary
@@ -736,6 +736,98 @@ def pooled_values_at(
                     row.update({c: last[c] for c in ("estimate", "lower", "upper")})
             rows.append(row)
     return pd.DataFrame(rows, columns=["group", "time", "shown", "estimate", "lower", "upper"])
+
+
+def state_grid(params: DisclosureParams, fixed_days: Iterable[int], last_day: int) -> list[int]:
+    """The drawn times of the daily-state figure.
+
+    Every ``state_grid_days``-th day from 0, the fixed status days and the
+    last day.
+
+    Examples
+    --------
+    >>> state_grid(DisclosureParams(state_grid_days=100), [91, 183, 365], 365)
+    [0, 91, 100, 183, 200, 300, 365]
+    """
+    days = set(range(0, last_day + 1, params.state_grid_days))
+    days |= {int(d) for d in fixed_days if 0 <= d <= last_day} | {int(last_day)}
+    return sorted(days)
+
+
+def protect_state_occupation(
+    occupation: pd.DataFrame, params: DisclosureParams, days: Iterable[int]
+) -> pd.DataFrame:
+    """Daily-state shares that may be drawn: on a grid of days, from protected counts.
+
+    Parameters
+    ----------
+    occupation
+        :func:`arr_stats.stats.state_occupation.state_occupation`'s table
+        (``group, day, state, n, n_observed, share``). Not modified.
+    params
+        The disclosure parameters.
+    days
+        The drawn times (:func:`state_grid`).
+
+    Returns
+    -------
+    DataFrame
+        ``group, day, state, share`` for the drawn days only, ``state`` a
+        Categorical of the input's states followed by
+        :data:`arr_stats.domain.MERGED_STATE`.
+        At each group and day the states of 1 … ``min_cell`` − 1 persons are
+        drawn as one merged state; while that merged count is itself below
+        ``min_cell``, the smallest other non-zero state joins it (a share and
+        the known number observed would otherwise give back its count). A day
+        with fewer than ``min_denominator`` persons observed is not drawn. No
+        counts leave this function.
+
+    Notes
+    -----
+    disclosure.md: a stacked area of daily states is drawn from protected
+    counts, a state of 1 … 4 persons at a drawn time merged or hidden. Daily
+    steps would show one person as a visible band and the day of a single
+    change of state; the grid limits that to the drawn times.
+
+    Examples
+    --------
+    >>> occ = pd.DataFrame({"group": "all", "day": 0, "state": ["dead", "aap", "working"],
+    ...                     "n": [2, 30, 68], "n_observed": 100})
+    >>> protect_state_occupation(occ, DisclosureParams(), [0])[["state", "share"]]
+         state  share
+    0     dead   0.00
+    1      aap   0.00
+    2  working   0.68
+    3   merged   0.32
+    """
+    states = list(
+        occupation["state"].cat.categories
+        if isinstance(occupation["state"].dtype, pd.CategoricalDtype)
+        else pd.unique(occupation["state"])
+    )
+    order = [*states, MERGED_STATE]
+    table = occupation[occupation["day"].isin(list(days))]
+    pieces = []
+    for (group, day), rows in table.groupby(["group", "day"], sort=True, observed=True):
+        observed = int(rows["n_observed"].iloc[0])
+        if observed < params.min_denominator:
+            continue
+        counts = rows.set_index(rows["state"].astype(object))["n"].reindex(states).fillna(0)
+        merged = set(counts.index[(counts >= 1) & (counts < params.min_cell)])
+        while merged and 0 < counts[list(merged)].sum() < params.min_cell:
+            others = counts[[s for s in states if s not in merged and counts[s] > 0]]
+            if others.empty:
+                break
+            merged.add(others.sort_values(kind="mergesort").index[0])
+        shares = {s: (0.0 if s in merged else counts[s] / observed) for s in states}
+        shares[MERGED_STATE] = counts[list(merged)].sum() / observed if merged else 0.0
+        pieces.append(
+            pd.DataFrame({"group": group, "day": day, "state": order, "share": shares.values()})
+        )
+    columns = ["group", "day", "state", "share"]
+    out = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=columns)
+    out["state"] = pd.Categorical(out["state"], categories=order, ordered=True)
+    return out[columns]
 
 
 def check_no_identifiers(text: str, person_ids: Iterable[str] | None = None) -> None:
