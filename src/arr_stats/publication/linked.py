@@ -689,7 +689,7 @@ def year_publication(
     - ``episodes`` (every edition): institution × discharge year with
       totals; rows and columns add up.
     - ``status`` per unit of the outcome cohort and the nation (state × month
-      with totals; the nation's only when the cohort has at least
+      with a total row; the nation's only when the cohort has at least
       ``min_denominator`` episodes); the national cell is the sum of the
       units' cells.
     - ``participants:<variable>`` per unit of the process cohort, the nation,
@@ -722,7 +722,7 @@ def year_publication(
     if len(outcome_cohort) >= params.min_denominator:
         status = _status_counts(outcome_cohort, config)
         for unit, counts in status.items():
-            add(_grid(STATUS_TABLE, unit, counts))
+            add(_grid(STATUS_TABLE, unit, counts, total_column=False))
         status_units = [k[len(UNIT_PREFIX) :] for k in status if k != NATIONAL]
 
     # participants by background variable
