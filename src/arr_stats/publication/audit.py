@@ -332,6 +332,7 @@ def witness_ranges(
     relations: pd.DataFrame,
     params: DisclosureParams,
     hidden_at_least: int = 1,
+    memo: dict | None = None,
 ) -> pd.DataFrame:
     """Whole-number values each hidden cell is proven able to take: enough to pass or fail.
 
@@ -342,6 +343,10 @@ def witness_ranges(
     values and one gives it at least ``min_cell``. Cells not proven safe that
     way get their own exact maximum and minimum, so the verdict is the same as
     :func:`hidden_ranges` would give.
+
+    ``memo`` (a dict kept by the caller between calls on the same cells and
+    relations with different cells hidden) keeps each group's answer: a group
+    with the same hidden cells is the same system of equations.
 
     Returns
     -------
@@ -363,8 +368,13 @@ def witness_ranges(
     def proven(m: np.ndarray) -> np.ndarray:
         return (highs[m] > lows[m]) & (highs[m] >= params.min_cell)
 
+    ids = cells["cell"].to_numpy()[hidden_pos]
     for group in groups:
         m = group.members
+        key = (hidden_at_least, params.min_cell, tuple(ids[m]))
+        if memo is not None and key in memo:
+            lows[m], highs[m], exact[m] = memo[key]
+            continue
         for _ in range(3):
             todo = ~proven(m)
             if not todo.any():
@@ -383,6 +393,8 @@ def witness_ranges(
             high = -_bound(-c, group.a_eq, group.b_eq, hidden_at_least)
             low = _bound(c, group.a_eq, group.b_eq, hidden_at_least)
             lows[m[k]], highs[m[k]], exact[m[k]] = low, high, True
+        if memo is not None:
+            memo[key] = (lows[m].copy(), highs[m].copy(), exact[m].copy())
     return pd.DataFrame(
         {
             "cell": cells["cell"].to_numpy()[hidden_pos],
@@ -399,6 +411,7 @@ def audit(
     params: DisclosureParams,
     hidden_at_least: int = 1,
     exact: bool = True,
+    memo: dict | None = None,
 ) -> AuditResult:
     """Prove that no small count can be read off a publication – or show where it can.
 
@@ -417,6 +430,9 @@ def audit(
         True: every hidden cell's exact bounds (:func:`hidden_ranges`, two
         programmes per cell). False: the faster :func:`witness_ranges`, which
         reaches the same verdict; its ``low``/``high`` may then be inner bounds.
+    memo
+        With ``exact=False``: a dict kept between audits of the same cells and
+        relations (:func:`witness_ranges`).
 
     Returns
     -------
@@ -457,7 +473,7 @@ def audit(
     if exact:
         ranges = hidden_ranges(cells, relations, hidden_at_least).assign(exact=True)
     else:
-        ranges = witness_ranges(cells, relations, params, hidden_at_least)
+        ranges = witness_ranges(cells, relations, params, hidden_at_least, memo)
     ranges = ranges.set_index("cell")
     rows = []
     min_cell = params.min_cell

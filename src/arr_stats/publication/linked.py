@@ -440,9 +440,10 @@ def protect(
         out = result_cells()
         return out, audit_module.audit(out, relations, params, hidden_at_least)
     _apply_line_rules(state, params, hidden_at_least)
+    memo: dict = {}  # each group of hidden cells is solved once
     while True:
         out = result_cells()
-        result = audit_module.audit(out, relations, params, hidden_at_least, exact=False)
+        result = audit_module.audit(out, relations, params, hidden_at_least, exact=False, memo=memo)
         # A secondary cell a reader can work out exactly protects nothing, but
         # harms nothing either; only the small counts' failures drive the loop.
         failures = result.failures
