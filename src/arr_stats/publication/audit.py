@@ -333,6 +333,7 @@ def witness_ranges(
     params: DisclosureParams,
     hidden_at_least: int = 1,
     memo: dict | None = None,
+    only: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Whole-number values each hidden cell is proven able to take: enough to pass or fail.
 
@@ -343,6 +344,9 @@ def witness_ranges(
     values and one gives it at least ``min_cell``. Cells not proven safe that
     way get their own exact maximum and minimum, so the verdict is the same as
     :func:`hidden_ranges` would give.
+
+    With ``only`` (cell ids), only those hidden cells are proven; the others
+    keep whatever values the witnesses gave them.
 
     ``memo`` (a dict kept by the caller between calls on the same cells and
     relations with different cells hidden) keeps each group's answer: a group
@@ -369,14 +373,15 @@ def witness_ranges(
         return (highs[m] > lows[m]) & (highs[m] >= params.min_cell)
 
     ids = cells["cell"].to_numpy()[hidden_pos]
+    check = np.ones(len(hidden_pos), dtype=bool) if only is None else np.isin(ids, list(only))
     for group in groups:
         m = group.members
-        key = (hidden_at_least, params.min_cell, tuple(ids[m]))
+        key = (hidden_at_least, params.min_cell, tuple(ids[m]), tuple(ids[m][check[m]]))
         if memo is not None and key in memo:
             lows[m], highs[m], exact[m] = memo[key]
             continue
         for _ in range(3):
-            todo = ~proven(m)
+            todo = ~proven(m) & check[m]
             if not todo.any():
                 break
             before = (lows[m].copy(), highs[m].copy())
@@ -387,12 +392,15 @@ def witness_ranges(
                 highs[m] = np.maximum(highs[m], x)
             if np.array_equal(before[0], lows[m]) and np.array_equal(before[1], highs[m]):
                 break
-        for k in np.flatnonzero(~proven(m)):
+        for k in np.flatnonzero(~proven(m) & check[m]):
             c = np.zeros(len(m))
             c[k] = 1.0
             high = -_bound(-c, group.a_eq, group.b_eq, hidden_at_least)
-            low = _bound(c, group.a_eq, group.b_eq, hidden_at_least)
-            lows[m[k]], highs[m[k]], exact[m[k]] = low, high, True
+            highs[m[k]] = high
+            if proven(m[k : k + 1])[0]:
+                continue  # its true value and a larger one ≥ min_cell: safe
+            lows[m[k]] = _bound(c, group.a_eq, group.b_eq, hidden_at_least)
+            exact[m[k]] = True
         if memo is not None:
             memo[key] = (lows[m].copy(), highs[m].copy(), exact[m].copy())
     return pd.DataFrame(
@@ -412,6 +420,7 @@ def audit(
     hidden_at_least: int = 1,
     exact: bool = True,
     memo: dict | None = None,
+    only: Iterable[str] | None = None,
 ) -> AuditResult:
     """Prove that no small count can be read off a publication – or show where it can.
 
@@ -433,6 +442,9 @@ def audit(
     memo
         With ``exact=False``: a dict kept between audits of the same cells and
         relations (:func:`witness_ranges`).
+    only
+        With ``exact=False``: check only these cells (ids); the result has
+        rows for them alone.
 
     Returns
     -------
@@ -473,13 +485,16 @@ def audit(
     if exact:
         ranges = hidden_ranges(cells, relations, hidden_at_least).assign(exact=True)
     else:
-        ranges = witness_ranges(cells, relations, params, hidden_at_least, memo)
+        ranges = witness_ranges(cells, relations, params, hidden_at_least, memo, only)
     ranges = ranges.set_index("cell")
     rows = []
     min_cell = params.min_cell
+    checked = None if only is None or exact else set(only)
     for cell, table, value, shown in cells[["cell", "table", "value", "shown"]].itertuples(
         index=False
     ):
+        if checked is not None and cell not in checked:
+            continue
         if bool(shown):
             reason = _reason(float(value), float(value), True, min_cell)
             if reason != OK:

@@ -443,7 +443,10 @@ def protect(
     memo: dict = {}  # each group of hidden cells is solved once
     while True:
         out = result_cells()
-        result = audit_module.audit(out, relations, params, hidden_at_least, exact=False, memo=memo)
+        small = out.loc[out["status"] == PRIMARY, "cell"]  # only these drive the loop
+        result = audit_module.audit(
+            out, relations, params, hidden_at_least, exact=False, memo=memo, only=small
+        )
         # A secondary cell a reader can work out exactly protects nothing, but
         # harms nothing either; only the small counts' failures drive the loop.
         failures = result.failures
@@ -474,6 +477,7 @@ def protect(
     # Show the secondary cells a reader can work out exactly: they protect
     # nothing, and showing them tells nothing new (the reader's knowledge, and
     # so every other hidden cell's range, stays the same).
+    result = audit_module.audit(out, relations, params, hidden_at_least, exact=False, memo=memo)
     for cell, reason in result.failures[["cell", "reason"]].itertuples(index=False):
         at = position[cell]
         if reason == audit_module.DETERMINED and state.status[at] == SECONDARY:
