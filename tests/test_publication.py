@@ -305,12 +305,10 @@ def test_every_cell_of_the_joint_publication_has_a_status_and_a_rule():
 def test_written_publication_holds_no_hidden_value(tmp_path):
     pub = _publication()
     written = linked.write_publication(pub, tmp_path / "publication" / str(YEAR))
-    assert sorted(p.name for p in written) == [
-        "audit.csv",
-        "audit.parquet",
-        "cells.csv",
-        "cells.parquet",
-    ]
+    assert sorted(p.name for p in written) == sorted(
+        [f"{t}.{x}" for t in ("cells", "relations", "audit") for x in ("csv", "parquet")]
+        + [linked.RECORD_FILE]
+    )
     cells = pd.read_csv(tmp_path / "publication" / str(YEAR) / "cells.csv")
     hidden = cells["status"] != linked.SHOWN
     assert hidden.any() and cells.loc[hidden, "value"].isna().all()
@@ -350,3 +348,29 @@ def test_audit_fails_on_the_demo_year_with_primary_suppression_only(demo_context
     assert not result.passed
     assert set(result.failures["reason"]) <= {DETERMINED, SMALL_RANGE}
     assert np.isfinite(result.failures["high"]).all()
+
+
+def test_editions_read_the_written_publication_and_show_the_same_cells(demo_context, tmp_path):
+    from arr_stats.report import tables
+    from arr_stats.report.context import ReportContext
+
+    computed = tables.year_publication(demo_context)
+    folder = tmp_path / "publication"
+    linked.write_publication(computed, folder, "same inputs")
+    assert linked.read_publication(folder, "other inputs") is None
+    saved = linked.read_publication(folder, "same inputs")
+    assert saved is not None
+    hidden_values = saved.cells.loc[~saved.cells["shown"], "value"]
+    assert (hidden_values == 0).all()  # the hidden values never left the computation
+    units = [(linked.NATIONAL, "")]
+    for table in (linked.STATUS_TABLE, linked.EPISODES_TABLE):
+        a, b = computed.grid(table, units), saved.grid(table, units)
+        pd.testing.assert_frame_equal(a.display, b.display)
+        pd.testing.assert_frame_equal(a.mask, b.mask)
+    # the report's tables print the same from either
+    fresh = ReportContext(dataclasses.replace(demo_context.derived), YEAR, None, None, "")
+    assert linked.cached(fresh.derived, (YEAR, fresh.config.disclosure), lambda: saved) is saved
+    assert (
+        tables.participants_table(fresh, "education").data
+        == tables.participants_table(demo_context, "education").data
+    )

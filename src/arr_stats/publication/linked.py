@@ -850,8 +850,10 @@ def publication_tables(publication: YearPublication) -> dict[str, pd.DataFrame]:
     -------
     dict
         ``cells``: ``cell, table, unit, row, column, value, status, rule`` –
-        ``value`` empty for hidden cells; ``audit``: what a reader can prove
-        about each hidden cell (``cell, table, low, high, reason``).
+        ``value`` empty for hidden cells; ``relations``: the equations
+        between them (a share's coefficient is printed anyway); ``audit``:
+        what a reader can prove about each hidden cell (``cell, table, low,
+        high, exact, reason``).
     """
     cells = publication.cells
     value = cells["value"].astype("Int64").where(cells["shown"].astype(bool))
@@ -859,18 +861,42 @@ def publication_tables(publication: YearPublication) -> dict[str, pd.DataFrame]:
         ["cell", "table", "unit", "row", "column", "value", "status", "rule"]
     ].astype({"row": str, "column": str})
     result = publication.audit.table
-    out_audit = result[~result["shown"].astype(bool)][["cell", "table", "low", "high", "reason"]]
-    return {"cells": out_cells.reset_index(drop=True), "audit": out_audit.reset_index(drop=True)}
+    hidden = ~result["shown"].astype(bool)
+    out_audit = result[hidden][["cell", "table", "low", "high", "exact", "reason"]]
+    return {
+        "cells": out_cells.reset_index(drop=True),
+        "relations": publication.relations.reset_index(drop=True),
+        "audit": out_audit.reset_index(drop=True),
+    }
 
 
-def write_publication(publication: YearPublication, folder: Path) -> list[Path]:
+#: The record of a written publication: its year and the fingerprint of what made it.
+RECORD_FILE = "publication.json"
+
+
+def write_publication(
+    publication: YearPublication, folder: Path, fingerprint: str = ""
+) -> list[Path]:
     """Write the publication's tidy tables as Parquet and CSV into ``folder``.
+
+    Parameters
+    ----------
+    publication
+        The protected publication.
+    folder
+        Where (``publication/<year>/`` in the build folder).
+    fingerprint
+        What the publication was made from (:func:`read_publication` reads it
+        back only when the fingerprint matches).
 
     Returns
     -------
     list of Path
-        The files written (``cells`` and ``audit``, each as ``.parquet`` and ``.csv``).
+        The files written: ``cells``, ``relations``, ``audit`` (each
+        ``.parquet`` and ``.csv``) and :data:`RECORD_FILE`.
     """
+    import json
+
     from arr_stats.io import write_parquet
 
     folder = Path(folder)
@@ -881,7 +907,49 @@ def write_publication(publication: YearPublication, folder: Path) -> list[Path]:
         write_parquet(table, parquet)
         table.to_csv(csv, index=False, lineterminator="\n")
         written += [parquet, csv]
-    return written
+    record = folder / RECORD_FILE
+    record.write_text(
+        json.dumps({"year": publication.year, "fingerprint": fingerprint}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    return [*written, record]
+
+
+def read_publication(folder: Path, fingerprint: str) -> YearPublication | None:
+    """A written publication, when ``folder`` holds one made from ``fingerprint``.
+
+    Hidden cells come back without their values (``value`` 0, ``shown``
+    False): what a view needs, and all that left the computation.
+
+    Returns
+    -------
+    YearPublication or None
+        ``None`` when there is none, or it was made from other inputs.
+    """
+    import json
+
+    from arr_stats.io import read_parquet
+
+    folder = Path(folder)
+    record = folder / RECORD_FILE
+    if not record.is_file():
+        return None
+    saved = json.loads(record.read_text(encoding="utf-8"))
+    if not fingerprint or saved.get("fingerprint") != fingerprint:
+        return None
+    cells = read_parquet(folder / "cells.parquet")
+    cells = cells.assign(
+        shown=cells["status"] == SHOWN,
+        value=cells["value"].fillna(0).astype(np.int64),
+    )
+    audit = read_parquet(folder / "audit.parquet")
+    audit = audit.assign(shown=False)
+    return YearPublication(
+        year=int(saved["year"]),
+        cells=cells,
+        relations=read_parquet(folder / "relations.parquet"),
+        audit=AuditResult(table=audit, seconds=0.0),
+    )
 
 
 __all__ = [
@@ -891,6 +959,7 @@ __all__ = [
     "cell_id",
     "protect",
     "publication_tables",
+    "read_publication",
     "write_publication",
     "year_publication",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +14,7 @@ from IPython.display import HTML, Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
+from arr_stats.config import RunConfig
 from arr_stats.publication import disclosure, linked
 from arr_stats.report.context import (
     NATIONAL_LABEL,
@@ -171,29 +174,71 @@ def episodes_by_institution(ctx: ReportContext) -> HTML:
     )
 
 
+def publication_folder(derived_dir: Path, year: int) -> Path:
+    """Where the year's protected publication is written: ``publication/<year>/`` in the build."""
+    return Path(derived_dir) / "publication" / str(year)
+
+
+def _publication_fingerprint(ctx: ReportContext) -> str:
+    """What the year's publication is made from: the tables read and the parameters."""
+    digest = hashlib.sha256()
+    for name in ("episodes", "outcomes"):
+        path = ctx.derived.directory / f"{name}.parquet"
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    config = ctx.config
+    digest.update(repr((ctx.year, config.disclosure, config.outcomes)).encode())
+    digest.update(repr((list(PARTICIPANT_VARIABLES), TREND_YEARS, UNKNOWN_LABEL)).encode())
+    return digest.hexdigest()
+
+
+def _compute_publication(ctx: ReportContext) -> linked.YearPublication:
+    return linked.year_publication(
+        ctx.derived.episodes,
+        ctx.process_cohort(),
+        ctx.outcome_cohort(),
+        ctx.config,
+        ctx.year,
+        list(PARTICIPANT_VARIABLES),
+        TREND_YEARS,
+        UNKNOWN_LABEL,
+    )
+
+
 def year_publication(ctx: ReportContext) -> linked.YearPublication:
     """The jointly protected linked count tables of the edition's year.
 
-    Computed once per loaded build, year and disclosure parameters
-    (:func:`arr_stats.publication.linked.cached`), so every table of every
-    edition made from the same build reads the same protected cells.
+    Read from ``publication/<year>/`` in the build when ``arr-stats report``
+    wrote it from the same tables and parameters (:func:`write_year_publication`),
+    else computed; either way once per loaded build, year and disclosure
+    parameters (:func:`arr_stats.publication.linked.cached`). Every table of
+    every edition therefore reads the same protected cells.
     """
-    config = ctx.config
-    key = (ctx.year, config.disclosure)
-    return linked.cached(
-        ctx.derived,
-        key,
-        lambda: linked.year_publication(
-            ctx.derived.episodes,
-            ctx.process_cohort(),
-            ctx.outcome_cohort(),
-            config,
-            ctx.year,
-            list(PARTICIPANT_VARIABLES),
-            TREND_YEARS,
-            UNKNOWN_LABEL,
-        ),
-    )
+
+    def load_or_compute() -> linked.YearPublication:
+        folder = publication_folder(ctx.derived.directory, ctx.year)
+        saved = linked.read_publication(folder, _publication_fingerprint(ctx))
+        return saved if saved is not None else _compute_publication(ctx)
+
+    return linked.cached(ctx.derived, (ctx.year, ctx.config.disclosure), load_or_compute)
+
+
+def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> list[Path]:
+    """Compute the year's publication once and write it into the build (Parquet + CSV).
+
+    ``arr-stats report`` calls this before the editions, which then read it
+    (:func:`year_publication`) instead of computing it each.
+
+    Returns
+    -------
+    list of Path
+        The files written (:func:`arr_stats.publication.linked.write_publication`).
+    """
+    from arr_stats.derive.load import load_build
+
+    ctx = ReportContext(load_build(derived_dir, config), int(year), None, None, "")
+    publication = _compute_publication(ctx)
+    folder = publication_folder(ctx.derived.directory, year)
+    return linked.write_publication(publication, folder, _publication_fingerprint(ctx))
 
 
 def _shares(suppressed: disclosure.SuppressedTable, column: str) -> list[str]:
