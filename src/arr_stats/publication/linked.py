@@ -810,6 +810,12 @@ def year_publication(
         raise AuditError(
             f"the linked tables of {year} fail the audit: "
             f"{len(result.failures)} cell(s) can be read off"
+            + (
+                ""
+                if params.complementary_suppression
+                else " (complementary_suppression is off in the run configuration; "
+                "only small counts were hidden)"
+            )
         )
     return YearPublication(year=year, cells=protected, relations=relations_table, audit=result)
 
