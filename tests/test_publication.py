@@ -374,3 +374,29 @@ def test_editions_read_the_written_publication_and_show_the_same_cells(demo_cont
         tables.participants_table(fresh, "education").data
         == tables.participants_table(demo_context, "education").data
     )
+
+
+def test_registered_episodes_minus_participants_n_gives_back_a_small_units_episode():
+    # unit D registered 1 episode in Y: too small to report, so it is in the
+    # table of registered episodes but not in the participants tables
+    process, outcome = _process_cohort(), _outcome_cohort()
+    tiny = pd.DataFrame({"episode_id": ["D0"], "institution_id": ["D"], "discharge_year": [YEAR]})
+    episodes = pd.concat([_episodes(process, outcome), tiny], ignore_index=True)
+    n_national = len(process)
+
+    # per-table protection: the registered-episodes table on its own
+    counts = pd.crosstab(episodes["institution_id"], episodes["discharge_year"])
+    old = disclosure.suppress_with_margins(counts, PARAMS)
+    assert bool(old.mask.loc["D", YEAR])
+    assert not bool(old.mask.loc["Totalt", YEAR])
+    assert int(old.counts.loc["Totalt", YEAR]) - n_national == 1  # D's episode, read off
+
+    pub = linked.year_publication(episodes, process, outcome, _config(), YEAR, ["sex"], 5, "Ukjent")
+    assert pub.audit.passed
+    registered = pub.grid(linked.EPISODES_TABLE, [(linked.NATIONAL, "")])
+    national_n = pub.grid(linked.participants_table_name("sex"), [(linked.NATIONAL, "n")])
+    assert bool(registered.mask.loc["D", str(YEAR)])
+    # the difference cannot be taken: one of the two numbers is hidden
+    assert bool(registered.mask.loc[linked.TOTAL, str(YEAR)]) or bool(
+        national_n.mask.loc[linked.TOTAL, "n"]
+    )
