@@ -400,3 +400,34 @@ def test_registered_episodes_minus_participants_n_gives_back_a_small_units_episo
     assert bool(registered.mask.loc[linked.TOTAL, str(YEAR)]) or bool(
         national_n.mask.loc[linked.TOTAL, "n"]
     )
+
+
+def test_the_written_publication_is_the_same_bytes_every_time(tmp_path):
+    for run in ("a", "b"):
+        linked.write_publication(_publication(), tmp_path / run, "inputs")
+    for name in ("cells", "relations", "audit"):
+        for ext in ("csv", "parquet"):
+            a = (tmp_path / "a" / f"{name}.{ext}").read_bytes()
+            assert a == (tmp_path / "b" / f"{name}.{ext}").read_bytes(), f"{name}.{ext}"
+
+
+def test_report_writes_the_exact_audit_and_editions_read_it_back(
+    tmp_path, demo_derived, demo_delivery, demo_params, config_for
+):
+    import shutil
+
+    from arr_stats.report import tables
+    from arr_stats.report.context import open_report
+
+    derived = tmp_path / "derived"
+    shutil.copytree(demo_derived, derived)
+    config = config_for(demo_delivery, derived, demo_params.data_end)
+    written = tables.write_year_publication(config, derived, YEAR)
+    folder = derived / "publication" / str(YEAR)
+    assert all(p.parent == folder for p in written)
+    written_audit = pd.read_csv(folder / "audit.csv")
+    assert written_audit["exact"].all() and (written_audit["reason"] == OK).all()
+    assert (written_audit["high"] >= PARAMS.min_cell).all()
+    # an edition opened on the same build reads it (hidden values are not in it)
+    pub = tables.year_publication(open_report(YEAR, None, derived))
+    assert (pub.cells.loc[~pub.cells["shown"], "value"] == 0).all()

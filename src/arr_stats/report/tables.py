@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from IPython.display import HTML, Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
-from arr_stats.config import RunConfig
+from arr_stats.config import RunConfig, config_to_dict
 from arr_stats.publication import disclosure, linked
 from arr_stats.report.context import (
     NATIONAL_LABEL,
@@ -185,8 +186,9 @@ def _publication_fingerprint(ctx: ReportContext) -> str:
     for name in ("episodes", "outcomes"):
         path = ctx.derived.directory / f"{name}.parquet"
         digest.update(path.read_bytes() if path.is_file() else b"")
-    config = ctx.config
-    digest.update(repr((ctx.year, config.disclosure, config.outcomes)).encode())
+    settings = config_to_dict(ctx.config)  # the one serialised form: same settings, same text
+    shaping = {k: settings[k] for k in ("nav", "outcomes", "disclosure")}
+    digest.update(json.dumps([ctx.year, shaping], sort_keys=True).encode())
     digest.update(repr((list(PARTICIPANT_VARIABLES), TREND_YEARS, UNKNOWN_LABEL)).encode())
     return digest.hexdigest()
 
@@ -228,15 +230,23 @@ def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> l
     ``arr-stats report`` calls this before the editions, which then read it
     (:func:`year_publication`) instead of computing it each.
 
+    The audit written is the exact one (every hidden cell's bounds).
+
     Returns
     -------
     list of Path
         The files written (:func:`arr_stats.publication.linked.write_publication`).
     """
     from arr_stats.derive.load import load_build
+    from arr_stats.publication.audit import audit
 
     ctx = ReportContext(load_build(derived_dir, config), int(year), None, None, "")
     publication = _compute_publication(ctx)
+    # the file an output checker reads: every hidden cell's exact bounds
+    exact = audit(publication.cells, publication.relations, ctx.config.disclosure, exact=True)
+    if not exact.passed:  # cannot happen: the same verdict as the protection's audit
+        raise linked.AuditError(f"the publication of {year} fails the exact audit")
+    publication = dataclasses.replace(publication, audit=exact)
     folder = publication_folder(ctx.derived.directory, year)
     return linked.write_publication(publication, folder, _publication_fingerprint(ctx))
 
