@@ -6,7 +6,9 @@ community), whose formulas for proportions ("PR") this module follows:
 
 - :func:`funnel_limits` — exact binomial limits around the target θ with
   Spiegelhalter's interpolation between the integer quantiles, so that the
-  funnel is smooth and exact at every denominator;
+  funnel is smooth; each tail is interpolated from its own side, so that a
+  unit outside a limit has a tail probability below the nominal one
+  (:func:`count_limits` says why, and keeps the paper's form as an option);
 - :func:`overdispersion` — the arcsine z-scores of the units, winsorised at
   10 % at each end, their mean square φ, the test of overdispersion (k·φ
   against χ²ₖ) and the additive between-unit variance τ² (DerSimonian–Laird
@@ -41,6 +43,11 @@ METHOD_EXACT = "exact binomial"
 #: ``method`` of limits adjusted for overdispersion.
 METHOD_ADJUSTED = "overdispersion-adjusted (additive, FunnelPlotR)"
 
+#: Each tail interpolated from its own side (the default; see :func:`count_limits`).
+INTERPOLATION_TAIL = "tail"
+#: The upper limit as Spiegelhalter (2005) writes it.
+INTERPOLATION_SPIEGELHALTER = "spiegelhalter"
+
 LIMIT_COLUMNS = ["denominator", "level", "lower", "upper"]
 
 
@@ -72,17 +79,64 @@ def interpolated_quantile(cdf: np.ndarray, pmf: np.ndarray, prob: float) -> floa
     return float(r - alpha)
 
 
+def count_limits(
+    pmf: np.ndarray, level: float, interpolation: str = INTERPOLATION_TAIL
+) -> tuple[float, float]:
+    """Lower and upper control limits of a count with distribution ``pmf`` (P(0 … n)).
+
+    ``interpolation="tail"`` (the default) gives each tail Spiegelhalter's
+    interpolation from its own side: the lower limit is the interpolated
+    (1 − L)/2 quantile of the count Y, the upper limit n minus that of the
+    complement n − Y. A count beyond either limit then has a tail
+    probability below (1 − L)/2, as an exact test would require.
+    ``interpolation="spiegelhalter"`` takes the upper limit as the paper
+    writes it, the interpolated (1 + L)/2 quantile r − α of Y: up to one
+    count lower, so a count equal to r is outside although P(Y ≥ r) exceeds
+    (1 − L)/2 — at θ = 0,92 and n = 10 a unit with 10 of 10 (probability
+    0,43) would be outside the 99,8 % limit.
+
+    Returns
+    -------
+    tuple of float
+        Counts, the lower at least 0 and the upper at most n.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> pmf = stats.binom.pmf(range(21), 20, 0.5)
+    >>> [round(v, 6) for v in count_limits(pmf, 0.95)]
+    [5.116471, 14.883529]
+    >>> [round(v, 6) for v in count_limits(pmf, 0.95, "spiegelhalter")]
+    [5.116471, 13.883529]
+    """
+    pmf = np.asarray(pmf, dtype=float)
+    n = len(pmf) - 1
+    tail = (1 - level) / 2
+    lower = max(interpolated_quantile(np.minimum(np.cumsum(pmf), 1.0), pmf, tail), 0.0)
+    if interpolation == INTERPOLATION_TAIL:
+        complement = pmf[::-1]
+        upper = n - max(
+            interpolated_quantile(np.minimum(np.cumsum(complement), 1.0), complement, tail), 0.0
+        )
+    elif interpolation == INTERPOLATION_SPIEGELHALTER:
+        upper = min(interpolated_quantile(np.minimum(np.cumsum(pmf), 1.0), pmf, 1 - tail), n)
+    else:
+        raise ValueError(f"interpolation must be 'tail' or 'spiegelhalter', not {interpolation!r}")
+    return (lower, upper)
+
+
 def funnel_limits(
     national_value: float,
     denominators: Iterable[float],
     levels: Sequence[float] = FUNNEL_LEVELS,
+    interpolation: str = INTERPOLATION_TAIL,
 ) -> pd.DataFrame:
     """Exact binomial funnel limits of a proportion around the national value.
 
-    For denominator n and target θ, the limits of level L are the
-    interpolated (1 − L)/2 and (1 + L)/2 quantiles of Binomial(n, θ)
-    (:func:`interpolated_quantile`) divided by n, kept in [0, 1]
-    (Spiegelhalter 2005). Denominators are rounded to whole episodes.
+    For denominator n and target θ, :func:`count_limits` of Binomial(n, θ)
+    divided by n (Spiegelhalter 2005's exact limits, each tail interpolated
+    from its own side unless ``interpolation="spiegelhalter"``).
+    Denominators are rounded to whole episodes.
 
     Returns
     -------
@@ -93,29 +147,19 @@ def funnel_limits(
     --------
     >>> f = funnel_limits(0.5, [20], levels=(0.95,))
     >>> round(float(f["lower"][0]), 6), round(float(f["upper"][0]), 6)
-    (0.255824, 0.694176)
+    (0.255824, 0.744176)
     """
     theta = float(national_value)
     rows = []
     for n in denominators:
         size = int(round(float(n)))
+        pmf = stats.binom.pmf(np.arange(size + 1), size, theta) if size > 0 else None
         for level in levels:
-            if size <= 0 or not 0 <= theta <= 1:
+            if pmf is None or not 0 <= theta <= 1:
                 lower = upper = math.nan
             else:
-                counts = np.arange(size + 1)
-                pmf = stats.binom.pmf(counts, size, theta)
-                cdf = stats.binom.cdf(counts, size, theta)
-                lower = interpolated_quantile(cdf, pmf, (1 - level) / 2) / size
-                upper = interpolated_quantile(cdf, pmf, (1 + level) / 2) / size
-            rows.append(
-                {
-                    "denominator": n,
-                    "level": level,
-                    "lower": min(max(lower, 0.0), 1.0),
-                    "upper": min(max(upper, 0.0), 1.0),
-                }
-            )
+                lower, upper = (c / size for c in count_limits(pmf, level, interpolation))
+            rows.append({"denominator": n, "level": level, "lower": lower, "upper": upper})
     return pd.DataFrame(rows, columns=LIMIT_COLUMNS)
 
 

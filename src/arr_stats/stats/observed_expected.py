@@ -10,7 +10,7 @@ funnel plots of standardised ratios do (Spiegelhalter 2005).
 - :func:`poisson_binomial_pmf` — P(O = 0 … n), exactly, by the recursion
   that adds one Bernoulli at a time;
 - :func:`oe_control_limits` — a unit's funnel limits of O/E (Spiegelhalter's
-  interpolated quantiles of O, divided by E);
+  interpolated quantiles of O, each tail from its own side, divided by E);
 - :func:`oe_interval` — the exact interval of O/E, inverting the two
   one-sided exact tests in the family logit pᵢ(θ) = logit pᵢ + θ;
 - :func:`oe_funnel_limits` — the funnel lines: the control limits of units
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from arr_stats.stats.funnel import FUNNEL_LEVELS, interpolated_quantile
+from arr_stats.stats.funnel import FUNNEL_LEVELS, INTERPOLATION_TAIL, count_limits
 
 #: Probabilities are kept this far from 0 and 1 before the logit is taken.
 _EDGE = 1e-12
@@ -53,19 +53,17 @@ def poisson_binomial_pmf(probabilities: Iterable[float]) -> np.ndarray:
     return pmf
 
 
-def _distribution(probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pmf = poisson_binomial_pmf(probabilities)
-    return pmf, np.minimum(np.cumsum(pmf), 1.0)
-
-
 def oe_control_limits(
-    probabilities: Iterable[float], levels: Sequence[float] = FUNNEL_LEVELS
+    probabilities: Iterable[float],
+    levels: Sequence[float] = FUNNEL_LEVELS,
+    interpolation: str = INTERPOLATION_TAIL,
 ) -> pd.DataFrame:
     """A unit's funnel limits of O/E when its episodes are as the model expects.
 
-    The interpolated (1 − L)/2 and (1 + L)/2 quantiles of the Poisson-binomial
-    O (:func:`arr_stats.stats.funnel.interpolated_quantile`) divided by
-    E = Σ pᵢ; the lower limit is at least 0.
+    The control limits of the Poisson-binomial count O
+    (:func:`arr_stats.stats.funnel.count_limits`: Spiegelhalter's
+    interpolated quantiles, each tail from its own side) divided by
+    E = Σ pᵢ.
 
     Returns
     -------
@@ -76,18 +74,16 @@ def oe_control_limits(
     --------
     >>> f = oe_control_limits([0.5] * 20, levels=(0.95,))
     >>> round(float(f["lower"][0]), 6), round(float(f["upper"][0]), 6)
-    (0.511647, 1.388353)
+    (0.511647, 1.488353)
     """
     p = np.asarray(list(probabilities), dtype=float)
     expected = float(p.sum())
-    pmf, cdf = _distribution(p)
+    pmf = poisson_binomial_pmf(p)
     rows = []
     for level in levels:
+        lower = upper = math.nan
         if expected > 0:
-            lower = max(interpolated_quantile(cdf, pmf, (1 - level) / 2), 0.0) / expected
-            upper = interpolated_quantile(cdf, pmf, (1 + level) / 2) / expected
-        else:
-            lower = upper = math.nan
+            lower, upper = (c / expected for c in count_limits(pmf, level, interpolation))
         rows.append({"expected": expected, "level": level, "lower": lower, "upper": upper})
     return pd.DataFrame(rows, columns=["expected", "level", "lower", "upper"])
 
