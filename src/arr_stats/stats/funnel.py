@@ -211,7 +211,8 @@ def overdispersion(
     Parameters
     ----------
     numerators, denominators
-        Each unit's count and denominator (units with a denominator > 0).
+        Each unit's count and denominator (units without both, or with a
+        denominator of 0, are left out).
     target
         The centre θ (the national value).
     winsorise
@@ -231,7 +232,7 @@ def overdispersion(
     """
     r = np.asarray(list(numerators), dtype=float)
     n = np.asarray(list(denominators), dtype=float)
-    keep = n > 0
+    keep = np.isfinite(r) & np.isfinite(n) & (n > 0)
     r, n = r[keep], n[keep]
     k = len(n)
     if k == 0:
