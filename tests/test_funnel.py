@@ -231,3 +231,67 @@ def test_in_control_unit_is_outside_the_95_percent_oe_limits_about_5_percent_of_
         # and the variance of O is Σ p(1 − p), not E
         assert own["variance"] == pytest.approx((p * (1 - p)).sum())
         assert np.var(ratio * e) == pytest.approx(own["variance"], rel=0.1)
+
+
+# --- the report's funnel figure says which limits it draws ----------------------------------
+
+
+def _agg(numerators: list[int], denominators: list[int]) -> pd.DataFrame:
+    from arr_stats import indicators
+
+    rows = [
+        {
+            "year": 2025,
+            "ind_id": "arr_rtw12",
+            "unit": indicators.UNIT_INSTITUTION,
+            "orgnr": f"9{i:08d}",
+            "suppressed": False,
+            "numerator": r,
+            "denominator": n,
+            "value": r / n,
+        }
+        for i, (r, n) in enumerate(zip(numerators, denominators, strict=True))
+    ]
+    total_r, total_n = sum(numerators), sum(denominators)
+    rows.append(
+        {
+            "year": 2025,
+            "ind_id": "arr_rtw12",
+            "unit": indicators.UNIT_NATIONAL,
+            "orgnr": None,
+            "suppressed": False,
+            "numerator": total_r,
+            "denominator": total_n,
+            "value": total_r / total_n,
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("numerators", "adjusted"),
+    [([20, 80, 20, 80, 20, 80], True), ([48, 52, 50, 49, 51, 50], False)],
+)
+def test_funnel_figure_draws_and_names_the_limits_it_uses(numerators, adjusted):
+    from types import SimpleNamespace
+
+    from arr_stats.report import figures
+
+    agg = _agg(numerators, [100] * 6)
+    ctx = SimpleNamespace(year=2025, institution=None)
+    fig = figures.funnel_figure(agg, ctx)
+    texts = " ".join(t.get_text() for t in fig.texts)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    dispersion = overdispersion(numerators, [100] * 6, 0.5)
+    assert dispersion.present is adjusted
+    expected = proportion_funnel_limits(0.5, [100], dispersion, levels=(0.95,))
+    drawn = fig.axes[0].lines[0]  # the 95 % lower limit
+    x, y = drawn.get_data()
+    assert np.interp(100, x, y) == pytest.approx(expected["lower"].iloc[0], abs=1e-9)
+    if adjusted:
+        assert "justert for overspredning" in texts and "p < 0,001" in texts
+        assert "95 % grense (justert for overspredning)" in legend
+    else:
+        assert "eksakte binomiske" in texts and "ingen påvist overspredning" in texts
+        assert "95 % grense (eksakt binomisk)" in legend
+    assert "φ = " in texts and "k = 6" in texts
