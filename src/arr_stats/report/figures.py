@@ -51,11 +51,14 @@ def _funnel(
     percent: bool,
     limits_label: str,
     note: str,
+    outside: pd.Series | None = None,
 ) -> Figure:
     """Draw a funnel plot: ``points`` (``orgnr, x, y``), ``limits`` (``x, level, lower, upper``).
 
     ``limits_label`` names the limits in the legend; ``note`` (which limits,
-    the overdispersion estimate) is written under the axes.
+    the overdispersion estimate) is written under the axes. ``outside``
+    (boolean, aligned with ``points``) rings the points outside their own
+    95 % limits, where those differ from the drawn lines.
     """
     import matplotlib as mpl
 
@@ -91,6 +94,17 @@ def _funnel(
                 marker="D",
                 zorder=4,
                 label=OWN_LABEL,
+            )
+        if outside is not None and outside.any():
+            ax.scatter(
+                points.loc[outside, "x"],
+                points.loc[outside, "y"],
+                s=150,
+                facecolors="none",
+                edgecolors="#b2182b",
+                linewidths=1.2,
+                zorder=5,
+                label="Utenfor egne 95 %-grenser",
             )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
@@ -190,8 +204,10 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
         note=(
             "Grensene er eksakte for en sum av 0/1-utfall (Poisson-binomisk fordeling av O "
             "med den nasjonale modellens sannsynligheter), tegnet for en institusjon med "
-            "nasjonal pasientsammensetning."
+            "nasjonal pasientsammensetning. En institusjons egne grenser følger dens egen "
+            "pasientsammensetning; ringen markerer dem som er utenfor sine egne 95 %-grenser."
         ),
+        outside=(points["y"] < points["limit95_lower"]) | (points["y"] > points["limit95_upper"]),
     )
 
 
