@@ -550,27 +550,46 @@ def national_context(demo_derived, demo_delivery, demo_params, config_for):
 
 
 @pytest.mark.slow
-def test_cumulative_incidence_table_shows_only_values_the_pooled_curve_draws(national_context):
-    # Disclosure: the figure pools steps so that each step has >= min_cell persons
-    # leaving the risk set. A table of exact values at 3 and 6 months would give
-    # back what the pooling hides, so every percentage in the table must be a
-    # value the drawn (pooled) curve takes, or 0 before its first step.
+def test_cumulative_incidence_table_shows_exact_values_the_pooled_curve_passes_through(
+    national_context,
+):
+    # disclosure.md (survival curves): days 91, 183 and 365 are block boundaries
+    # of the drawn curve, so each value the table shows is the exact
+    # Aalen–Johansen estimate at that day (the issue found 41.7 % shown where
+    # the estimate was 75.0 %), and the drawn curve takes that value.
+    from arr_stats import plotting
     from arr_stats.publication import disclosure
-    from arr_stats.report import (
-        tables,
-    )
+    from arr_stats.report import tables
 
     ctx = national_context(2025)
     config = ctx.config
     html = tables.cumulative_incidence_table(ctx).data
-    # cells read "77\xa0% (73–81\xa0%)": the estimate is the number before the first "%"
-    shown = [int(v) for v in re.findall(r">(\d+)\xa0% \(", html)]
     cohort = ctx.outcome_cohort()
     exact = stats.cumulative_incidence(cohort, by="diagnosis_group")
-    pooled = disclosure.pool_survival_steps(exact, config.disclosure)
-    drawn = {round(100 * v) for v in pooled["estimate"]} | {0}
-    assert shown, "the table shows no values"
-    assert set(shown) <= drawn
+    days = sorted(config.outcomes.month_days.values())
+    drawn = disclosure.pool_survival_steps(exact, config.disclosure, days)["estimate"]
+    rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
+    checked = 0
+    for row in rows:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        if len(cells) != 2 + len(days):
+            continue
+        group = next(
+            g
+            for g in exact["group"].astype(object).unique()
+            if str(plotting.group_label(g)) == cells[0]
+        )
+        curve = exact[exact["group"].astype(object) == group]
+        for day, cell in zip(days, cells[2:], strict=True):
+            shown = re.match(r"(\d+)\xa0% \(", cell)
+            if not shown:
+                continue
+            percent = int(shown.group(1))
+            truth = curve.loc[curve["time"] <= day, "estimate"].iloc[-1]
+            assert abs(percent - 100 * truth) <= 0.5 + 1e-9, (group, day, percent, truth)
+            assert (abs(percent - 100 * drawn) <= 0.5 + 1e-9).any()
+            checked += 1
+    assert checked >= 6, "the table shows too few values to test"
 
 
 @pytest.mark.slow

@@ -30,13 +30,19 @@ def state_occupation_figure(ctx: ReportContext) -> Figure:
     groups = _unit_groups(ctx, cohort)
     states = ctx.derived.daily_states
     states = states[states["episode_id"].isin(cohort["episode_id"])]
+    outcomes = ctx.config.outcomes
+    params = ctx.config.disclosure
     occupation = stats.state_occupation(
-        states, groups, by="report_unit", last_day=ctx.config.outcomes.followup_days
+        states, groups, by="report_unit", last_day=outcomes.followup_days
     )
+    days = disclosure.state_grid(params, outcomes.month_days.values(), outcomes.followup_days)
     return plot_state_occupation(
-        occupation,
-        state_order=ctx.config.outcomes.state_order,
+        disclosure.protect_state_occupation(occupation, params, days),
+        state_order=outcomes.state_order,
         ncols=2 if not ctx.is_national else 1,
+        title=f"Vist hver {params.state_grid_days}. dag og ved "
+        f"{', '.join(str(m) for m in sorted(outcomes.month_days))} måneder; tilstander med "
+        f"færre enn {params.min_cell} personer på et tidspunkt er slått sammen (grått).",
     )
 
 
@@ -212,7 +218,10 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
 
 
 def _pooled(curve: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
-    return disclosure.pool_survival_steps(curve, ctx.config.disclosure)
+    """The drawn curve: steps pooled, the tables' fixed times as block boundaries."""
+    return disclosure.pool_survival_steps(
+        curve, ctx.config.disclosure, ctx.config.outcomes.month_days.values()
+    )
 
 
 @needs_outcome_cohort

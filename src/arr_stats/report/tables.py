@@ -350,10 +350,12 @@ def status_table(ctx: ReportContext) -> HTML:
 def cumulative_incidence_table(ctx: ReportContext) -> HTML:
     """Cumulative incidence at 3, 6 and 12 months by diagnosis group (own unit).
 
-    The values are read from the pooled curve that Figure "etter
-    diagnosegruppe" draws, not from the exact curve: a table of exact values
-    at 3 and 6 months would give back what the pooling of steps hides (how
-    many returned between two drawn steps).
+    The values are those the pooled curve of Figure "etter diagnosegruppe"
+    passes through (:func:`~arr_stats.publication.disclosure.pooled_values_at`):
+    the fixed days are block boundaries of that curve, so a shown value is the
+    exact estimate; where the events before a day could not be made safe the
+    value is hidden (a value there would give back how many returned between
+    two drawn steps).
     """
     from arr_stats.plotting import group_label
 
@@ -362,13 +364,13 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
     cohort = ctx.own(ctx.outcome_cohort())
     params = ctx.config.disclosure
     curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by="diagnosis_group")
-    start = curve[curve["time"] == 0]  # the pooled curve starts at its first drawn step
-    pooled = _pooled(curve, ctx)
-    readable = pd.concat([start, pooled[start.columns]], ignore_index=True)
+    month_days = sorted(ctx.config.outcomes.month_days.items())
+    values = disclosure.pooled_values_at(curve, params, [day for _, day in month_days])
+    values = values.assign(group=values["group"].astype(object)).set_index(["group", "time"])
     n = cohort.groupby(cohort["diagnosis_group"].astype(object), observed=True).size()
-    shown_groups = set(pooled["group"].astype(object))
+    shown_groups = set(_pooled(curve, ctx)["group"].astype(object))
     rows = []
-    for group in start["group"].drop_duplicates():
+    for group in curve["group"].astype(object).drop_duplicates():
         size = int(n.get(group, 0))
         entry = {
             "Diagnosegruppe": str(group_label(group)),
@@ -376,12 +378,14 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
                 0
             ],
         }
-        group_curve = readable[readable["group"].astype(object) == group]
-        for months, day in sorted(ctx.config.outcomes.month_days.items()):
+        for months, day in month_days:
             if group not in shown_groups:
                 entry[f"{months} mnd"] = disclosure.small_group_label(params)
                 continue
-            r = stats.value_at(group_curve, day).iloc[0]
+            r = values.loc[(group, day)]
+            if not r["shown"]:
+                entry[f"{months} mnd"] = disclosure.HIDDEN_MARK
+                continue
             entry[f"{months} mnd"] = (
                 f"{nb_percent(r['estimate'])} "
                 f"({nb_number(100 * r['lower'])}–{nb_percent(r['upper'])})"
@@ -393,6 +397,8 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
         caption=f"Kumulativ andel bærekraftig tilbake i arbeid (95 % KI), {ctx.unit_label}, "
         f"utskrevet {ctx.year - 1}",
         numeric=list(table.columns[1:]),
+        note=f"Verdiene er de kurven i figuren går gjennom. {disclosure.HIDDEN_MARK}: skjult "
+        f"fordi hendelsene siden forrige viste verdi er færre enn {params.min_cell}.",
     )
 
 

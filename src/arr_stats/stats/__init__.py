@@ -4,6 +4,7 @@
 - :mod:`~arr_stats.stats.kaplan_meier` – Kaplan–Meier
 - :mod:`~arr_stats.stats.competing_risks` – Aalen–Johansen cumulative incidence
 - :mod:`~arr_stats.stats.cox` – the cause-specific Cox model
+- :mod:`~arr_stats.stats.cox_zph` – the proportional-hazards test of R's ``cox.zph``
 - :mod:`~arr_stats.stats.state_occupation` – daily state shares
 - :mod:`~arr_stats.stats.work_ability` – work ability at T0–T3, paired change, mixed model
 - :mod:`~arr_stats.stats.intervals` – Wilson and t intervals
@@ -21,6 +22,7 @@ from arr_stats.stats.competing_risks import (
     naive_cumulative_incidence,
 )
 from arr_stats.stats.cox import CauseSpecificCox, cox_rtw
+from arr_stats.stats.cox_zph import cox_zph
 from arr_stats.stats.curves import CURVE_COLUMNS, confidence_interval, median_time, value_at
 from arr_stats.stats.funnel import (
     Overdispersion,
@@ -60,6 +62,7 @@ __all__ = [
     "adjusted_funnel_limits",
     "confidence_interval",
     "cox_rtw",
+    "cox_zph",
     "cumulative_incidence",
     "cumulative_incidence_at",
     "funnel_limits",
