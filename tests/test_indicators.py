@@ -165,14 +165,15 @@ def test_classify_target_uses_unrounded_value():
     assert classify_target(np.nan, IndicatorTarget(0.6, 0.4, "higher")) is None
 
 
-def test_funnel_limits_by_hand():
-    # p = 0.2, n = 64: sd = sqrt(0.16/64) = 0.05; z95 = 1.959964 → 0.2 ± 0.097998;
-    # z99.8 = 3.090232 → 0.2 ± 0.154512
+def test_funnel_limits_are_exact_binomial():
+    # p = 0.2, n = 64, 95 %: the lower limit is Spiegelhalter's interpolated 2.5 %
+    # quantile of Binomial(64, 0.2) over 64 (worked by hand in tests/test_funnel.py for
+    # n = 20); it lies between the integer quantile and one count below it.
     f = funnel_limits(0.2, [64]).set_index("level")
-    assert f.loc[0.95, "lower"] == pytest.approx(0.102002, abs=1e-6)
-    assert f.loc[0.95, "upper"] == pytest.approx(0.297998, abs=1e-6)
-    assert f.loc[0.998, "lower"] == pytest.approx(0.045488, abs=1e-6)
-    # clipped at 0: p = 0.05, n = 4 → 0.05 − 1.96·0.109 < 0
+    from scipy.stats import binom
+
+    r = binom.ppf(0.025, 64, 0.2)
+    assert (r - 1) / 64 <= f.loc[0.95, "lower"] <= r / 64
     assert funnel_limits(0.05, [4])["lower"].min() == 0.0
 
 
@@ -361,18 +362,29 @@ def test_casemix_recovers_the_model_and_balances_observed_and_expected():
     assert result.n == 3000
 
 
-def test_casemix_interval_is_exact_poisson_and_tiny_unit_is_empty():
+def test_casemix_interval_is_exact_for_a_sum_of_bernoullis_and_tiny_unit_is_empty():
     outcomes = _casemix_outcomes()
     result = casemix(outcomes, CONFIG, 2025)
     a = result.institutions.set_index("orgnr").loc["A"]
-    # exact Poisson limits of O: chi2(0.025; 2O)/2 and chi2(0.975; 2O + 2)/2
+    from arr_stats.stats.observed_expected import oe_control_limits, oe_interval
+
+    p = result.episodes.loc[result.episodes["orgnr"] == "A", "expected"]
+    assert a["expected"] == pytest.approx(p.sum())
+    assert a["variance"] == pytest.approx((p * (1 - p)).sum())
+    assert (a["lower"], a["upper"]) == pytest.approx(oe_interval(a["observed"], p))
+    limits = oe_control_limits(p).set_index("level")
+    assert a["limit95_upper"] == pytest.approx(limits.loc[0.95, "upper"])
+    assert a["limit998_lower"] == pytest.approx(limits.loc[0.998, "lower"])
+    # the binomial variance is smaller than the Poisson E, so the interval is narrower
+    # than the exact Poisson one: chi2(0.025; 2O)/2 … chi2(0.975; 2O + 2)/2, over E
     from scipy.stats import chi2
 
     o, e = a["observed"], a["expected"]
-    assert a["lower"] == pytest.approx(chi2.ppf(0.025, 2 * o) / 2 / e)
-    assert a["upper"] == pytest.approx(chi2.ppf(0.975, 2 * o + 2) / 2 / e)
+    poisson = (chi2.ppf(0.025, 2 * o) / 2 / e, chi2.ppf(0.975, 2 * o + 2) / 2 / e)
+    assert poisson[0] < a["lower"] < a["ratio"] < a["upper"] < poisson[1]
     d = result.institutions.set_index("orgnr").loc["D"]
     assert d["suppressed"] and pd.isna(d["ratio"]) and pd.isna(d["observed"])
+    assert d[["variance", "lower", "limit95_lower", "limit998_upper"]].isna().all()
 
 
 def test_tiny_unit_coverage_is_hidden_even_with_a_large_patient_count(tables):
@@ -407,20 +419,3 @@ def test_casemix_names_its_reference_levels():
     assert result.references["rehab_mode"] == "Dag" and "rehab_mode_Døgn" in terms
     assert result.references["age_group"] == "30–39"
     assert not any(f"{v}_{level}" in terms for v, level in result.references.items())
-
-
-def test_oe_funnel_limits_by_hand():
-    from arr_stats.stats.funnel import oe_funnel_limits
-
-    f = oe_funnel_limits([25, 4], levels=(0.95, 0.998)).set_index(["expected", "level"])
-    # E = 25: 1 ± 1.959964/5 = 0.608007 … 1.391993; 99.8 %: z = 3.090232 → 0.381954 … 1.618046
-    assert f.loc[(25, 0.95), ["lower", "upper"]].tolist() == pytest.approx(
-        [0.608007, 1.391993], abs=1e-6
-    )
-    assert f.loc[(25, 0.998), ["lower", "upper"]].tolist() == pytest.approx(
-        [0.381954, 1.618046], abs=1e-6
-    )
-    # E = 4: 1 − 3.090232/2 < 0 is clipped to 0; the upper limit is not clipped
-    assert f.loc[(4, 0.998), ["lower", "upper"]].tolist() == pytest.approx(
-        [0.0, 2.545116], abs=1e-6
-    )

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 
 from arr_stats.config import RunConfig
 from arr_stats.domain import CASEMIX_CATEGORICAL, age_group
 from arr_stats.indicators.definitions import _discharged, _srtw_var
 from arr_stats.publication.disclosure import small_group_mask
+from arr_stats.stats.funnel import FUNNEL_LEVELS
+from arr_stats.stats.observed_expected import oe_control_limits, oe_interval
 
 #: Label of a missing category in the case-mix design.
 MISSING_CATEGORY = "ukjent"
@@ -28,7 +29,15 @@ class CaseMixResult:
         ``term, estimate, std_error, odds_ratio, lower, upper, p_value`` (the
         report's appendix).
     institutions
-        ``orgnr, n, observed, expected, ratio, lower, upper, suppressed``.
+        ``orgnr, n, observed, expected, variance, ratio, lower, upper,
+        limit95_lower, limit95_upper, limit998_lower, limit998_upper,
+        suppressed``: ``variance`` = Σ p̂(1 − p̂), the variance of O;
+        ``lower``/``upper`` the exact interval of O/E
+        (:func:`arr_stats.stats.oe_interval`); ``limit…`` the unit's funnel
+        limits at 95 % and 99.8 % (:func:`arr_stats.stats.oe_control_limits`).
+    episodes
+        ``orgnr, observed, expected``: each episode's outcome and p̂ (person
+        level: for the funnel lines and checks, never published).
     n
         Episodes in the model.
     references
@@ -38,6 +47,7 @@ class CaseMixResult:
 
     coefficients: pd.DataFrame
     institutions: pd.DataFrame
+    episodes: pd.DataFrame
     n: int
     references: dict[str, str]
 
@@ -98,8 +108,10 @@ def casemix(
     Binomial GLM (logit link) on age group, sex, diagnosis group,
     ``hrb_days_pre_12m`` and rehab mode, fitted on every institution's cohort
     together. Expected E = Σ p̂ over an institution's episodes; observed O =
-    Σ y. With E treated as fixed, O is taken as Poisson and the interval of
-    O / E is the exact (Garwood) Poisson interval of O divided by E.
+    Σ y. With the p̂ treated as known, O is a sum of independent Bernoullis
+    (Poisson-binomial: variance Σ p̂(1 − p̂), not the Poisson E); the
+    interval of O / E and the funnel limits use that distribution exactly
+    (:mod:`arr_stats.stats.observed_expected`).
     """
     if ind_id not in ("arr_rtw12", "arr_srtw"):
         raise ValueError(f"case-mix adjustment is defined for arr_rtw12 and arr_srtw, not {ind_id}")
@@ -134,24 +146,39 @@ def casemix(
     per_unit = frame.groupby("orgnr", sort=True).agg(
         n=("observed", "size"), observed=("observed", "sum"), expected=("expected", "sum")
     )
-    alpha = 1 - level
-    observed = per_unit["observed"]
-    lower_o = np.where(observed > 0, stats.chi2.ppf(alpha / 2, 2 * observed) / 2, 0.0)
-    upper_o = stats.chi2.ppf(1 - alpha / 2, 2 * observed + 2) / 2
-    per_unit["ratio"] = observed / per_unit["expected"]
-    per_unit["lower"] = lower_o / per_unit["expected"]
-    per_unit["upper"] = upper_o / per_unit["expected"]
+    per_unit = per_unit.join(_observed_expected(frame, level))
     per_unit = per_unit.reset_index()
     per_unit["suppressed"] = False
     if disclose:
         small = small_group_mask(per_unit, "n", config.disclosure)
         per_unit["suppressed"] = small.to_numpy()
-        per_unit.loc[small.to_numpy(), ["n", "observed", "expected", "ratio", "lower", "upper"]] = (
-            np.nan
-        )
+        shown = [c for c in per_unit.columns if c not in ("orgnr", "suppressed")]
+        per_unit.loc[small.to_numpy(), shown] = np.nan
     return CaseMixResult(
         coefficients=coefficients,
         institutions=per_unit,
+        episodes=frame,
         n=int(len(cohort)),
         references=references,
     )
+
+
+def _observed_expected(frame: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Per unit: variance of O, O/E with its exact interval, and the funnel limits."""
+    rows = {}
+    for orgnr, unit in frame.groupby("orgnr", sort=True):
+        p = unit["expected"].to_numpy()
+        observed, expected = float(unit["observed"].sum()), float(p.sum())
+        lower, upper = oe_interval(observed, p, level)
+        row = {
+            "variance": float(np.sum(p * (1 - p))),
+            "ratio": observed / expected,
+            "lower": lower,
+            "upper": upper,
+        }
+        for _, limit in oe_control_limits(p, FUNNEL_LEVELS).iterrows():
+            tag = f"{100 * limit['level']:g}".replace(".", "")
+            row[f"limit{tag}_lower"] = limit["lower"]
+            row[f"limit{tag}_upper"] = limit["upper"]
+        rows[orgnr] = row
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -613,9 +613,24 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
     )
 
 
+def _outside_limits(row: pd.Series) -> str:
+    """Whether a unit's O/E is above, below or within its own 95 % funnel limits."""
+    if row["ratio"] > row["limit95_upper"]:
+        return "over"
+    if row["ratio"] < row["limit95_lower"]:
+        return "under"
+    return "innenfor"
+
+
 @needs_outcome_cohort
 def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
-    """Observed / expected ratio per institution (disclosed)."""
+    """Observed / expected ratio per institution with its exact interval (disclosed).
+
+    The interval is the exact one for a sum of 0/1 outcomes
+    (:func:`arr_stats.stats.oe_interval`); the last column says whether the
+    ratio is outside the unit's own 95 % funnel limits
+    (:func:`arr_stats.stats.oe_control_limits`).
+    """
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
     names = ctx.institution_names()
@@ -630,6 +645,7 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
                 "95 % KI": f"{nb_number(r['lower'], 2)}–{nb_number(r['upper'], 2)}"
                 if shown
                 else "",
+                "Mot 95 %-grensene": _outside_limits(r) if shown else "",
             }
         )
         classes.append("own" if str(r["orgnr"]) == ctx.institution else "")
@@ -638,6 +654,12 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
         caption=f"Observert / forventet, {indicators.INDICATOR_NAMES[ind_id].lower()}",
         numeric=["O/E", "95 % KI"],
         row_classes=classes,
+        note=(
+            "Forventet antall (E) er summen av hvert oppholds sannsynlighet i den nasjonale "
+            "modellen. Observert antall (O) er da en sum av 0/1-utfall med varians "
+            "Σ p(1 − p); KI og kontrollgrensene er eksakte for den fordelingen "
+            "(Poisson-binomisk), med modellens sannsynligheter som kjente."
+        ),
     )
 
 
