@@ -228,25 +228,41 @@ def test_exact_values_without_disclosure(tables):
 
 def test_targets_and_coverage_flag(tables):
     agg = aggregate_indicators(*tables, CONFIG, [2025])
-    # resp T1: A 0.75 against green 0.8 / yellow 0.6 → moderat; B 1.0 → høy
-    assert _row(agg, "arr_resp_t1", "institution", "A")["level"] == LEVEL_MODERATE
+    # resp T2: A 6/12 = 0.5 against green 0.6 / yellow 0.4 → moderat;
+    # resp T1: B 1.0 against green 0.8 → høy
+    assert _row(agg, "arr_resp_t2", "institution", "A")["level"] == LEVEL_MODERATE
     assert _row(agg, "arr_resp_t1", "institution", "B")["level"] == LEVEL_HIGH
     # coverage A in 2025 = 0.5 < 0.6: process measures flagged; outcome measures
     # use the 2024 cohort's coverage (12/15 = 0.8): not flagged
-    assert _row(agg, "arr_resp_t1", "institution", "A")["coverage_flag"] == LOW_COVERAGE_LABEL
+    assert _row(agg, "arr_resp_t2", "institution", "A")["coverage_flag"] == LOW_COVERAGE_LABEL
     assert pd.isna(_row(agg, "arr_rtw12", "institution", "A")["coverage_flag"])
     assert pd.isna(_row(agg, "arr_resp_t1", "institution", "B")["coverage_flag"])
 
 
 def test_rest_of_country_and_national_pool_the_shown_units(tables):
     agg = aggregate_indicators(*tables, CONFIG, [2025])
-    # C (3 episodes) is suppressed; A's rest is B alone, B's rest is A alone,
-    # national = A + B = 19/22; C's rest = A + B as well
+    # resp T1: C (3 episodes) is suppressed, and so is A (9 of 12: the 3
+    # non-responders are a count of 1 … 4); only B (10/10) is shown. A's rest
+    # and C's rest are B alone; B's rest pools no shown unit; national = B.
+    assert _row(agg, "arr_resp_t1", "institution", "A")["suppressed"]
     assert _row(agg, "arr_resp_t1", "rest", "A")["value"] == pytest.approx(1.0)
-    assert _row(agg, "arr_resp_t1", "rest", "B")["value"] == pytest.approx(0.75)
+    assert pd.isna(_row(agg, "arr_resp_t1", "rest", "B")["value"])
     national = _row(agg, "arr_resp_t1", "national")
-    assert national[["numerator", "denominator"]].tolist() == [19, 22]
-    assert _row(agg, "arr_resp_t1", "rest", "C")["value"] == pytest.approx(19 / 22)
+    assert national[["numerator", "denominator"]].tolist() == [10, 10]
+    assert _row(agg, "arr_resp_t1", "rest", "C")["value"] == pytest.approx(1.0)
+
+
+def test_a_proportion_whose_complement_is_small_is_hidden(tables):
+    # disclosure.md: a proportion with its base counts as the counts it implies,
+    # n·p and n·(1 − p). A's T1 response 9 of 12 (75 % of 12) gives back the 3
+    # who did not answer; B's coverage 10 of 12 patients gives back 2 not
+    # registered. Both are hidden; without disclosure both are there.
+    agg = aggregate_indicators(*tables, CONFIG, [2025])
+    raw = aggregate_indicators(*tables, CONFIG, [2025], disclose=False)
+    for ind_id, unit, value in (("arr_resp_t1", "A", 9 / 12), ("arr_dg", "B", 10 / 12)):
+        assert _row(agg, ind_id, "institution", unit)["suppressed"]
+        assert pd.isna(_row(agg, ind_id, "institution", unit)["value"])
+        assert _row(raw, ind_id, "institution", unit)["value"] == pytest.approx(value)
 
 
 def test_tiny_unit_is_empty_and_cannot_be_recovered(tables):
@@ -289,8 +305,12 @@ def test_tiny_unit_is_empty_and_cannot_be_recovered(tables):
     # National minus the shown units is zero: no remainder to attribute to C.
     for ind_id in ("arr_resp_t1", "arr_rtw12", "arr_compl"):
         shown = agg[(agg["ind_id"] == ind_id) & (agg["unit"] == "institution")]
+        shown = shown[~shown["suppressed"].astype(bool)]
         national = _row(agg, ind_id, "national")
-        assert national["denominator"] == shown["denominator"].sum()
+        if shown.empty:  # nothing shown: no national number either
+            assert pd.isna(national["denominator"])
+        else:
+            assert national["denominator"] == shown["denominator"].sum()
     # With disclosure off, C's data do move the national value.
     raw = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025], disclose=False)
     raw2 = aggregate_indicators(ep2, resp2, out2, inst, CONFIG, [2025], disclose=False)
@@ -400,8 +420,9 @@ def test_tiny_unit_coverage_is_hidden_even_with_a_large_patient_count(tables):
     assert c_rows["suppressed"].all()
     assert c_rows[["numerator", "denominator", "value", "lower", "upper"]].isna().all().all()
     assert c_rows["coverage_flag"].isna().all()
-    # The national coverage pools only A and B: (12 + 10) registered / (24 + 12) patients.
-    assert _row(agg, "arr_dg", "national")[["numerator", "denominator"]].tolist() == [22, 36]
+    # The national coverage pools only the shown units: A (12 of 24); B (10 of
+    # 12: 2 not registered) is hidden by the complement rule.
+    assert _row(agg, "arr_dg", "national")[["numerator", "denominator"]].tolist() == [12, 24]
     # Without disclosure, C's 3/20 is there: the rule, not the data, hides it.
     raw = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025], disclose=False)
     assert _row(raw, "arr_dg", "institution", "C")["value"] == pytest.approx(3 / 20)
