@@ -11,9 +11,11 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from arr_stats.config import IndicatorTarget, OutcomeParams, RunConfig
+from arr_stats.derive.load import load_build
 from arr_stats.indicators.aggregate import aggregate_indicators
 from arr_stats.indicators.casemix import casemix
 from arr_stats.indicators.definitions import (
+    INDICATOR_STATISTIC,
     LEVEL_HIGH,
     LEVEL_LOW,
     LEVEL_MODERATE,
@@ -24,7 +26,7 @@ from arr_stats.indicators.definitions import (
     t0_items,
 )
 from arr_stats.stats.funnel import funnel_limits
-from arr_stats.stats.intervals import wilson_interval
+from arr_stats.stats.intervals import clustered_wilson_interval, t_interval, wilson_interval
 
 CONFIG = RunConfig(
     registry_dir=Path("."),
@@ -135,6 +137,69 @@ def test_wilson_interval_matches_statsmodels(x, n):
     assert wilson_interval(x, n) == pytest.approx((lo, hi), abs=1e-12)
 
 
+def test_wilson_interval_of_all_successes_by_hand():
+    # 14 of 14: p = 1, so centre and half both reduce to z²/2n:
+    # lower = 1/(1 + z²/n) = 14/(14 + 3.841459) = 0.784689; upper = (1 + z²/n)/(1 + z²/n) = 1
+    lo, hi = wilson_interval(14, 14)
+    assert lo == pytest.approx(14 / 17.841459, abs=1e-6)
+    assert hi == pytest.approx(1.0, abs=1e-12) and hi <= 1.0
+
+
+def test_completeness_interval_of_a_small_unit_stays_in_0_1(tables):
+    # The issue's unit: 14 episodes, 11 with all 8 items, 3 missing one item
+    # (shares 1 × 11, 0.875 × 3): mean 0.973214, sd 0.053227. Its t interval,
+    # 0.973214 ± t(0.975; 13) · 0.053227/√14 = ± 2.160369 · 0.014226, reaches 1.0039.
+    ep, resp, out, inst = tables
+    unit = _episodes("D", 14, "2025-05-01")
+    unit.loc[unit.index[:3], "education"] = np.nan
+    shares = [1.0] * 11 + [0.875] * 3
+    assert t_interval(shares)[1] == pytest.approx(1.0039, abs=1e-4)
+    agg = aggregate_indicators(
+        pd.concat([ep, unit], ignore_index=True), resp, out, inst, CONFIG, [2025], disclose=False
+    )
+    d = _row(agg, "arr_compl", "institution", "D")
+    assert d["value"] == pytest.approx(13.625 / 14)
+    # v = s²/14 = 0.0028331/14; p(1 − p)/v = 128.8 > 112 items, so n_eff is capped at the
+    # 112 answers: Wilson of 109 of 112. 1 + z²/n = 1.0342987; centre 0.9732143 + 0.0171494;
+    # half 1.959964 · sqrt(0.026068/112 + z²/50176) = 0.034470 → (0.924194, 0.990849)
+    assert (d["lower"], d["upper"]) == pytest.approx((0.924194, 0.990849), abs=1e-5)
+    assert 0.0 <= d["lower"] <= d["value"] <= d["upper"] <= 1.0
+
+
+def test_clustered_wilson_interval_edges():
+    # every share 1: no variance between episodes → n_eff = all 5·8 = 40 answers,
+    # the Wilson interval of 40 of 40: 40/(40 + z²) = 0.912360 to 1
+    lo, hi = clustered_wilson_interval([1.0] * 5, 8)
+    assert lo == pytest.approx(40 / 43.841459, abs=1e-6) and hi == pytest.approx(1.0)
+    assert clustered_wilson_interval([0.5], 8) == pytest.approx((np.nan, np.nan), nan_ok=True)
+    # answers that cluster completely (an episode answers all items or none) carry only
+    # the episodes' information: shares 1 × 6, 0 × 4 → p = 0.6, s² = 0.24·10/9,
+    # v = s²/10 = 0.026667 → n_eff = 0.24/v = 9 (not 80 items): Wilson of 5.4 of 9
+    lo, hi = clustered_wilson_interval([1.0] * 6 + [0.0] * 4, 8)
+    assert (lo, hi) == pytest.approx(wilson_interval(5.4, 9), abs=1e-12)
+
+
+def test_every_proportion_interval_on_the_demo_lies_in_0_1(demo_derived):
+    derived = load_build(demo_derived)
+    years = sorted(set(derived.episodes["discharge_year"]))
+    agg = aggregate_indicators(
+        derived.episodes,
+        derived.responses,
+        derived.outcomes,
+        derived.institutions,
+        derived.config,
+        years,
+        disclose=False,
+    )
+    shares = [k for k, v in INDICATOR_STATISTIC.items() if v not in ("mean", "median")]
+    rows = agg[agg["ind_id"].isin(shares) & agg["lower"].notna()]
+    assert set(rows["ind_id"]) == set(shares)  # every share indicator has intervals to check
+    assert len(rows) > 100
+    assert rows["lower"].between(0.0, 1.0).all() and rows["upper"].between(0.0, 1.0).all()
+    assert (rows["lower"] <= rows["value"] + 1e-12).all()
+    assert (rows["value"] <= rows["upper"] + 1e-12).all()
+
+
 def test_wilson_interval_by_hand():
     # 8 of 10, z = 1.959964, z² = 3.841459: centre 0.8 + z²/20 = 0.992073;
     # half = z·sqrt(0.016 + z²/400) = 0.313617; divide by 1 + z²/10 = 1.384146
@@ -201,7 +266,15 @@ def test_exact_values_without_disclosure(tables):
     t3 = agg[agg["ind_id"] == "arr_resp_t3"]
     assert t3.loc[t3["unit"] == "institution", "denominator"].eq(0).all()
     # completeness A: 10 episodes complete, 2 with 4 of 8 items → (10 + 2·0.5)/12
-    assert _row(agg, "arr_compl", "institution", "A")["value"] == pytest.approx(11 / 12)
+    compl = _row(agg, "arr_compl", "institution", "A")
+    assert compl["value"] == pytest.approx(11 / 12)
+    # its interval: Wilson at the effective sample size (answers cluster in episodes).
+    # s² = (10·(1/12)² + 2·(5/12)²)/11 = 60/1584; v = s²/12; p(1 − p) = 11/144
+    # → n_eff = (11/144)/(60/19008) = 24.2 (< 96 items). Wilson at n = 24.2, p = 11/12:
+    # 1 + z²/n = 1.158738; centre p + z²/2n = 0.996036;
+    # half z·sqrt(p(1 − p)/n + z²/4n²) = 0.135740 → (0.860296, 1.131776)/1.158738
+    assert compl["interval"] == "wilson95_neff"
+    assert (compl["lower"], compl["upper"]) == pytest.approx((0.742442, 0.976731), abs=1e-5)
     # rtw12 A: 8 of 11 observed (one missing)
     a = _row(agg, "arr_rtw12", "institution", "A")
     assert (a["numerator"], a["denominator"]) == (8, 11)
@@ -214,7 +287,9 @@ def test_exact_values_without_disclosure(tables):
     assert srtw["lower"] < 0.5 < srtw["upper"]
     # hrb days A: 0 … 100 by 10 (11 values): median 50, IQR 25–75 (linear quantiles)
     hrb = _row(agg, "arr_hrbdays", "institution", "A")
-    assert [hrb["value"], hrb["lower"], hrb["upper"]] == [50, 25, 75]
+    assert [hrb["value"], hrb["q1"], hrb["q3"]] == [50, 25, 75]
+    # quartiles are not an interval: lower/upper stay empty, and no interval kind is named
+    assert pd.isna(hrb["lower"]) and pd.isna(hrb["upper"]) and pd.isna(hrb["interval"])
     # work ability change A: changes 1,2,3,1,2,3,1,2,3,2: mean 2, sd = sqrt(6/9),
     # se = 0.258199, t(0.975; 9) = 2.262157 → 2 ± 0.584087
     wa = _row(agg, "arr_wa_change", "institution", "A")

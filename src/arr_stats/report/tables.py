@@ -28,6 +28,7 @@ from arr_stats.report.figures import _pooled
 from arr_stats.report.formats import (
     LEVEL_TEXT,
     format_interval,
+    format_spread,
     format_value,
     html_table,
     nb_number,
@@ -84,9 +85,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
         entry = {
             "Indikator": name,
             ctx.unit_label if ctx.is_national else OWN_LABEL: _shown(own, ind_id, params),
-            "Intervall": "–"
-            if own is None
-            else f"{format_interval(ind_id, own['lower'], own['upper'])}",
+            "Intervall": "–" if own is None else format_spread(ind_id, own)[1],
             "n": "–" if own is None else nb_number(own["denominator"]),
             "Måloppnåelse": text,
         }
@@ -102,8 +101,10 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     table = pd.DataFrame(rows)
     numeric = [c for c in table.columns if c not in ("Indikator", "Måloppnåelse", "Målnivå")]
     note = (
-        "Intervall: 95 % konfidensintervall (Wilson for andeler, t for gjennomsnitt, "
-        "Aalen–Johansen for kumulativ andel); for medianen kvartilbredden. "
+        "Intervall: 95 % konfidensintervall (Wilson for andeler; for variabelkompletthet "
+        "Wilson med effektivt utvalg, siden svarene på ett skjema henger sammen; t for "
+        "gjennomsnitt; Aalen–Johansen for kumulativ andel); for medianen kvartilbredden "
+        "(25.–75. persentil). "
         f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
     )
     if any(flags):
