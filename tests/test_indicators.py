@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from arr_stats.config import IndicatorTarget, OutcomeParams, RunConfig
+from arr_stats.config import DisclosureParams, IndicatorTarget, OutcomeParams, RunConfig
 from arr_stats.derive.load import load_build
 from arr_stats.indicators.aggregate import aggregate_indicators
 from arr_stats.indicators.casemix import casemix
@@ -27,6 +29,7 @@ from arr_stats.indicators.definitions import (
 )
 from arr_stats.stats.funnel import funnel_limits
 from arr_stats.stats.intervals import clustered_wilson_interval, t_interval, wilson_interval
+from tools import PROJECT_ROOT, run_r
 
 CONFIG = RunConfig(
     registry_dir=Path("."),
@@ -499,3 +502,113 @@ def test_oe_funnel_limits_by_hand():
     assert f.loc[(4, 0.998), ["lower", "upper"]].tolist() == pytest.approx(
         [0.0, 2.545116], abs=1e-6
     )
+
+
+# --- case-mix model checks -------------------------------------------------------------------
+
+
+def _casemix_table_for_r(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The model's data as R reads it: covariates coded in the test, not by the package."""
+    age = outcomes["age_at_admission"]
+    bands = pd.cut(age, [-np.inf, 29, 39, 49, 59, np.inf], labels=False)
+    labels = np.array(["<30", "30–39", "40–49", "50–59", "60+"])
+    return pd.DataFrame(
+        {
+            "y": outcomes["rtw_12m"].astype(int),
+            "age_group": labels[bands.to_numpy()],
+            "sex": outcomes["sex"],
+            "diagnosis_group": outcomes["diagnosis_group"],
+            "rehab_mode": outcomes["rehab_mode"].fillna("ukjent"),
+            "hrb_days_pre_12m": outcomes["hrb_days_pre_12m"],
+        }
+    )
+
+
+def test_casemix_clean_fit_reports_every_term_and_agrees_with_r_glm(tmp_path):
+    outcomes = _casemix_outcomes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a clean fit warns of nothing
+        result = casemix(outcomes, CONFIG, 2025)
+    coef = result.coefficients.set_index("term")
+    assert result.converged and result.notes == () and result.unknown_outcome == 0
+    assert coef["check"].isna().all() and coef["estimate"].notna().all()
+    assert len(coef) == 11  # const, 4 age, 1 sex, 2 diagnosis, 2 rehab mode, pre-days
+
+    _casemix_table_for_r(outcomes).to_csv(tmp_path / "casemix.csv", index=False)
+    run_r((PROJECT_ROOT / "tests" / "r" / "glm_check.R").read_text(), tmp_path)
+    reference = pd.read_csv(tmp_path / "glm_coefficients.csv").set_index("term")
+    assert pd.read_csv(tmp_path / "glm_fit.csv")["converged"].item()
+    assert sorted(reference.index) == sorted(coef.index)
+    reference = reference.loc[coef.index]
+    np.testing.assert_allclose(coef["estimate"], reference["estimate"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(coef["std_error"], reference["std_error"], rtol=0, atol=1e-6)
+
+
+def _separated_outcomes() -> pd.DataFrame:
+    # The issue's case: a diagnosis group of 2 persons, both back at work (odds ratio
+    # 262 538 535 before the check). Every other term has thousands of episodes.
+    outcomes = _casemix_outcomes()
+    two = outcomes.index[[10, 11]]
+    outcomes.loc[two, "diagnosis_group"] = "unknown"
+    outcomes.loc[two, "rtw_12m"] = True
+    return outcomes
+
+
+def test_separation_is_detected_and_the_term_is_not_reported():
+    import statsmodels.api as sm
+
+    from arr_stats.indicators.casemix import _casemix_design, separated_terms
+
+    outcomes = _separated_outcomes()
+    design, _ = _casemix_design(outcomes)
+    y = outcomes["rtw_12m"].astype(float).to_numpy()
+    assert separated_terms(design, y) == ["diagnosis_group_unknown"]
+    # the unchecked fit runs the term off towards infinity
+    raw = sm.GLM(y, design, family=sm.families.Binomial()).fit()
+    assert raw.params["diagnosis_group_unknown"] > 10
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reported as a note, not as warnings
+        for disclose in (True, False):
+            result = casemix(outcomes, CONFIG, 2025, disclose=disclose)
+            coef = result.coefficients.set_index("term")
+            term = coef.loc["diagnosis_group_unknown"]
+            assert term["check"] == "separation"
+            assert term[["estimate", "std_error", "odds_ratio", "p_value"]].isna().all()
+            others = coef.drop(index="diagnosis_group_unknown")
+            assert others["check"].isna().all() and others["estimate"].notna().all()
+            assert any("diagnosis_group_unknown" in note for note in result.notes)
+    # the other terms keep their meaning: the true pre-days effect is −0.005 per day
+    assert coef.loc["hrb_days_pre_12m", "estimate"] == pytest.approx(-0.005, abs=0.0015)
+
+
+def test_term_with_fewer_than_min_cell_events_is_not_reported():
+    # A diagnosis group of 8 with 3 returning to work: not separated, but 3 < min_cell = 5
+    outcomes = _casemix_outcomes()
+    eight = outcomes.index[20:28]
+    outcomes.loc[eight, "diagnosis_group"] = "unknown"
+    outcomes.loc[eight, "rtw_12m"] = [True] * 3 + [False] * 5
+    assert CONFIG.disclosure.min_cell == 5
+    coef = casemix(outcomes, CONFIG, 2025).coefficients.set_index("term")
+    assert coef.loc["diagnosis_group_unknown", "check"] == "few_events"
+    assert pd.isna(coef.loc["diagnosis_group_unknown", "estimate"])
+    assert coef.drop(index="diagnosis_group_unknown")["estimate"].notna().all()
+    # inside TSD (disclose=False) the estimate is there, still flagged
+    exact = casemix(outcomes, CONFIG, 2025, disclose=False).coefficients.set_index("term")
+    assert exact.loc["diagnosis_group_unknown", "check"] == "few_events"
+    assert np.isfinite(exact.loc["diagnosis_group_unknown", "estimate"])
+    # min_cell comes from the run configuration: at 3 the term is reported
+    relaxed = dataclasses.replace(CONFIG, disclosure=DisclosureParams(min_cell=3))
+    coef3 = casemix(outcomes, relaxed, 2025).coefficients.set_index("term")
+    assert pd.isna(coef3.loc["diagnosis_group_unknown", "check"])
+    assert np.isfinite(coef3.loc["diagnosis_group_unknown", "estimate"])
+
+
+def test_casemix_counts_the_srtw_episodes_censored_before_day_f():
+    outcomes = _casemix_outcomes()
+    # 7 episodes censored before day 365 (no event), 3 with a competing event first
+    outcomes.loc[outcomes.index[:7], ["rtw_event", "rtw_time"]] = [0, 200]
+    outcomes.loc[outcomes.index[7:10], ["rtw_event", "rtw_time"]] = [2, 100]
+    result = casemix(outcomes, CONFIG, 2025, ind_id="arr_srtw")
+    assert result.unknown_outcome == 7
+    assert result.n == 3000 - 7

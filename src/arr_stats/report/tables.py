@@ -12,6 +12,7 @@ from IPython.display import HTML, Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
+from arr_stats.indicators.casemix import CHECK_FEW_EVENTS, CHECK_NOT_CONVERGED, CHECK_SEPARATION
 from arr_stats.publication import disclosure
 from arr_stats.report.context import (
     NATIONAL_LABEL,
@@ -577,7 +578,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
 
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
-    coef = result.coefficients
+    coef = result.coefficients[result.coefficients["estimate"].notna()]
     z = norm.ppf(0.975)
     scale = np.where(
         coef["term"] == "hrb_days_pre_12m", domain.COVARIATE_UNITS["hrb_days_pre_12m"], 1.0
@@ -604,8 +605,49 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
         caption=f"Case-mix-modell for {indicators.INDICATOR_NAMES[ind_id].lower()} "
         f"(logistisk, nasjonal, n = {nb_number(result.n)})",
         numeric=["Oddsratio", "95 % KI", "p"],
-        note=f"Referansekategorier: {references}.",
+        note=f"Referansekategorier: {references}. " + _casemix_checks_note(result, ind_id, ctx),
     )
+
+
+#: Why a case-mix term is not shown, as the report says it.
+_CHECK_TEXT = {
+    CHECK_SEPARATION: "separasjon: estimatet er uendelig",
+    CHECK_NOT_CONVERGED: "modellen konvergerte ikke",
+}
+
+
+def _casemix_checks_note(result: Any, ind_id: str, ctx: ReportContext) -> str:
+    """The case-mix table's note on the model checks and on the episodes left out."""
+    params = ctx.config.disclosure
+    texts = _CHECK_TEXT | {
+        CHECK_FEW_EVENTS: f"færre enn {params.min_cell} opphold "
+        "med eller uten utfallet (i nivået eller i referansen)"
+    }
+    hidden = result.coefficients[result.coefficients["estimate"].isna()]
+    parts = []
+    if not result.converged:
+        parts.append("Modellen konvergerte ikke; koeffisientene vises ikke.")
+    elif len(hidden):
+        listed = "; ".join(
+            f"{_casemix_term_label(str(r['term']))} ({texts[r['check']]})"
+            for _, r in hidden.iterrows()
+        )
+        parts.append(f"Ikke vist: {listed}.")
+    left_out = result.unknown_outcome
+    count = (
+        disclosure.small_count_label(params)
+        if 0 < left_out < params.min_cell
+        else nb_number(left_out)
+    )
+    if ind_id == "arr_srtw":
+        days = ctx.config.outcomes.followup_days
+        parts.append(
+            f"{count} opphold sensurert før dag {days} (uten kjent utfall) er utelatt "
+            "fra modellen; indikatoren selv (Aalen–Johansen) tar dem med."
+        )
+    elif left_out:
+        parts.append(f"{count} opphold uten observert status ved 12 måneder er utelatt.")
+    return " ".join(parts)
 
 
 @needs_outcome_cohort
