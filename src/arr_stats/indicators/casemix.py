@@ -37,8 +37,10 @@ class CaseMixResult:
     Attributes
     ----------
     coefficients
-        ``term, estimate, std_error, odds_ratio, lower, upper, p_value`` (the
-        report's appendix).
+        ``term, estimate, std_error, odds_ratio, lower, upper, p_value,
+        check`` (the report's appendix). ``check`` is empty for a reported
+        term, else :data:`CHECK_SEPARATION`, :data:`CHECK_NOT_CONVERGED` or
+        :data:`CHECK_FEW_EVENTS`; a term not reported has empty values.
     institutions
         ``orgnr, n, observed, expected, ratio, lower, upper, suppressed``.
     n
