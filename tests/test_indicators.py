@@ -612,3 +612,19 @@ def test_casemix_counts_the_srtw_episodes_censored_before_day_f():
     result = casemix(outcomes, CONFIG, 2025, ind_id="arr_srtw")
     assert result.unknown_outcome == 7
     assert result.n == 3000 - 7
+
+
+def test_a_fit_that_does_not_converge_reports_no_term(monkeypatch):
+    import statsmodels.api as sm
+
+    fit = sm.GLM.fit
+
+    def one_iteration(self, *args, **kwargs):
+        return fit(self, *args, **(kwargs | {"maxiter": 1}))
+
+    monkeypatch.setattr(sm.GLM, "fit", one_iteration)
+    result = casemix(_casemix_outcomes(), CONFIG, 2025, disclose=False)
+    assert not result.converged
+    coef = result.coefficients
+    assert (coef["check"] == "not_converged").all() and coef["estimate"].isna().all()
+    assert any("did not converge" in note for note in result.notes)
