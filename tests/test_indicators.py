@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +12,12 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from arr_stats.config import IndicatorTarget, OutcomeParams, RunConfig
+from arr_stats.config import DisclosureParams, IndicatorTarget, OutcomeParams, RunConfig
+from arr_stats.derive.load import load_build
 from arr_stats.indicators.aggregate import aggregate_indicators
 from arr_stats.indicators.casemix import casemix
 from arr_stats.indicators.definitions import (
+    INDICATOR_STATISTIC,
     LEVEL_HIGH,
     LEVEL_LOW,
     LEVEL_MODERATE,
@@ -24,7 +28,8 @@ from arr_stats.indicators.definitions import (
     t0_items,
 )
 from arr_stats.stats.funnel import funnel_limits
-from arr_stats.stats.intervals import wilson_interval
+from arr_stats.stats.intervals import clustered_wilson_interval, t_interval, wilson_interval
+from tools import PROJECT_ROOT, run_r
 
 CONFIG = RunConfig(
     registry_dir=Path("."),
@@ -135,6 +140,69 @@ def test_wilson_interval_matches_statsmodels(x, n):
     assert wilson_interval(x, n) == pytest.approx((lo, hi), abs=1e-12)
 
 
+def test_wilson_interval_of_all_successes_by_hand():
+    # 14 of 14: p = 1, so centre and half both reduce to z²/2n:
+    # lower = 1/(1 + z²/n) = 14/(14 + 3.841459) = 0.784689; upper = (1 + z²/n)/(1 + z²/n) = 1
+    lo, hi = wilson_interval(14, 14)
+    assert lo == pytest.approx(14 / 17.841459, abs=1e-6)
+    assert hi == pytest.approx(1.0, abs=1e-12) and hi <= 1.0
+
+
+def test_completeness_interval_of_a_small_unit_stays_in_0_1(tables):
+    # The issue's unit: 14 episodes, 11 with all 8 items, 3 missing one item
+    # (shares 1 × 11, 0.875 × 3): mean 0.973214, sd 0.053227. Its t interval,
+    # 0.973214 ± t(0.975; 13) · 0.053227/√14 = ± 2.160369 · 0.014226, reaches 1.0039.
+    ep, resp, out, inst = tables
+    unit = _episodes("D", 14, "2025-05-01")
+    unit.loc[unit.index[:3], "education"] = np.nan
+    shares = [1.0] * 11 + [0.875] * 3
+    assert t_interval(shares)[1] == pytest.approx(1.0039, abs=1e-4)
+    agg = aggregate_indicators(
+        pd.concat([ep, unit], ignore_index=True), resp, out, inst, CONFIG, [2025], disclose=False
+    )
+    d = _row(agg, "arr_compl", "institution", "D")
+    assert d["value"] == pytest.approx(13.625 / 14)
+    # v = s²/14 = 0.0028331/14; p(1 − p)/v = 128.8 > 112 items, so n_eff is capped at the
+    # 112 answers: Wilson of 109 of 112. 1 + z²/n = 1.0342987; centre 0.9732143 + 0.0171494;
+    # half 1.959964 · sqrt(0.026068/112 + z²/50176) = 0.034470 → (0.924194, 0.990849)
+    assert (d["lower"], d["upper"]) == pytest.approx((0.924194, 0.990849), abs=1e-5)
+    assert 0.0 <= d["lower"] <= d["value"] <= d["upper"] <= 1.0
+
+
+def test_clustered_wilson_interval_edges():
+    # every share 1: no variance between episodes → n_eff = all 5·8 = 40 answers,
+    # the Wilson interval of 40 of 40: 40/(40 + z²) = 0.912360 to 1
+    lo, hi = clustered_wilson_interval([1.0] * 5, 8)
+    assert lo == pytest.approx(40 / 43.841459, abs=1e-6) and hi == pytest.approx(1.0)
+    assert clustered_wilson_interval([0.5], 8) == pytest.approx((np.nan, np.nan), nan_ok=True)
+    # answers that cluster completely (an episode answers all items or none) carry only
+    # the episodes' information: shares 1 × 6, 0 × 4 → p = 0.6, s² = 0.24·10/9,
+    # v = s²/10 = 0.026667 → n_eff = 0.24/v = 9 (not 80 items): Wilson of 5.4 of 9
+    lo, hi = clustered_wilson_interval([1.0] * 6 + [0.0] * 4, 8)
+    assert (lo, hi) == pytest.approx(wilson_interval(5.4, 9), abs=1e-12)
+
+
+def test_every_proportion_interval_on_the_demo_lies_in_0_1(demo_derived):
+    derived = load_build(demo_derived)
+    years = sorted(set(derived.episodes["discharge_year"]))
+    agg = aggregate_indicators(
+        derived.episodes,
+        derived.responses,
+        derived.outcomes,
+        derived.institutions,
+        derived.config,
+        years,
+        disclose=False,
+    )
+    shares = [k for k, v in INDICATOR_STATISTIC.items() if v not in ("mean", "median")]
+    rows = agg[agg["ind_id"].isin(shares) & agg["lower"].notna()]
+    assert set(rows["ind_id"]) == set(shares)  # every share indicator has intervals to check
+    assert len(rows) > 100
+    assert rows["lower"].between(0.0, 1.0).all() and rows["upper"].between(0.0, 1.0).all()
+    assert (rows["lower"] <= rows["value"] + 1e-12).all()
+    assert (rows["value"] <= rows["upper"] + 1e-12).all()
+
+
 def test_wilson_interval_by_hand():
     # 8 of 10, z = 1.959964, z² = 3.841459: centre 0.8 + z²/20 = 0.992073;
     # half = z·sqrt(0.016 + z²/400) = 0.313617; divide by 1 + z²/10 = 1.384146
@@ -202,7 +270,15 @@ def test_exact_values_without_disclosure(tables):
     t3 = agg[agg["ind_id"] == "arr_resp_t3"]
     assert t3.loc[t3["unit"] == "institution", "denominator"].eq(0).all()
     # completeness A: 10 episodes complete, 2 with 4 of 8 items → (10 + 2·0.5)/12
-    assert _row(agg, "arr_compl", "institution", "A")["value"] == pytest.approx(11 / 12)
+    compl = _row(agg, "arr_compl", "institution", "A")
+    assert compl["value"] == pytest.approx(11 / 12)
+    # its interval: Wilson at the effective sample size (answers cluster in episodes).
+    # s² = (10·(1/12)² + 2·(5/12)²)/11 = 60/1584; v = s²/12; p(1 − p) = 11/144
+    # → n_eff = (11/144)/(60/19008) = 24.2 (< 96 items). Wilson at n = 24.2, p = 11/12:
+    # 1 + z²/n = 1.158738; centre p + z²/2n = 0.996036;
+    # half z·sqrt(p(1 − p)/n + z²/4n²) = 0.135740 → (0.860296, 1.131776)/1.158738
+    assert compl["interval"] == "wilson95_neff"
+    assert (compl["lower"], compl["upper"]) == pytest.approx((0.742442, 0.976731), abs=1e-5)
     # rtw12 A: 8 of 11 observed (one missing)
     a = _row(agg, "arr_rtw12", "institution", "A")
     assert (a["numerator"], a["denominator"]) == (8, 11)
@@ -215,7 +291,9 @@ def test_exact_values_without_disclosure(tables):
     assert srtw["lower"] < 0.5 < srtw["upper"]
     # hrb days A: 0 … 100 by 10 (11 values): median 50, IQR 25–75 (linear quantiles)
     hrb = _row(agg, "arr_hrbdays", "institution", "A")
-    assert [hrb["value"], hrb["lower"], hrb["upper"]] == [50, 25, 75]
+    assert [hrb["value"], hrb["q1"], hrb["q3"]] == [50, 25, 75]
+    # quartiles are not an interval: lower/upper stay empty, and no interval kind is named
+    assert pd.isna(hrb["lower"]) and pd.isna(hrb["upper"]) and pd.isna(hrb["interval"])
     # work ability change A: changes 1,2,3,1,2,3,1,2,3,2: mean 2, sd = sqrt(6/9),
     # se = 0.258199, t(0.975; 9) = 2.262157 → 2 ± 0.584087
     wa = _row(agg, "arr_wa_change", "institution", "A")
@@ -440,3 +518,126 @@ def test_casemix_names_its_reference_levels():
     assert result.references["rehab_mode"] == "Dag" and "rehab_mode_Døgn" in terms
     assert result.references["age_group"] == "30–39"
     assert not any(f"{v}_{level}" in terms for v, level in result.references.items())
+
+
+def _casemix_table_for_r(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The model's data as R reads it: covariates coded in the test, not by the package."""
+    age = outcomes["age_at_admission"]
+    bands = pd.cut(age, [-np.inf, 29, 39, 49, 59, np.inf], labels=False)
+    labels = np.array(["<30", "30–39", "40–49", "50–59", "60+"])
+    return pd.DataFrame(
+        {
+            "y": outcomes["rtw_12m"].astype(int),
+            "age_group": labels[bands.to_numpy()],
+            "sex": outcomes["sex"],
+            "diagnosis_group": outcomes["diagnosis_group"],
+            "rehab_mode": outcomes["rehab_mode"].fillna("ukjent"),
+            "hrb_days_pre_12m": outcomes["hrb_days_pre_12m"],
+        }
+    )
+
+
+def test_casemix_clean_fit_reports_every_term_and_agrees_with_r_glm(tmp_path):
+    outcomes = _casemix_outcomes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a clean fit warns of nothing
+        result = casemix(outcomes, CONFIG, 2025)
+    coef = result.coefficients.set_index("term")
+    assert result.converged and result.notes == () and result.unknown_outcome == 0
+    assert coef["check"].isna().all() and coef["estimate"].notna().all()
+    assert len(coef) == 11  # const, 4 age, 1 sex, 2 diagnosis, 2 rehab mode, pre-days
+
+    _casemix_table_for_r(outcomes).to_csv(tmp_path / "casemix.csv", index=False)
+    run_r((PROJECT_ROOT / "tests" / "r" / "glm_check.R").read_text(), tmp_path)
+    reference = pd.read_csv(tmp_path / "glm_coefficients.csv").set_index("term")
+    assert pd.read_csv(tmp_path / "glm_fit.csv")["converged"].item()
+    assert sorted(reference.index) == sorted(coef.index)
+    reference = reference.loc[coef.index]
+    np.testing.assert_allclose(coef["estimate"], reference["estimate"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(coef["std_error"], reference["std_error"], rtol=0, atol=1e-6)
+
+
+def _separated_outcomes() -> pd.DataFrame:
+    # The issue's case: a diagnosis group of 2 persons, both back at work (odds ratio
+    # 262 538 535 before the check). Every other term has thousands of episodes.
+    outcomes = _casemix_outcomes()
+    two = outcomes.index[[10, 11]]
+    outcomes.loc[two, "diagnosis_group"] = "unknown"
+    outcomes.loc[two, "rtw_12m"] = True
+    return outcomes
+
+
+def test_separation_is_detected_and_the_term_is_not_reported():
+    import statsmodels.api as sm
+
+    from arr_stats.indicators.casemix import _casemix_design, separated_terms
+
+    outcomes = _separated_outcomes()
+    design, _ = _casemix_design(outcomes)
+    y = outcomes["rtw_12m"].astype(float).to_numpy()
+    assert separated_terms(design, y) == ["diagnosis_group_unknown"]
+    # the unchecked fit runs the term off towards infinity
+    raw = sm.GLM(y, design, family=sm.families.Binomial()).fit()
+    assert raw.params["diagnosis_group_unknown"] > 10
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reported as a note, not as warnings
+        for disclose in (True, False):
+            result = casemix(outcomes, CONFIG, 2025, disclose=disclose)
+            coef = result.coefficients.set_index("term")
+            term = coef.loc["diagnosis_group_unknown"]
+            assert term["check"] == "separation"
+            assert term[["estimate", "std_error", "odds_ratio", "p_value"]].isna().all()
+            others = coef.drop(index="diagnosis_group_unknown")
+            assert others["check"].isna().all() and others["estimate"].notna().all()
+            assert any("diagnosis_group_unknown" in note for note in result.notes)
+    # the other terms keep their meaning: the true pre-days effect is −0.005 per day
+    assert coef.loc["hrb_days_pre_12m", "estimate"] == pytest.approx(-0.005, abs=0.0015)
+
+
+def test_term_with_fewer_than_min_cell_events_is_not_reported():
+    # A diagnosis group of 8 with 3 returning to work: not separated, but 3 < min_cell = 5
+    outcomes = _casemix_outcomes()
+    eight = outcomes.index[20:28]
+    outcomes.loc[eight, "diagnosis_group"] = "unknown"
+    outcomes.loc[eight, "rtw_12m"] = [True] * 3 + [False] * 5
+    assert CONFIG.disclosure.min_cell == 5
+    coef = casemix(outcomes, CONFIG, 2025).coefficients.set_index("term")
+    assert coef.loc["diagnosis_group_unknown", "check"] == "few_events"
+    assert pd.isna(coef.loc["diagnosis_group_unknown", "estimate"])
+    assert coef.drop(index="diagnosis_group_unknown")["estimate"].notna().all()
+    # inside TSD (disclose=False) the estimate is there, still flagged
+    exact = casemix(outcomes, CONFIG, 2025, disclose=False).coefficients.set_index("term")
+    assert exact.loc["diagnosis_group_unknown", "check"] == "few_events"
+    assert np.isfinite(exact.loc["diagnosis_group_unknown", "estimate"])
+    # min_cell comes from the run configuration: at 3 the term is reported
+    relaxed = dataclasses.replace(CONFIG, disclosure=DisclosureParams(min_cell=3))
+    coef3 = casemix(outcomes, relaxed, 2025).coefficients.set_index("term")
+    assert pd.isna(coef3.loc["diagnosis_group_unknown", "check"])
+    assert np.isfinite(coef3.loc["diagnosis_group_unknown", "estimate"])
+
+
+def test_casemix_counts_the_srtw_episodes_censored_before_day_f():
+    outcomes = _casemix_outcomes()
+    # 7 episodes censored before day 365 (no event), 3 with a competing event first
+    outcomes.loc[outcomes.index[:7], ["rtw_event", "rtw_time"]] = [0, 200]
+    outcomes.loc[outcomes.index[7:10], ["rtw_event", "rtw_time"]] = [2, 100]
+    result = casemix(outcomes, CONFIG, 2025, ind_id="arr_srtw")
+    assert result.unknown_outcome == 7
+    assert result.n == 3000 - 7
+
+
+def test_a_fit_that_does_not_converge_reports_no_term(monkeypatch):
+    import statsmodels.api as sm
+
+    fit = sm.GLM.fit
+
+    def one_iteration(self, *args, **kwargs):
+        return fit(self, *args, **(kwargs | {"maxiter": 1}))
+
+    monkeypatch.setattr(sm.GLM, "fit", one_iteration)
+    result = casemix(_casemix_outcomes(), CONFIG, 2025, disclose=False)
+    assert not result.converged
+    coef = result.coefficients
+    assert (coef["check"] == "not_converged").all() and coef["estimate"].isna().all()
+    assert any("did not converge" in note for note in result.notes)

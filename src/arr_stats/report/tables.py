@@ -12,6 +12,7 @@ from IPython.display import HTML, Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
+from arr_stats.indicators.casemix import CHECK_FEW_EVENTS, CHECK_NOT_CONVERGED, CHECK_SEPARATION
 from arr_stats.publication import disclosure
 from arr_stats.report.context import (
     NATIONAL_LABEL,
@@ -28,6 +29,7 @@ from arr_stats.report.figures import _pooled
 from arr_stats.report.formats import (
     LEVEL_TEXT,
     format_interval,
+    format_spread,
     format_value,
     html_table,
     nb_number,
@@ -84,9 +86,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
         entry = {
             "Indikator": name,
             ctx.unit_label if ctx.is_national else OWN_LABEL: _shown(own, ind_id, params),
-            "Intervall": "–"
-            if own is None
-            else f"{format_interval(ind_id, own['lower'], own['upper'])}",
+            "Intervall": "–" if own is None else format_spread(ind_id, own)[1],
             "n": "–" if own is None else nb_number(own["denominator"]),
             "Måloppnåelse": text,
         }
@@ -102,8 +102,10 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     table = pd.DataFrame(rows)
     numeric = [c for c in table.columns if c not in ("Indikator", "Måloppnåelse", "Målnivå")]
     note = (
-        "Intervall: 95 % konfidensintervall (Wilson for andeler, t for gjennomsnitt, "
-        "Aalen–Johansen for kumulativ andel); for medianen kvartilbredden. "
+        "Intervall: 95 % konfidensintervall (Wilson for andeler; for variabelkompletthet "
+        "Wilson med effektivt utvalg, siden svarene på ett skjema henger sammen; t for "
+        "gjennomsnitt; Aalen–Johansen for kumulativ andel); for medianen kvartilbredden "
+        "(25.–75. persentil). "
         f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
     )
     if any(flags):
@@ -582,7 +584,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
 
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
-    coef = result.coefficients
+    coef = result.coefficients[result.coefficients["estimate"].notna()]
     z = norm.ppf(0.975)
     scale = np.where(
         coef["term"] == "hrb_days_pre_12m", domain.COVARIATE_UNITS["hrb_days_pre_12m"], 1.0
@@ -609,7 +611,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
         caption=f"Case-mix-modell for {indicators.INDICATOR_NAMES[ind_id].lower()} "
         f"(logistisk, nasjonal, n = {nb_number(result.n)})",
         numeric=["Oddsratio", "95 % KI", "p"],
-        note=f"Referansekategorier: {references}.",
+        note=f"Referansekategorier: {references}. " + _casemix_checks_note(result, ind_id, ctx),
     )
 
 
@@ -620,6 +622,47 @@ def _outside_limits(row: pd.Series) -> str:
     if row["ratio"] < row["limit95_lower"]:
         return "under"
     return "innenfor"
+
+
+#: Why a case-mix term is not shown, as the report says it.
+_CHECK_TEXT = {
+    CHECK_SEPARATION: "separasjon: estimatet er uendelig",
+    CHECK_NOT_CONVERGED: "modellen konvergerte ikke",
+}
+
+
+def _casemix_checks_note(result: Any, ind_id: str, ctx: ReportContext) -> str:
+    """The case-mix table's note on the model checks and on the episodes left out."""
+    params = ctx.config.disclosure
+    texts = _CHECK_TEXT | {
+        CHECK_FEW_EVENTS: f"færre enn {params.min_cell} opphold "
+        "med eller uten utfallet (i nivået eller i referansen)"
+    }
+    hidden = result.coefficients[result.coefficients["estimate"].isna()]
+    parts = []
+    if not result.converged:
+        parts.append("Modellen konvergerte ikke; koeffisientene vises ikke.")
+    elif len(hidden):
+        listed = "; ".join(
+            f"{_casemix_term_label(str(r['term']))} ({texts[r['check']]})"
+            for _, r in hidden.iterrows()
+        )
+        parts.append(f"Ikke vist: {listed}.")
+    left_out = result.unknown_outcome
+    count = (
+        disclosure.small_count_label(params)
+        if 0 < left_out < params.min_cell
+        else nb_number(left_out)
+    )
+    if ind_id == "arr_srtw":
+        days = ctx.config.outcomes.followup_days
+        parts.append(
+            f"{count} opphold sensurert før dag {days} (uten kjent utfall) er utelatt "
+            "fra modellen; indikatoren selv (Aalen–Johansen) tar dem med."
+        )
+    elif left_out:
+        parts.append(f"{count} opphold uten observert status ved 12 måneder er utelatt.")
+    return " ".join(parts)
 
 
 @needs_outcome_cohort
