@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from IPython.display import HTML, Markdown
+from IPython.display import Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
@@ -27,6 +27,7 @@ from arr_stats.report.context import (
 from arr_stats.report.figures import _pooled
 from arr_stats.report.formats import (
     LEVEL_TEXT,
+    HtmlBlock,
     format_interval,
     format_value,
     html_table,
@@ -72,7 +73,7 @@ def _shown(row: pd.Series | None, ind_id: str, params: Any) -> str:
     return format_value(ind_id, row["value"], signed=True)
 
 
-def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
+def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
     """Section 1's table: each indicator with interval, target level, rest and nation."""
     units = _unit_rows(agg, ctx, ctx.year)
     params = ctx.config.disclosure
@@ -117,7 +118,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     )
 
 
-def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
+def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
     """Each indicator over the trend years (own unit against the rest in an institution edition)."""
     params = ctx.config.disclosure
     years = ctx.trend_years or [ctx.year]  # a first report year has no earlier year
@@ -144,7 +145,7 @@ def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     )
 
 
-def episodes_by_institution(ctx: ReportContext) -> HTML:
+def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
     """Registered (consenting) episodes per institution and discharge year, with totals."""
     episodes = ctx.derived.episodes
     years = [y for y in range(ctx.year - TREND_YEARS + 1, ctx.year + 1)]
@@ -174,7 +175,7 @@ def episodes_by_institution(ctx: ReportContext) -> HTML:
 
 def indicator_by_institution(
     agg: pd.DataFrame, ctx: ReportContext, ind_ids: Sequence[str], caption: str
-) -> HTML:
+) -> HtmlBlock:
     """Some indicators of the report year per institution, with the national value."""
     this = agg[(agg["year"] == ctx.year) & agg["ind_id"].isin(ind_ids)]
     params = ctx.config.disclosure
@@ -200,7 +201,7 @@ def indicator_by_institution(
     return html_table(table, caption=caption, numeric=list(table.columns[1:]), row_classes=classes)
 
 
-def linkage_table(ctx: ReportContext) -> HTML:
+def linkage_table(ctx: ReportContext) -> HtmlBlock:
     """The linkage rate of episodes and persons to the NAV data."""
     linkage = ctx.derived.linkage.set_index("measure")["value"]
     rows = []
@@ -234,7 +235,7 @@ PARTICIPANT_VARIABLES: dict[str, str] = {
 }
 
 
-def participants_table(ctx: ReportContext, variable: str) -> HTML:
+def participants_table(ctx: ReportContext, variable: str) -> HtmlBlock:
     """Distribution of one background variable in the report year (own unit and the rest)."""
     from arr_stats.plotting import group_label
 
@@ -283,7 +284,7 @@ def participants_table(ctx: ReportContext, variable: str) -> HTML:
     )
 
 
-def institutions_table(ctx: ReportContext) -> HTML:
+def institutions_table(ctx: ReportContext) -> HtmlBlock:
     """The institutions' background forms of the report year."""
     forms = ctx.derived.institutions
     forms = forms[forms["year"] == ctx.year].sort_values("name")
@@ -309,7 +310,7 @@ def institutions_table(ctx: ReportContext) -> HTML:
 
 
 @needs_outcome_cohort
-def status_table(ctx: ReportContext) -> HTML:
+def status_table(ctx: ReportContext) -> HtmlBlock:
     """Daily state 3, 6 and 12 months after discharge (own unit), counts and shares."""
     from arr_stats.plotting import state_label
 
@@ -347,7 +348,7 @@ def status_table(ctx: ReportContext) -> HTML:
 
 
 @needs_outcome_cohort
-def cumulative_incidence_table(ctx: ReportContext) -> HTML:
+def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
     """Cumulative incidence at 3, 6 and 12 months by diagnosis group (own unit).
 
     The values are read from the pooled curve that Figure "etter
@@ -397,7 +398,7 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
 
 
 @needs_outcome_cohort
-def work_ability_change_table(ctx: ReportContext) -> HTML:
+def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
     """Paired change in work ability T0 → T3 with a t interval."""
     responses, cohort = _own_responses(ctx)
     change = stats.work_ability_change(responses, by="report_unit", episodes=cohort)
@@ -449,7 +450,7 @@ def _share_or_label(numerator: int, n: int, params: Any) -> str:
 
 
 @needs_outcome_cohort
-def work_status_table(ctx: ReportContext) -> HTML:
+def work_status_table(ctx: ReportContext) -> HtmlBlock:
     """Self-reported work status at T1–T3 beside the register state at the same points."""
     from arr_stats.plotting import state_label
 
@@ -494,7 +495,7 @@ def work_status_table(ctx: ReportContext) -> HTML:
     )
 
 
-def parameters_table(ctx: ReportContext) -> HTML:
+def parameters_table(ctx: ReportContext) -> HtmlBlock:
     """The outcome and disclosure parameters of the run (section 8)."""
     out = ctx.config.outcomes
     dis = ctx.config.disclosure
@@ -526,7 +527,7 @@ def parameters_table(ctx: ReportContext) -> HTML:
     )
 
 
-def issues_table(ctx: ReportContext) -> HTML:
+def issues_table(ctx: ReportContext) -> HtmlBlock:
     """Validation issues by table, rule and severity (row counts, small counts hidden)."""
     issues = ctx.derived.issues
     if issues.empty:
@@ -565,7 +566,7 @@ def _casemix_term_label(term: str) -> str:
 
 
 @needs_outcome_cohort
-def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
+def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     """Coefficients of the national case-mix model (odds ratios with 95 % KI).
 
     ``hrb_days_pre_12m`` is shown per 30 days (the unit of the Cox model,
@@ -608,7 +609,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
 
 
 @needs_outcome_cohort
-def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
+def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     """Observed / expected ratio per institution (disclosed)."""
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
@@ -635,7 +636,7 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
     )
 
 
-def provenance_table(ctx: ReportContext) -> HTML:
+def provenance_table(ctx: ReportContext) -> HtmlBlock:
     """Git commit, versions, render time, data dictionary version."""
     from arr_stats import provenance
     from arr_stats.dictionary import load_dictionary
@@ -662,7 +663,7 @@ def _git_text(git: Any) -> str:
     return f"{git['commit']} ({state})"
 
 
-def input_hashes_table(ctx: ReportContext) -> HTML:
+def input_hashes_table(ctx: ReportContext) -> HtmlBlock:
     """SHA-256 of every input file of the build (from build.json)."""
     build = ctx.derived.build
     hashes = build.get("inputs") or build.get("input_hashes") or {}
