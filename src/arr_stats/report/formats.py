@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import pandas as pd
 from IPython.display import Markdown
@@ -98,6 +99,31 @@ def format_interval(ind_id: str, lower: float, upper: float) -> str:
     if kind == "points":
         return f"{nb_number(lower, 1)} til {nb_number(upper, 1)}"
     return f"{nb_number(100 * lower)}–{nb_percent(upper)}"
+
+
+def shown_path(path: str | PurePath, base: str | PurePath | None) -> str:
+    """A path as the report prints it: relative to ``base``, never absolute.
+
+    A path under ``base`` is shown relative to it (``/`` separators); any
+    other path by its last part alone, so that no rendered edition names the
+    folders of a project or a user (in TSD: ``/tsd/pNN/home/…``).
+
+    Examples
+    --------
+    >>> shown_path("/p/arr/analysis/demo.toml", "/p/arr")
+    'analysis/demo.toml'
+    >>> shown_path("/tmp/x/derived", "/p/arr"), shown_path("/p/arr/a.toml", None)
+    ('derived', 'a.toml')
+    >>> shown_path("/p/arr", "/p/arr")
+    '.'
+    """
+    path = PurePath(path)
+    if base is not None:
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            pass
+    return path.name
 
 
 def interval_name(kind: str) -> str:

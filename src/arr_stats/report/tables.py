@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from IPython.display import Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
+from arr_stats.config import PROJECT_ROOT, RunConfig
 from arr_stats.publication import disclosure
 from arr_stats.report.context import (
     NATIONAL_LABEL,
@@ -33,6 +35,7 @@ from arr_stats.report.formats import (
     html_table,
     nb_number,
     nb_percent,
+    shown_path,
     target_text,
 )
 
@@ -648,7 +651,7 @@ def provenance_table(ctx: ReportContext) -> HtmlBlock:
         ("Rapportkode (git)", _git_text(git)),
         ("Avledede tabeller bygget fra (git)", _git_text(build.get("git"))),
         ("Datadictionary", f"versjon {build.get('dictionary_version', load_dictionary().version)}"),
-        ("Konfigurasjon", str(ctx.config.source or "(laget i kode)")),
+        ("Konfigurasjon", shown_configuration(ctx.config)["source"] or "(laget i kode)"),
     ]
     rows += [
         (f"Pakke {k}", v or "ikke installert") for k, v in provenance.package_versions().items()
@@ -678,7 +681,36 @@ def input_hashes_table(ctx: ReportContext) -> HtmlBlock:
     return html_table(table, caption="Inndata (SHA-256)")
 
 
+def provenance_base(config: RunConfig) -> Path | None:
+    """The folder the provenance appendix shows paths relative to.
+
+    The project (the source checkout) when the configuration file lies in it,
+    as ``analysis/*.toml`` does; else the configuration file's folder; ``None``
+    for a configuration made in code.
+    """
+    if config.source is None:
+        return None
+    source = Path(config.source).resolve()
+    return PROJECT_ROOT if source.is_relative_to(PROJECT_ROOT) else source.parent
+
+
+def shown_configuration(config: RunConfig) -> dict[str, Any]:
+    """The run configuration as the report shows it: every path relative.
+
+    The serialised form (:func:`arr_stats.config.config_to_dict`) with its
+    paths (``paths.*``, ``report.out``, ``source``) printed by
+    :func:`~arr_stats.report.formats.shown_path` against
+    :func:`provenance_base`: the appendix names no absolute path.
+    """
+    raw = config.to_dict()
+    base = provenance_base(config)
+    raw["paths"] = {key: shown_path(value, base) for key, value in raw["paths"].items()}
+    raw["report"] = {**raw["report"], "out": shown_path(raw["report"]["out"], base)}
+    raw["source"] = shown_path(raw["source"], base) if raw["source"] else None
+    return raw
+
+
 def configuration_block(ctx: ReportContext) -> Markdown:
-    """The run configuration as JSON (section 9)."""
-    text = json.dumps(ctx.config.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
+    """The run configuration as JSON (section 9), its paths relative (:func:`shown_configuration`)."""
+    text = json.dumps(shown_configuration(ctx.config), indent=2, sort_keys=True, ensure_ascii=False)
     return Markdown(f"```json\n{text}\n```\n")
