@@ -23,7 +23,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from IPython.display import HTML
 
 from arr_stats import indicators, stats
 from arr_stats.config import DEMO_CONFIG, config_from_dict, config_to_dict, load_config
@@ -41,6 +40,7 @@ from arr_stats.report import (
     tables,
     upload,
 )
+from arr_stats.report.formats import HtmlBlock
 from tools import require_tool
 
 #: The nine section headings of indicators-and-report.md ("The annual report").
@@ -628,7 +628,7 @@ def test_outcome_sections_say_there_is_nothing_to_show_in_a_first_report_year(
         institution_name=None,
         render_time="fixed",
     )
-    assert not isinstance(figures.kaplan_meier_figure(later), HTML)
+    assert not isinstance(figures.kaplan_meier_figure(later), HtmlBlock)
 
 
 def test_a_failing_cell_is_reported_by_its_code_and_error():
