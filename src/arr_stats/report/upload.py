@@ -8,9 +8,10 @@ accepts it (``check_upload`` in ``R/upload.R``, configured by
 - One upload may not mix fraction indicators with other types
   (``check_mixing_ind``): fraction types are ``andel``, ``dg_andel`` and
   ``dg`` (``var.fraction.type`` in ``imongr.yml``). So there are two files:
-  :func:`fractions_file_name` (``andel`` and the coverage ``dg``) and
+  :func:`fractions_file_name` (``andel`` and the coverage ``dg_andel``) and
   :func:`values_file_name` (``beregnet_andel``, ``median``,
-  ``gjennomsnitt``). :data:`PORTAL_TYPE` is the type of each indicator, as
+  ``gjennomsnitt``). Coverage is ``dg_andel``, the type the portal looks up
+  coverage indicators by (``get_dg_indicators`` in ``R/db_get.R``). :data:`PORTAL_TYPE` is the type of each indicator, as
   the registry declares it to SKDE.
 - Fraction rows are summed by the portal per unit and year (``agg``), so
   they are one row per episode with ``var`` 0/1 and ``denominator`` 1
@@ -71,7 +72,7 @@ PORTAL_TYPE: dict[str, str] = {
     "arr_resp_t1": "andel",
     "arr_resp_t2": "andel",
     "arr_resp_t3": "andel",
-    "arr_dg": "dg",
+    "arr_dg": "dg_andel",
     "arr_compl": "beregnet_andel",
 }
 
