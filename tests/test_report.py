@@ -424,10 +424,11 @@ def test_editions_and_indicator_files_are_written_where_they_belong(rendered, de
     assert set(aggregated["year"]) == {rendered["year"]}
     assert {"ind_id", "orgnr", "unit", "value", "suppressed"} <= set(aggregated.columns)
     # per-episode upload rows only in the derived folder (they are row-level data)
-    upload_path = demo_derived / upload.upload_file_name(rendered["year"])
-    assert upload_path in rendered["written"]
-    rows = pd.read_csv(upload_path, dtype={"orgnr": str})
-    assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
+    for name in (upload.fractions_file_name, upload.values_file_name):
+        upload_path = demo_derived / name(rendered["year"])
+        assert upload_path in rendered["written"]
+        rows = pd.read_csv(upload_path, dtype={"orgnr": str})
+        assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
 
 
 @pytest.mark.slow
