@@ -349,7 +349,7 @@ def _toc_html(toc: Sequence[Heading], title: str, depth: int) -> str:
     for h in toc:
         if h.level > depth or h.level < 2:
             continue
-        number = f'<span class="toc-section-number">{h.number}</span> ' if h.number else ""
+        number = f'<span class="header-section-number">{h.number}</span> ' if h.number else ""
         items.append(
             f'<li class="toc-level-{h.level}"><a href="#{h.anchor}">{number}'
             f"{html.escape(h.text, quote=False)}</a></li>"
