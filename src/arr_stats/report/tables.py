@@ -713,4 +713,5 @@ def shown_configuration(config: RunConfig) -> dict[str, Any]:
 def configuration_block(ctx: ReportContext) -> Markdown:
     """The run configuration as JSON (section 9), its paths relative (:func:`shown_configuration`)."""
     text = json.dumps(shown_configuration(ctx.config), indent=2, sort_keys=True, ensure_ascii=False)
-    return Markdown(f"```json\n{text}\n```\n")
+    # no language: Quarto would colour JSON and the fallback not (one look on both)
+    return Markdown(f"```\n{text}\n```\n")
