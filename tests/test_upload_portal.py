@@ -21,6 +21,7 @@ import pytest
 
 from arr_stats import indicators
 from arr_stats.derive.load import load_derived
+from arr_stats.errors import ArrStatsError
 from arr_stats.report import upload
 
 # ---------------------------------------------------------------- imongr.yml, as needed here
@@ -455,3 +456,65 @@ def test_coverage_rows_for_every_unit_with_a_form(uploads):
     for orgnr, row in dg.iterrows():
         assert row["var"] == registered[orgnr]
         assert row["denominator"] == patients[orgnr]
+
+
+# ---------------------------------------------------------------- a hand-worked year
+
+
+def _aggregated_2025() -> pd.DataFrame:
+    """indicators.csv of a made-up 2025: unit 1 shown, unit 2 suppressed or over its form."""
+    rows = [
+        ("arr_rtw12", "1", "institution", 2.0, 3.0, 2 / 3, False),
+        ("arr_rtw12", "2", "institution", np.nan, np.nan, np.nan, True),
+        ("arr_rtw12", "", "national", 2.0, 3.0, 2 / 3, False),
+        ("arr_dg", "1", "institution", 12.0, 10.0, 1.2, False),
+        ("arr_dg", "2", "institution", 8.0, 10.0, 0.8, False),
+        ("arr_hrbdays", "1", "institution", np.nan, 3.0, 130.25, False),
+        ("arr_hrbdays", "2", "institution", np.nan, np.nan, np.nan, True),
+    ]
+    columns = ["ind_id", "orgnr", "unit", "numerator", "denominator", "value", "suppressed"]
+    return pd.DataFrame(rows, columns=columns).assign(year=2025)
+
+
+def _episode_rows_2025(rtw_unit_1=(1.0, 1.0, 0.0)) -> pd.DataFrame:
+    rows = [("arr_rtw12", "1", v) for v in rtw_unit_1] + [("arr_rtw12", "2", 1.0)]
+    rows += [("arr_hrbdays", "1", d) for d in (10.0, 130.25, 300.0)]
+    frame = pd.DataFrame(rows, columns=["ind_id", "orgnr", "var"])
+    return frame.assign(year=2025, denominator=1, context="caregiver")
+
+
+def test_hand_worked_year_gives_the_rows_the_portal_needs():
+    fractions = upload.portal_fractions(_episode_rows_2025(), _aggregated_2025(), 2025)
+    expected = pd.DataFrame(
+        {
+            "ind_id": ["arr_dg", "arr_rtw12", "arr_rtw12", "arr_rtw12"],
+            # unit 1's coverage is over its form: no row; unit 2's arr_rtw12 is suppressed
+            "orgnr": ["2", "1", "1", "1"],
+            "year": [2025, 2024, 2024, 2024],
+            "var": [8, 1, 1, 0],
+            "denominator": [10, 1, 1, 1],
+            "context": "caregiver",
+        }
+    )
+    pd.testing.assert_frame_equal(fractions, expected, check_dtype=False)
+    values = upload.portal_values(_aggregated_2025(), 2025)
+    assert values.to_dict("records") == [
+        {
+            "ind_id": "arr_hrbdays",
+            "orgnr": "1",
+            "year": 2024,
+            "var": 130.25,
+            "denominator": 3,
+            "context": "caregiver",
+        }
+    ]
+    assert upload.coverage_over_forms(_aggregated_2025(), 2025) == ["1"]
+    orgs = _orgs([1, 2])
+    for frame in (fractions, values):
+        df = frame.assign(orgnr=frame["orgnr"].astype(int))
+        assert failed_checks(df, IND, orgs) == {}
+
+
+def test_upload_rows_that_disagree_with_the_publication_are_refused():
+    with pytest.raises(ArrStatsError, match="do not sum"):
+        upload.portal_fractions(_episode_rows_2025((1.0, 0.0, 0.0)), _aggregated_2025(), 2025)

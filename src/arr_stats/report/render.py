@@ -206,7 +206,7 @@ def render_reports(
             if path.suffix == ".html":
                 check_rendered(path, person_ids)
             written.append(path)
-    written += write_indicator_files(config, derived_dir, year, year_dir)
+    written += write_indicator_files(config, derived_dir, year, year_dir, say=_say)
     _say(
         f"rendered {len(editions)} edition(s) in {time.perf_counter() - start:.1f} s "
         f"({chosen}); files in {year_dir}"

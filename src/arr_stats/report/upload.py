@@ -46,6 +46,7 @@ them, not beside the editions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -143,6 +144,22 @@ def _upload_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["ind_id", "orgnr", "year"], kind="mergesort", ignore_index=True)
 
 
+def coverage_over_forms(aggregated: pd.DataFrame, report_year: int) -> list[str]:
+    """Institutions shown with more registered episodes than their form's patients (``arr_dg`` > 1).
+
+    Examples
+    --------
+    >>> agg = pd.DataFrame({"ind_id": "arr_dg", "year": 2025, "orgnr": ["1", "2"],
+    ...     "unit": "institution", "numerator": [12.0, 30.0], "denominator": [10.0, 40.0],
+    ...     "value": [1.2, 0.75], "suppressed": False})
+    >>> coverage_over_forms(agg, 2025)
+    ['1']
+    """
+    shown = _shown_units(aggregated, report_year)
+    coverage = shown[shown["ind_id"] == "arr_dg"]
+    return sorted(coverage.loc[coverage["numerator"] > coverage["denominator"], "orgnr"])
+
+
 def portal_fractions(
     episode_rows: pd.DataFrame, aggregated: pd.DataFrame, report_year: int
 ) -> pd.DataFrame:
@@ -165,13 +182,17 @@ def portal_fractions(
         types, ``year`` the event year, only for the institutions whose row is
         shown in ``aggregated``.
 
+        An institution whose coverage numerator exceeds its denominator
+        (more registered episodes than the form's patients) has no coverage
+        row: the portal refuses ``var > denominator``
+        (:func:`coverage_over_forms` names them).
+
     Raises
     ------
     ArrStatsError
         When a shown institution's episode rows do not sum to its published
         numerator and denominator (the upload would tell other numbers than
-        the report), or its coverage numerator exceeds its denominator (the
-        portal refuses ``var > denominator``).
+        the report).
     """
     shown = _shown_units(aggregated, report_year)
     per_episode = [i for i in PORTAL_TYPE if is_fraction(i) and i != "arr_dg"]
@@ -195,13 +216,7 @@ def portal_fractions(
         denominator=1,
     )
     coverage = shown[shown["ind_id"] == "arr_dg"]
-    over = coverage[coverage["numerator"] > coverage["denominator"]]
-    if len(over):
-        raise ArrStatsError(
-            f"arr_dg {report_year}: more registered episodes than the institution form's "
-            f"patients at {', '.join(over['orgnr'])}; the portal refuses var > denominator. "
-            "Correct n_patients in the institution form."
-        )
+    coverage = coverage[~coverage["orgnr"].isin(coverage_over_forms(aggregated, report_year))]
     coverage = coverage.assign(
         year=event_year("arr_dg", report_year),
         var=coverage["numerator"].round().astype("int64"),
@@ -228,13 +243,19 @@ def portal_values(aggregated: pd.DataFrame, report_year: int) -> pd.DataFrame:
 
 
 def write_indicator_files(
-    config: RunConfig, derived_dir: Path, year: int, year_dir: Path
+    config: RunConfig,
+    derived_dir: Path,
+    year: int,
+    year_dir: Path,
+    say: Callable[[str], None] = print,
 ) -> list[Path]:
     """Write the indicators of ``year``.
 
     The aggregated values, already disclosed, go to ``year_dir/indicators.csv``
     beside the editions. The two results-portal uploads (:func:`portal_fractions`,
     :func:`portal_values`) go to the derived folder, which stays inside TSD.
+    ``say`` is told of coverage rows left out of the upload
+    (:func:`coverage_over_forms`).
 
     Returns
     -------
@@ -257,6 +278,13 @@ def write_indicator_files(
         ),
         Path(derived_dir) / values_file_name(year): portal_values(aggregated, year),
     }
+    over = coverage_over_forms(aggregated, year)
+    if over:
+        say(
+            f"note: arr_dg {year} left out of the portal upload for {', '.join(over)}: more "
+            "registered episodes than the institution form's patients (the portal refuses "
+            "var > denominator); correct n_patients in the form"
+        )
     for path, table in files.items():
         table.to_csv(path, index=False, lineterminator="\n")
     return list(files)
