@@ -24,7 +24,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from IPython.display import HTML
 
 from arr_stats import indicators, stats
 from arr_stats.config import DEMO_CONFIG, config_from_dict, config_to_dict, load_config
@@ -42,6 +41,7 @@ from arr_stats.report import (
     tables,
     upload,
 )
+from arr_stats.report.formats import HtmlBlock
 from tools import require_tool
 
 #: The nine section headings of indicators-and-report.md ("The annual report").
@@ -442,10 +442,11 @@ def test_editions_and_indicator_files_are_written_where_they_belong(rendered, de
     assert set(aggregated["year"]) == {rendered["year"]}
     assert {"ind_id", "orgnr", "unit", "value", "suppressed"} <= set(aggregated.columns)
     # per-episode upload rows only in the derived folder (they are row-level data)
-    upload_path = demo_derived / upload.upload_file_name(rendered["year"])
-    assert upload_path in rendered["written"]
-    rows = pd.read_csv(upload_path, dtype={"orgnr": str})
-    assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
+    for name in (upload.fractions_file_name, upload.values_file_name):
+        upload_path = demo_derived / name(rendered["year"])
+        assert upload_path in rendered["written"]
+        rows = pd.read_csv(upload_path, dtype={"orgnr": str})
+        assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
 
 
 @pytest.mark.slow
@@ -696,7 +697,7 @@ def test_outcome_sections_say_there_is_nothing_to_show_in_a_first_report_year(
         institution_name=None,
         render_time="fixed",
     )
-    assert not isinstance(figures.kaplan_meier_figure(later), HTML)
+    assert not isinstance(figures.kaplan_meier_figure(later), HtmlBlock)
 
 
 def test_a_failing_cell_is_reported_by_its_code_and_error():

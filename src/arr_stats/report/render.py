@@ -6,8 +6,10 @@ nationally and once per institution. Two engines render it:
 ``quarto``
     ``quarto render reports/arsrapport.qmd --to html --execute-params …``, one
     edition at a time (Quarto writes intermediate files next to the document).
-    HTML is self-contained (``embed-resources`` in ``reports/_quarto.yml``); PDF
-    goes through Typst (``--to typst``).
+    HTML is self-contained (``embed-resources`` in ``reports/_quarto.yml``, and
+    tables reach Quarto as Markdown raw HTML, never as ``text/html`` outputs,
+    for which Quarto would add require.js and jQuery from a CDN: see
+    :mod:`arr_stats.report.formats`); PDF goes through Typst (``--to typst``).
 ``fallback``
     Without Quarto (``pip`` cannot install its binary offline) the same ``.qmd``
     is read as R Markdown-style text by jupytext (its own ``qmd`` format calls
@@ -204,7 +206,7 @@ def render_reports(
             if path.suffix == ".html":
                 check_rendered(path, person_ids)
             written.append(path)
-    written += write_indicator_files(config, derived_dir, year, year_dir)
+    written += write_indicator_files(config, derived_dir, year, year_dir, say=_say)
     _say(
         f"rendered {len(editions)} edition(s) in {time.perf_counter() - start:.1f} s "
         f"({chosen}); files in {year_dir}"
