@@ -34,6 +34,7 @@ from arr_stats.report.formats import (
     nb_percent,
     target_text,
 )
+from arr_stats.stats.clustering import INDICATOR_INTERVAL_NOTES, interval_note
 
 
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
@@ -104,6 +105,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     note = (
         "Intervall: 95 % konfidensintervall (Wilson for andeler, t for gjennomsnitt, "
         "Aalen–Johansen for kumulativ andel); for medianen kvartilbredden. "
+        f"{INDICATOR_INTERVAL_NOTES['nb']} "
         f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
     )
     if any(flags):
@@ -361,7 +363,8 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
         return ctx.small_unit_note()
     cohort = ctx.own(ctx.outcome_cohort())
     params = ctx.config.disclosure
-    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by="diagnosis_group")
+    fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by="diagnosis_group")
+    curve = fitted.curve_
     start = curve[curve["time"] == 0]  # the pooled curve starts at its first drawn step
     pooled = _pooled(curve, ctx)
     readable = pd.concat([start, pooled[start.columns]], ignore_index=True)
@@ -393,6 +396,7 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
         caption=f"Kumulativ andel bærekraftig tilbake i arbeid (95 % KI), {ctx.unit_label}, "
         f"utskrevet {ctx.year - 1}",
         numeric=list(table.columns[1:]),
+        note=interval_note(fitted.cluster_),
     )
 
 

@@ -9,8 +9,9 @@ and ``coxph(..., cluster = person)`` report (``docs/survival.md``).
 
 - :func:`grouped_ij_variance` – Kaplan–Meier and Aalen–Johansen curves;
 - :func:`efron_score_residuals` – the Cox model's robust (sandwich) variance;
-- :data:`INTERVAL_NOTES` / :func:`interval_note` – the sentence a table or
-  figure prints to say which variance its intervals use.
+- :data:`INTERVAL_NOTES` / :func:`interval_note`, :data:`INDICATOR_INTERVAL_NOTES`
+  – the sentence a table or figure prints to say which variance its
+  intervals use.
 """
 
 from __future__ import annotations
@@ -45,6 +46,23 @@ INTERVAL_NOTES: dict[str, dict[bool, str]] = {
             "person has several episodes."
         ),
     },
+}
+
+
+#: The indicator tables' footnote (one table mixes the kinds of interval): the
+#: cumulative incidence (``arr_srtw``) is grouped by person, the Wilson and t
+#: intervals of proportions and means are not.
+INDICATOR_INTERVAL_NOTES: dict[str, str] = {
+    "nb": (
+        "Intervallet for kumulativ andel tar hensyn til at samme person kan ha flere "
+        "opphold (gruppert på person); intervallene for andeler og gjennomsnitt behandler "
+        "oppholdene som uavhengige."
+    ),
+    "en": (
+        "The interval of the cumulative incidence allows for one person having several "
+        "episodes (grouped by person); the intervals of proportions and means treat "
+        "episodes as independent."
+    ),
 }
 
 
