@@ -4,6 +4,7 @@
 - :mod:`~arr_stats.stats.kaplan_meier` – Kaplan–Meier
 - :mod:`~arr_stats.stats.competing_risks` – Aalen–Johansen cumulative incidence
 - :mod:`~arr_stats.stats.cox` – the cause-specific Cox model
+- :mod:`~arr_stats.stats.clustering` – variances grouped by person, and the footnote saying so
 - :mod:`~arr_stats.stats.state_occupation` – daily state shares
 - :mod:`~arr_stats.stats.work_ability` – work ability at T0–T3, paired change, mixed model
 - :mod:`~arr_stats.stats.intervals` – Wilson and t intervals
@@ -19,6 +20,7 @@ from arr_stats.stats.competing_risks import (
     cumulative_incidence_at,
     naive_cumulative_incidence,
 )
+from arr_stats.stats.clustering import interval_note
 from arr_stats.stats.cox import CauseSpecificCox, cox_rtw
 from arr_stats.stats.curves import CURVE_COLUMNS, confidence_interval, median_time, value_at
 from arr_stats.stats.funnel import funnel_limits, oe_funnel_limits
@@ -48,6 +50,7 @@ __all__ = [
     "cumulative_incidence",
     "cumulative_incidence_at",
     "funnel_limits",
+    "interval_note",
     "kaplan_meier",
     "median_time",
     "naive_cumulative_incidence",
