@@ -13,6 +13,7 @@
 The estimators, variances and intervals are written up in ``docs/survival.md``.
 """
 
+from arr_stats.stats.clustering import interval_note
 from arr_stats.stats.competing_risks import (
     CumulativeIncidence,
     aalen_johansen,
@@ -20,7 +21,6 @@ from arr_stats.stats.competing_risks import (
     cumulative_incidence_at,
     naive_cumulative_incidence,
 )
-from arr_stats.stats.clustering import interval_note
 from arr_stats.stats.cox import CauseSpecificCox, cox_rtw
 from arr_stats.stats.curves import CURVE_COLUMNS, confidence_interval, median_time, value_at
 from arr_stats.stats.funnel import funnel_limits, oe_funnel_limits

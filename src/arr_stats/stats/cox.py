@@ -113,6 +113,7 @@ class CauseSpecificCox(Fitted):
     n_events_: int | None = field(default=None, init=False)
     dropped_missing_: int | None = field(default=None, init=False)
     cluster_: str | None = field(default=None, init=False)
+    _clusters: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def _design(self, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, object]]]:
         data = outcomes.copy()
@@ -131,6 +132,7 @@ class CauseSpecificCox(Fitted):
         data = data[columns]
         complete = data.dropna()
         self.cluster_ = self.cluster if clustered else None
+        self._clusters = cluster_codes(complete, self.cluster_)  # per row of the design
         self.dropped_missing_ = len(data) - len(complete)
         design = pd.DataFrame(index=complete.index)
         design["duration"] = complete[self.time_col].astype(float)
@@ -198,7 +200,7 @@ class CauseSpecificCox(Fitted):
         naive = s.loc[summary["term"], "se(coef)"].to_numpy()
         se = naive
         if self.cluster_ is not None:
-            se = self._robust_std_error(outcomes.loc[design.index], design, model, summary)
+            se = self._robust_std_error(design, model, summary)
         summary["coef"] = coef
         summary["std_error"] = se
         summary["hazard_ratio"] = np.exp(coef)
@@ -215,7 +217,6 @@ class CauseSpecificCox(Fitted):
 
     def _robust_std_error(
         self,
-        rows: pd.DataFrame,
         design: pd.DataFrame,
         model: CoxPHFitter,
         summary: pd.DataFrame,
@@ -235,9 +236,8 @@ class CauseSpecificCox(Fitted):
             strata,
         )
         variance = model.variance_matrix_.loc[names, names].to_numpy()
-        codes = cluster_codes(rows, self.cluster)
-        assert codes is not None  # fit checked the column
-        return np.sqrt(np.diag(robust_variance(residuals, variance, codes)))
+        assert self._clusters is not None  # _design found the column
+        return np.sqrt(np.diag(robust_variance(residuals, variance, self._clusters)))
 
 
 def _ph_test(model: CoxPHFitter, design: pd.DataFrame) -> pd.DataFrame:
