@@ -18,6 +18,9 @@ from arr_stats.publication.disclosure import (
     check_no_identifiers,
     hidden_cell_ranges,
     pool_survival_steps,
+    pooled_values_at,
+    protect_state_occupation,
+    state_grid,
     suppress_counts,
     suppress_statistics,
     suppress_with_margins,
@@ -313,10 +316,12 @@ def test_pool_survival_steps_merges_an_unsafe_tail():
     # 12 persons: 5 events at time 1, then 2 events at time 2 and 5 censored at 3.
     # Block 1: time 1 (5 events). Then time 2 (2 events, 2 left) is not safe;
     # time 2–3 has 7 left but 2 events (1 … 4): not safe, and it is the tail, so
-    # it merges with block 1 into one step: time 3, 7 events, 5 censored.
+    # it merges with block 1 into one block (times 1–3: 7 events, 5 censored),
+    # drawn at its last event, time 2, not at the censoring time 3.
     curve = _naive_km([1] * 5 + [2] * 2 + [3] * 5, [1] * 7 + [0] * 5)
     pooled = pool_survival_steps(curve, PARAMS)
-    assert pooled["time"].tolist() == [3]
+    assert pooled["time"].tolist() == [2]
+    assert pooled["block_end"].tolist() == [3]
     assert pooled["events"].tolist() == [7]
     assert pooled["at_risk"].tolist() == [12]
     assert pooled["estimate"].tolist() == pytest.approx([5 / 12])
@@ -348,8 +353,8 @@ def test_pooled_curve_reveals_no_small_event_count(persons):
     assert np.allclose(pooled["estimate"], full.loc[pooled["time"], "estimate"])
     # successive numbers at risk differ by the persons who left: at least min_cell
     at_risk = pooled["at_risk"].tolist()
-    after_last = full.loc[pooled["time"].iloc[-1], "at_risk"] - (
-        full.loc[pooled["time"].iloc[-1], ["events", "censored"]].sum()
+    after_last = full.loc[pooled["block_end"].iloc[-1], "at_risk"] - (
+        full.loc[pooled["block_end"].iloc[-1], ["events", "censored"]].sum()
     )
     differences = np.diff([*at_risk, after_last])
     assert (-differences >= PARAMS.min_cell).all()
@@ -363,6 +368,88 @@ def test_pooled_curve_reveals_no_small_event_count(persons):
     for k, n_events in enumerate(pooled["events"]):
         if n_events == 0:
             assert estimates[k + 1] == pytest.approx(estimates[k])
+
+
+def test_pooled_curve_never_draws_events_later_than_they_happened():
+    # The case the output checker found: one unit's group, 12 persons.
+    #   day 10: 5 RTW (at risk 12)  day 33: 1 (at risk 7)  day 150: 1 (6)
+    #   day 317: 1 (5)              day 365: 4 censored (4)
+    # Days 91, 183 and 365 are block boundaries.
+    # (0, 91]:   day 10 closes a block (5 events); day 33 alone (1 event) is not
+    #            safe and joins it: one block, days 10–33, 6 events, drawn at 33.
+    # (91, 183]: day 150 (1 event) cannot be made safe: it waits.
+    # (183, 365]: days 150–365 hold 2 events (1 … 4): never safe, not drawn.
+    # Before this rule the whole tail was merged backwards and drawn at day 365.
+    curve = _naive_km([10] * 5 + [33, 150, 317] + [365] * 4, [1] * 8 + [0] * 4)
+    pooled = pool_survival_steps(curve, PARAMS)
+    assert pooled["time"].tolist() == [33]
+    assert pooled["block_end"].tolist() == [33]
+    assert pooled["events"].tolist() == [6]
+    # S(33) = 7/12 · 6/7 = 1/2
+    assert pooled["estimate"].tolist() == pytest.approx([0.5])
+    values = pooled_values_at(curve, PARAMS, [91, 183, 365]).set_index("time")
+    # S(91) = S(33) = 0.5, exact; at 183 and 365 the estimate would count the
+    # 1 and 2 events since day 33, so they are hidden.
+    assert values["shown"].tolist() == [True, False, False]
+    assert values.loc[91, "estimate"] == pytest.approx(0.5)
+    assert values.loc[[183, 365], "estimate"].isna().all()
+
+
+def test_fixed_times_are_block_boundaries():
+    # 20 persons, 5 events on each of days 80, 85, 100, 190 (at risk 20, 15, 10, 5).
+    # Without boundaries day 80 and 85 are two blocks anyway; the point is day
+    # 100: a block may not reach back over day 91, so the estimate at 91 is
+    # S(85) exactly: 15/20 · 10/15 = 0.5; at 183 it is S(100) = 0.25.
+    curve = _naive_km([80] * 5 + [85] * 5 + [100] * 5 + [190] * 5, [1] * 20)
+    values = pooled_values_at(curve, PARAMS, [91, 183, 365]).set_index("time")
+    assert values["shown"].all()
+    assert values["estimate"].tolist() == pytest.approx([0.5, 0.25, 0.0])
+    # 3 events on day 90 and 2 on day 95: (0, 91] holds only the 3, which no
+    # block can take, so day 91 is hidden and they are drawn with day 95's 2.
+    curve = _naive_km([90] * 3 + [95] * 2 + [300] * 10, [1] * 5 + [0] * 10)
+    pooled = pool_survival_steps(curve, PARAMS)
+    assert pooled["time"].tolist() == [95, 300]
+    assert pooled["events"].tolist() == [5, 0]
+    values = pooled_values_at(curve, PARAMS, [91, 183]).set_index("time")
+    assert values["shown"].tolist() == [False, True]
+    assert values.loc[183, "estimate"] == pytest.approx(10 / 15)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 40), st.booleans()), min_size=10, max_size=120),
+    st.lists(st.integers(1, 40), min_size=0, max_size=4),
+)
+def test_pooled_curve_passes_through_exact_values_at_fixed_times(persons, boundaries):
+    times = [t for t, _ in persons]
+    events = [int(e) for _, e in persons]
+    curve = _naive_km(times, events)
+    pooled = pool_survival_steps(curve, PARAMS, boundaries)
+    # every drawn step is drawn at the last event it holds, never later
+    previous_end = 0
+    for _, step in pooled.iterrows():
+        held = [
+            t
+            for t, e in zip(times, events, strict=True)
+            if previous_end < t <= step["block_end"] and e
+        ]
+        if step["events"]:
+            assert max(held) == step["time"]
+        previous_end = step["block_end"]
+    values = pooled_values_at(curve, PARAMS, sorted(set(boundaries)), boundaries)
+    # a value is hidden only where it is needed: the events up to that time not
+    # yet drawn are 1 … 4 (a shown value there would give their number back),
+    # or nothing is drawn yet and the curve's starting level is unknown
+    if not pooled.empty:
+        for _, v in values[~values["shown"]].iterrows():
+            happened = curve.loc[curve["time"] <= v["time"], "events"].sum()
+            drawn = pooled.loc[pooled["time"] <= v["time"], "events"]
+            assert happened - drawn.sum() < PARAMS.min_cell
+            assert happened - drawn.sum() >= 1 or drawn.empty
+    full = curve.sort_values("time")
+    for _, v in values[values["shown"]].iterrows():
+        exact = full.loc[full["time"] <= v["time"], "estimate"]
+        assert v["estimate"] == pytest.approx(exact.iloc[-1] if len(exact) else 1.0)
 
 
 # --- identifiers -------------------------------------------------------------------------
@@ -422,3 +509,84 @@ def test_pool_survival_steps_counts_competing_events_as_leaving():
 )
 def test_identity_number_pattern_is_a_token_of_its_own(text, flagged):
     assert bool(NATIONAL_ID_PATTERN.search(text)) is flagged
+
+
+# --- daily states -----------------------------------------------------------------------
+
+
+def _occupation(counts: dict[str, int], day: int = 0, group: str = "all") -> pd.DataFrame:
+    observed = sum(counts.values())
+    return pd.DataFrame(
+        {
+            "group": group,
+            "day": day,
+            "state": pd.Categorical(list(counts), categories=list(counts)),
+            "n": list(counts.values()),
+            "n_observed": observed,
+        }
+    )
+
+
+def test_small_states_are_merged_until_the_merged_count_is_safe():
+    # 3 dead + 3 on AAP: both small, together 6 >= 5: one grey band of 6/40;
+    # sick leave 0 stays 0 (a zero may be shown), working 34/40.
+    occ = _occupation({"dead": 3, "aap": 3, "sick_leave_full": 0, "working": 34})
+    drawn = protect_state_occupation(occ, PARAMS, [0]).set_index("state")["share"]
+    assert drawn.to_dict() == pytest.approx(
+        {"dead": 0, "aap": 0, "sick_leave_full": 0, "working": 34 / 40, "merged": 6 / 40}
+    )
+    # 1 dead alone: the merged band would be 1 person, so the smallest other
+    # non-zero state (AAP, 9) joins it: 10/40; working 30/40 stays.
+    occ = _occupation({"dead": 1, "aap": 9, "sick_leave_full": 0, "working": 30})
+    drawn = protect_state_occupation(occ, PARAMS, [0]).set_index("state")["share"]
+    assert drawn.to_dict() == pytest.approx(
+        {"dead": 0, "aap": 0, "sick_leave_full": 0, "working": 30 / 40, "merged": 10 / 40}
+    )
+
+
+def test_days_off_the_grid_and_small_days_are_not_drawn():
+    occ = pd.concat(
+        [
+            _occupation({"dead": 0, "working": 20}, day=0),
+            _occupation({"dead": 1, "working": 19}, day=1),  # the day of a single death
+            _occupation({"dead": 1, "working": 8}, day=7),  # 9 observed < min_denominator
+        ],
+        ignore_index=True,
+    )
+    drawn = protect_state_occupation(occ, PARAMS, state_grid(PARAMS, [], 7))
+    assert sorted(set(drawn["day"])) == [0]
+
+
+def test_drawn_daily_states_give_back_no_small_count_on_the_demo(demo_derived):
+    # The attack of the output checker: share × persons observed (known from the
+    # report's n, and the day-0 total) must never be a count of 1 … 4, for any
+    # drawn state or the merged band, in any unit's panel; shown states are exact.
+    from arr_stats import stats
+    from arr_stats.derive.load import load_build
+
+    data = load_build(demo_derived)
+    outcomes = data.outcomes[data.outcomes["discharge_year"] == 2024]
+    states = data.daily_states[data.daily_states["episode_id"].isin(outcomes["episode_id"])]
+    occupation = stats.state_occupation(
+        states, outcomes, by="institution_id", last_day=data.config.outcomes.followup_days
+    )
+    days = state_grid(PARAMS, data.config.outcomes.month_days.values(), 365)
+    drawn = protect_state_occupation(occupation, PARAMS, days)
+    assert set(drawn["day"]) <= set(days)
+    truth = occupation.assign(state=occupation["state"].astype(object)).set_index(
+        ["group", "day", "state"]
+    )
+    observed = truth["n_observed"].groupby(level=["group", "day"], observed=True).first()
+    merged_somewhere = False
+    for (group, day), rows in drawn.groupby(["group", "day"], observed=True):
+        n_observed = observed.loc[(group, day)]
+        assert n_observed >= PARAMS.min_denominator
+        for state, share in zip(rows["state"].astype(object), rows["share"], strict=True):
+            count = round(share * n_observed)
+            assert abs(count - share * n_observed) < 1e-9
+            assert count == 0 or count >= PARAMS.min_cell, (group, day, state, count)
+            if state == "merged":
+                merged_somewhere |= count > 0
+            elif count > 0:
+                assert count == truth.loc[(group, day, state), "n"]
+    assert merged_somewhere, "the demo has small states; the test would be empty"

@@ -74,21 +74,9 @@ def _prefixed(want: pd.DataFrame) -> pd.DataFrame:
 def _compare_intervals(merged: pd.DataFrame) -> None:
     """Standard errors and limits: the package's ungrouped (plain names) and grouped
     (``_cluster``) curves against R's ``r_se`` … and ``r_se_cluster`` …"""
-    # One documented difference (docs/survival.md, "Agreement with R"): where
-    # the estimate is 0 with standard error 0 (a cumulative incidence before
-    # its first event) survival 3.5-3's log interval is NA, the package's is
-    # the point [0, 0]. Those rows are checked to be exactly that.
-    zero = merged["estimate"].to_numpy() == 0
-    for suffix in ("", "_cluster"):
-        for limit in ("lower", "upper"):
-            assert merged.loc[zero, f"r_{limit}{suffix}"].isna().all()
-            assert (merged.loc[zero, f"{limit}{suffix}"] == 0).all()
-            assert (merged.loc[zero, f"std_error{suffix}"] == 0).all()
-    rest = merged[~zero]
     for ours, theirs in (("std_error", "se"), ("lower", "lower"), ("upper", "upper")):
-        _close(rest[ours], rest[f"r_{theirs}"], f"{theirs} (episodes independent)")
-        _close(rest[f"{ours}_cluster"], rest[f"r_{theirs}_cluster"], f"{theirs} (by person)")
-    _close(merged.loc[zero, "r_se"], merged.loc[zero, "std_error"], "se where F = 0")
+        _close(merged[ours], merged[f"r_{theirs}"], f"{theirs} (episodes independent)")
+        _close(merged[f"{ours}_cluster"], merged[f"r_{theirs}_cluster"], f"{theirs} (by person)")
     # the grouping changes the numbers: the comparison is not of one thing twice
     positive = merged["std_error"] > 0
     ratio = merged.loc[positive, "std_error_cluster"] / merged.loc[positive, "std_error"]

@@ -10,6 +10,7 @@ them in headless Chromium.
 from __future__ import annotations
 
 import base64
+import html
 import html.parser
 import io
 import re
@@ -322,6 +323,23 @@ def test_indicator_sentence_is_generated_from_the_row():
         "**I arbeid 12 måneder etter**: 54\u00a0% (95\u00a0% KI 48–60\u00a0%, n = 212), "
         "moderat måloppnåelse (høy ≥ 60\u00a0%, lav < 40\u00a0%). Resten av landet: 61\u00a0%."
     )
+    # a median is shown with its quartiles (q1, q3), never with lower/upper
+    hrb = pd.Series(
+        {
+            "value": 118.0,
+            "lower": float("nan"),
+            "upper": float("nan"),
+            "q1": 40.0,
+            "q3": 210.0,
+            "denominator": 212.0,
+            "interval": None,
+            "level": "moderat",
+            "coverage_flag": None,
+        }
+    )
+    assert sentences.indicator_sentence("arr_hrbdays", hrb, None, ctx).startswith(
+        "**Dager med helserelaterte ytelser**: 118 dager (kvartilbredde 40–210 dager, n = 212)"
+    )
     assert sentences.indicator_sentence("arr_rtw12", None, rest, ctx) == (
         "**I arbeid 12 måneder etter**: ikke vist – færre enn 10 personer (n < 10)."
     )
@@ -550,27 +568,46 @@ def national_context(demo_derived, demo_delivery, demo_params, config_for):
 
 
 @pytest.mark.slow
-def test_cumulative_incidence_table_shows_only_values_the_pooled_curve_draws(national_context):
-    # Disclosure: the figure pools steps so that each step has >= min_cell persons
-    # leaving the risk set. A table of exact values at 3 and 6 months would give
-    # back what the pooling hides, so every percentage in the table must be a
-    # value the drawn (pooled) curve takes, or 0 before its first step.
+def test_cumulative_incidence_table_shows_exact_values_the_pooled_curve_passes_through(
+    national_context,
+):
+    # disclosure.md (survival curves): days 91, 183 and 365 are block boundaries
+    # of the drawn curve, so each value the table shows is the exact
+    # Aalen–Johansen estimate at that day (the issue found 41.7 % shown where
+    # the estimate was 75.0 %), and the drawn curve takes that value.
+    from arr_stats import plotting
     from arr_stats.publication import disclosure
-    from arr_stats.report import (
-        tables,
-    )
+    from arr_stats.report import tables
 
     ctx = national_context(2025)
     config = ctx.config
     html = tables.cumulative_incidence_table(ctx).data
-    # cells read "77\xa0% (73–81\xa0%)": the estimate is the number before the first "%"
-    shown = [int(v) for v in re.findall(r">(\d+)\xa0% \(", html)]
     cohort = ctx.outcome_cohort()
     exact = stats.cumulative_incidence(cohort, by="diagnosis_group")
-    pooled = disclosure.pool_survival_steps(exact, config.disclosure)
-    drawn = {round(100 * v) for v in pooled["estimate"]} | {0}
-    assert shown, "the table shows no values"
-    assert set(shown) <= drawn
+    days = sorted(config.outcomes.month_days.values())
+    drawn = disclosure.pool_survival_steps(exact, config.disclosure, days)["estimate"]
+    rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
+    checked = 0
+    for row in rows:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        if len(cells) != 2 + len(days):
+            continue
+        group = next(
+            g
+            for g in exact["group"].astype(object).unique()
+            if str(plotting.group_label(g)) == cells[0]
+        )
+        curve = exact[exact["group"].astype(object) == group]
+        for day, cell in zip(days, cells[2:], strict=True):
+            shown = re.match(r"(\d+)\xa0% \(", cell)
+            if not shown:
+                continue
+            percent = int(shown.group(1))
+            truth = curve.loc[curve["time"] <= day, "estimate"].iloc[-1]
+            assert abs(percent - 100 * truth) <= 0.5 + 1e-9, (group, day, percent, truth)
+            assert (abs(percent - 100 * drawn) <= 0.5 + 1e-9).any()
+            checked += 1
+    assert checked >= 6, "the table shows too few values to test"
 
 
 @pytest.mark.slow
@@ -601,6 +638,37 @@ def test_casemix_table_shows_prior_benefit_days_per_30_days(national_context):
     ]
     assert shown == pytest.approx(expected, abs=0.005)
     assert "Referansekategorier:" in html
+
+
+@pytest.mark.slow
+def test_casemix_table_leaves_out_the_terms_the_model_checks_flag(national_context):
+    # The session's small demo has case-mix terms resting on fewer than min_cell
+    # episodes with or without the outcome; the table shows none of them, and
+    # its note names each with the reason.
+    from arr_stats.report import tables
+
+    ctx = national_context(2025)
+    params = ctx.config.disclosure
+    for ind_id in ("arr_rtw12", "arr_srtw"):
+        result = indicators.casemix(ctx.outcome_cohort(), ctx.config, 2025, ind_id=ind_id)
+        coef = result.coefficients
+        hidden = coef[coef["check"].notna()]
+        assert len(hidden), f"{ind_id}: the small demo should have a flagged term"
+        assert hidden["estimate"].isna().all()
+        body, note = tables.casemix_table(ctx, ind_id).data.split("Referansekategorier:")
+        for term in hidden["term"]:
+            label = html.escape(tables._casemix_term_label(term), quote=False)
+            assert f"<td>{label}</td>" not in body, label
+            assert label in note, label
+        for term in coef.loc[coef["check"].isna(), "term"]:
+            assert f"<td>{html.escape(tables._casemix_term_label(term), quote=False)}</td>" in body
+        assert f"færre enn {params.min_cell} opphold med eller uten utfallet" in note
+    # arr_srtw's note counts the episodes censored before day F, left out of the model
+    srtw = indicators.casemix(ctx.outcome_cohort(), ctx.config, 2025, ind_id="arr_srtw")
+    left_out = srtw.unknown_outcome
+    count = "<5" if 0 < left_out < params.min_cell else str(left_out)
+    shown = tables.casemix_table(ctx, "arr_srtw").data
+    assert f"{html.escape(count)} opphold sensurert før dag 365" in shown
 
 
 def test_outcome_sections_say_there_is_nothing_to_show_in_a_first_report_year(

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arr_stats.domain import DEFAULT_STATE_ORDER, month_day
+from arr_stats.domain import DEFAULT_STATE_ORDER, STATUS_MONTHS, month_day
 
 #: The project root when running from a source checkout (``src/arr_stats/..``).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -80,7 +80,7 @@ class OutcomeParams:
     followup_days: int = 365
     rtw_min_days: int = 28
     month_days: dict[int, int] = field(
-        default_factory=lambda: {m: month_day(m) for m in (3, 6, 12)}
+        default_factory=lambda: {m: month_day(m) for m in STATUS_MONTHS}
     )
     rtw12_first_day: int = 335
     rtw12_last_day: int = 365
@@ -147,6 +147,9 @@ class DisclosureParams:
     min_denominator: int = 10
     complementary_suppression: bool = True
     survival_pooling: bool = True
+    #: Days between the drawn times of the daily-state figure (plus the status
+    #: days of ``outcomes.month_days`` and the last day).
+    state_grid_days: int = 7
 
 
 @dataclass(frozen=True)
@@ -362,6 +365,7 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "min_denominator": _Key(_whole(1)),
         "complementary_suppression": _Key(_flag),
         "survival_pooling": _Key(_flag),
+        "state_grid_days": _Key(_whole(1)),
     },
     "registry": {
         "encoding": _Key(_choice(*CSV_ENCODINGS)),

@@ -46,6 +46,15 @@ DEAD_STATE = "dead"
 #: The state of an observed day with no registered benefit (the register proxy for work).
 WORKING_STATE = "working"
 
+#: The drawn state of a protected daily-state figure that holds the states of
+#: 1 … ``min_cell`` − 1 persons at a drawn time (disclosure.md); labelled
+#: ``merged_states`` in :data:`arr_stats.plotting.LABELS`.
+MERGED_STATE = "merged"
+
+#: The months after discharge at which status and cumulative incidence are
+#: reported (outcomes.md: 3, 6 and 12 months; days from :func:`month_day`).
+STATUS_MONTHS: tuple[int, ...] = (3, 6, 12)
+
 #: Follow-up points and their due time in months after discharge (data-model.md:
 #: T1 right after, T2 6 months after, T3 12 months after rehabilitation).
 RESPONSE_POINT_MONTHS: dict[str, int] = {"T1": 0, "T2": 6, "T3": 12}

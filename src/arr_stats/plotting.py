@@ -35,7 +35,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from arr_stats.dictionary import load_dictionary
-from arr_stats.domain import DEFAULT_STATE_ORDER, month_day
+from arr_stats.domain import DEFAULT_STATE_ORDER, MERGED_STATE, month_day
 
 #: Languages the figures can be labelled in.
 LANGUAGES: tuple[str, ...] = ("nb", "en")
@@ -52,6 +52,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "survival": "Andel ikke tilbake i arbeid",
         "cumulative_incidence": "Kumulativ andel tilbake i arbeid",
         "share": "Andel",
+        "merged_states": "Små tilstander, slått sammen",
         "at_risk": "Antall i risiko",
         "work_ability": "Arbeidsevne (0–10)",
         "point": "Registreringstidspunkt",
@@ -79,6 +80,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "survival": "Proportion not returned to work",
         "cumulative_incidence": "Cumulative proportion returned to work",
         "share": "Share",
+        "merged_states": "Small states, merged",
         "at_risk": "Number at risk",
         "work_ability": "Work ability (0–10)",
         "point": "Registration point",
@@ -107,8 +109,10 @@ for _lang, _key in (("nb", "label"), ("en", "label_en")):
     LABELS[_lang]["states"] = {s: v[_key] for s, v in _DICTIONARY.states.items()}
     LABELS[_lang]["events"] = {code: v[_key] for code, v in _DICTIONARY.rtw_events.items()}
 
-#: One colour per daily state, the same in every figure (codelists/states.yaml).
+#: One colour per daily state, the same in every figure (codelists/states.yaml);
+#: the merged small states of a protected figure are light grey.
 STATE_COLOURS: dict[str, str] = {s: v["colour"] for s, v in _DICTIONARY.states.items()}
+STATE_COLOURS[MERGED_STATE] = "#d9d9d9"
 
 #: Group colours (Okabe–Ito, readable with colour-vision deficiency).
 PALETTE: tuple[str, ...] = (
@@ -183,7 +187,9 @@ def label(key: str, lang: str = "nb") -> str:
 
 
 def state_label(state: str, lang: str = "nb") -> str:
-    """The printed name of a daily state."""
+    """The printed name of a daily state (or of the merged small states)."""
+    if str(state) == MERGED_STATE:
+        return label("merged_states", lang)
     return _labels(lang)["states"].get(str(state), str(state))
 
 
@@ -474,6 +480,8 @@ def plot_state_occupation(
             if isinstance(state.dtype, pd.CategoricalDtype)
             else list(DEFAULT_STATE_ORDER)
         )
+    if MERGED_STATE in set(occupation["state"].astype(object)) and MERGED_STATE not in state_order:
+        state_order = [MERGED_STATE, *state_order]  # merged small states on top
     groups = list(occupation.groupby("group", sort=False, observed=True))
     ncols = max(1, min(ncols, len(groups)))
     nrows = int(np.ceil(len(groups) / ncols))

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from arr_stats.config import DisclosureParams
+from arr_stats.domain import MERGED_STATE, STATUS_MONTHS, month_day
 from arr_stats.errors import ArrStatsError
 
 #: The mark of a hidden cell in a table with margins (primary and complementary
@@ -168,20 +169,33 @@ def hidden_statistic_mask(
     A statistic is hidden when its group has fewer than ``min_denominator``
     persons, and – for a proportion or cumulative incidence, whose value
     times its denominator gives back its numerator – also when that
-    numerator is a count of 1 … ``min_cell`` − 1 persons. Without this
-    second rule, 3 registered episodes out of 20 patients would be shown as
-    15 % of 20, and the count 3 read back (disclosure.md: no table may let a
-    reader recover a count below ``min_cell``).
+    numerator, or the rest of the denominator (``n − numerator``), is a count
+    of 1 … ``min_cell`` − 1 persons. Without these rules, 3 registered
+    episodes out of 20 patients would be shown as 15 % of 20 and the count 3
+    read back, and 17 of 20 as 85 % of 20, giving back the 3 not registered
+    (disclosure.md: a proportion and its base count as the counts they
+    imply; no count below ``min_cell`` may be read off).
 
     Examples
     --------
-    >>> t = pd.DataFrame({"n": [9, 20, 20, 20], "numerator": [2, 3, 0, 12]})
+    >>> t = pd.DataFrame({"n": [9, 20, 20, 20, 20, 20], "numerator": [2, 3, 0, 12, 17, 20]})
     >>> hidden_statistic_mask(t, "n", DisclosureParams(), "numerator").tolist()
-    [True, True, False, False]
+    [True, True, False, False, True, False]
     """
     hidden = small_group_mask(table, n_column, params)
     if numerator_column is not None:
-        hidden = hidden | small_count_mask(table, numerator_column, params)
+        rest = pd.DataFrame(
+            {
+                "rest": pd.to_numeric(table[n_column], errors="coerce")
+                - pd.to_numeric(table[numerator_column], errors="coerce")
+            },
+            index=table.index,
+        )
+        hidden = (
+            hidden
+            | small_count_mask(table, numerator_column, params)
+            | small_count_mask(rest, "rest", params)
+        )
     return hidden
 
 
@@ -195,8 +209,8 @@ def suppress_statistics(
     """Hide statistics of groups with fewer than ``min_denominator`` persons.
 
     With ``numerator_column`` (proportions, cumulative incidences), also hide
-    those whose numerator is a count of 1 … ``min_cell`` − 1 (see
-    :func:`hidden_statistic_mask`).
+    those whose numerator or ``n − numerator`` is a count of 1 …
+    ``min_cell`` − 1 (see :func:`hidden_statistic_mask`).
 
     Parameters
     ----------
@@ -501,10 +515,13 @@ CURVE_COLUMNS = ("group", "time", "at_risk", "events", "censored", "estimate", "
 BLOCK_COUNT_COLUMNS = ("events", "competing", "censored")
 
 
-def _pool_group(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame | None:
+def _pool_group(
+    curve: pd.DataFrame, params: DisclosureParams, boundaries: Sequence[float]
+) -> pd.DataFrame | None:
     """Pool one group's steps; None when the group cannot be drawn safely."""
     curve = curve.sort_values("time", kind="mergesort")
     count_columns = [c for c in BLOCK_COUNT_COLUMNS if c in curve.columns]
+    times = curve["time"].to_numpy(dtype=float)
     leaving = (curve["events"] + curve["censored"]).to_numpy(dtype=float)
     events = curve["events"].to_numpy(dtype=float)
 
@@ -515,38 +532,55 @@ def _pool_group(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame |
             block_events == 0 or block_events >= params.min_cell
         )
 
-    block_ends: list[int] = []
-    start = 0
-    for pos in range(len(curve)):
-        if safe(start, pos):
-            block_ends.append(pos)
-            start = pos + 1
-    # A last, incomplete block is merged into the blocks before it, one at a
-    # time, until the merged block meets both rules again.
-    last = len(curve) - 1
-    while block_ends and block_ends[-1] != last:
-        tail_start = block_ends[-2] + 1 if len(block_ends) > 1 else 0
-        if safe(tail_start, last):
-            block_ends[-1] = last
-        else:
-            block_ends.pop()
-    if not block_ends:
+    # Segments between the fixed times: rows with time in (b_{k-1}, b_k].
+    edges = np.searchsorted(times, sorted({float(b) for b in boundaries}), side="right")
+    segments = zip([0, *edges], [*edges, len(curve)], strict=True)
+    blocks: list[tuple[int, int]] = []
+    carried: int | None = None  # first row of rows no block could hold yet
+    for first, stop in segments:
+        if first == stop:
+            continue
+        start = first if carried is None else carried
+        in_segment: list[tuple[int, int]] = []
+        for pos in range(first, stop):
+            if safe(start, pos):
+                in_segment.append((start, pos))
+                start = pos + 1
+        # Rows left at the segment's end join the blocks before them in the
+        # same segment (never across a fixed time), one block at a time; when
+        # no block of the segment can take them they wait for the next segment.
+        while start < stop and in_segment:
+            block_start, _ = in_segment.pop()
+            if safe(block_start, stop - 1):
+                in_segment.append((block_start, stop - 1))
+                start = stop
+            else:
+                start = block_start
+        carried = start if start < stop else None
+        blocks += in_segment
+    if not blocks:
         return None
-    starts = [0, *[end + 1 for end in block_ends[:-1]]]
     rows = []
-    for start, end in zip(starts, block_ends, strict=True):
+    for start, end in blocks:
         block = curve.iloc[start : end + 1]
-        end_row = block.iloc[-1]
-        row = {column: end_row[column] for column in curve.columns}
+        row = {column: block[column].iloc[-1] for column in curve.columns}
+        has_events = events[start : end + 1] > 0
+        # drawn at its last event (a block without events: its last time)
+        drawn = start + np.flatnonzero(has_events)[-1] if has_events.any() else end
+        row["time"] = curve["time"].iloc[drawn]
+        row["block_end"] = curve["time"].iloc[end]
         row["at_risk"] = block["at_risk"].iloc[0]
-        row["events"] = block["events"].sum()
         for column in count_columns:
             row[column] = block[column].sum()
         rows.append(row)
-    return pd.DataFrame(rows, columns=curve.columns)
+    return pd.DataFrame(rows, columns=[*curve.columns, "block_end"])
 
 
-def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.DataFrame:
+def pool_survival_steps(
+    curve: pd.DataFrame,
+    params: DisclosureParams,
+    boundaries: Iterable[float] | None = None,
+) -> pd.DataFrame:
     """Pool the steps of survival or cumulative-incidence curves for drawing.
 
     Parameters
@@ -561,11 +595,16 @@ def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.Dat
         ``time``). Other columns are carried along. Not modified.
     params
         The disclosure parameters.
+    boundaries
+        The fixed times that tables report (the run configuration's
+        ``outcomes.month_days`` values); no block spans one. ``None``: the
+        default month days (:data:`arr_stats.domain.STATUS_MONTHS`).
 
     Returns
     -------
     DataFrame
-        One row per drawn step: ``time`` is the last time of the pooled block,
+        One row per drawn step: ``time`` is the block's last event (for a
+        block without events, its last time), ``block_end`` its last time,
         ``at_risk`` the number at risk at the start of the block, ``events``,
         ``competing`` and ``censored`` the block's sums, ``estimate, lower, upper`` the true
         values at the block's end; plus ``at_risk_label`` (a string, counts
@@ -576,6 +615,12 @@ def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.Dat
 
     Notes
     -----
+    Pooling coarsens a curve but does not move it (disclosure.md, survival
+    curves): the fixed times are block boundaries, so the drawn curve at such
+    a time is the exact estimate, unless the events between it and the time
+    before could not be made safe; then the curve stays flat there and the
+    table hides that estimate (:func:`pooled_values_at`).
+
     A block grows one time at a time and closes as soon as at least
     ``min_cell`` persons have left the risk set in it (events plus censored,
     competing events included in censored)
@@ -583,11 +628,15 @@ def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.Dat
     condition is stricter than disclosure.md's wording: with events and
     censorings in one block, the jump of the estimate over the block still
     tells how many events there were, so a block with 1 … 4 events would show
-    a small count. A last block that does not meet the rules is merged into
-    the one before it. The drawn curve is therefore a coarser step function
-    that passes through the true estimate at each block end and is flat in
-    between; successive numbers at risk differ by at least ``min_cell``, and
-    every estimate jump covers 0 or at least ``min_cell`` events.
+    a small count. Rows left unsafe at a fixed time are merged into the
+    blocks before them since the previous fixed time; when none can take
+    them they join the first block after the fixed time, and rows that no
+    block can take at the end are not drawn (the curve stays flat rather than
+    pulling events to a later day). The drawn curve is therefore a coarser
+    step function that passes through the true estimate at each drawn step
+    and is flat in between; successive numbers at risk differ by at least
+    ``min_cell``, and every estimate jump covers 0 or at least ``min_cell``
+    events, all on or before the day it is drawn.
 
     With ``survival_pooling`` off the curve is returned step by step, with
     only the small-group and at-risk-label rules applied.
@@ -606,24 +655,192 @@ def pool_survival_steps(curve: pd.DataFrame, params: DisclosureParams) -> pd.Dat
     missing = [c for c in CURVE_COLUMNS if c not in curve.columns]
     if missing:
         raise ValueError(f"pool_survival_steps: the curve lacks columns {missing}")
+    if boundaries is None:
+        boundaries = [month_day(m) for m in STATUS_MONTHS]
+    boundaries = list(boundaries)
     pieces = []
     for _, group in curve.groupby("group", sort=True, observed=True):
         persons = group["at_risk"].max()
         if pd.isna(persons) or persons < params.min_denominator:
             continue
         if params.survival_pooling:
-            pooled = _pool_group(group, params)
+            pooled = _pool_group(group, params, boundaries)
             if pooled is None:
                 continue
         else:
             pooled = group.sort_values("time", kind="mergesort")
+            pooled = pooled.assign(block_end=pooled["time"])
         pieces.append(pooled)
     if not pieces:
-        out = curve.iloc[0:0].copy()
+        out = curve.iloc[0:0].assign(block_end=curve["time"].iloc[0:0])
     else:
         out = pd.concat(pieces, ignore_index=True)
     out["at_risk_label"] = suppress_counts(out[["at_risk"]], ["at_risk"], params)["at_risk"]
     return out.reset_index(drop=True)
+
+
+def pooled_values_at(
+    curve: pd.DataFrame,
+    params: DisclosureParams,
+    times: Iterable[float],
+    boundaries: Iterable[float] | None = None,
+) -> pd.DataFrame:
+    """The values a table may show at fixed times: those the pooled curve passes through.
+
+    Parameters
+    ----------
+    curve
+        A tidy curve as for :func:`pool_survival_steps` (with its time-0 row
+        where the estimator writes one).
+    params
+        The disclosure parameters.
+    times
+        The times the table reports (days 91, 183 and 365 by default).
+    boundaries
+        The block boundaries; ``None``: ``times``.
+
+    Returns
+    -------
+    DataFrame
+        One row per group of ``curve`` and time: ``group, time, shown`` and
+        ``estimate, lower, upper`` (NaN where not shown). A value is shown when
+        the group is drawn and every event up to ``time`` lies in a block
+        drawn on or before ``time``; it is then the pooled curve's value at
+        ``time``, which equals the exact estimate there. Otherwise the events
+        between ``time`` and the last drawn step could not be made safe and
+        the estimate would give their number away.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({
+    ...     "group": "A", "time": [10, 100, 120],
+    ...     "at_risk": [20, 15, 13], "events": [5, 2, 5], "censored": [0, 0, 0],
+    ...     "estimate": [0.75, 0.65, 0.40], "lower": 0.0, "upper": 1.0})
+    >>> pooled_values_at(c, DisclosureParams(), [91, 183])[["time", "shown", "estimate"]]
+       time  shown  estimate
+    0    91   True      0.75
+    1   183   True      0.40
+    """
+    times = list(times)
+    boundaries = times if boundaries is None else list(boundaries)
+    pooled = pool_survival_steps(curve, params, boundaries)
+    rows = []
+    for group, group_curve in curve.groupby("group", sort=True, observed=True):
+        drawn = pooled[pooled["group"] == group].sort_values("time", kind="mergesort")
+        for t in times:
+            row = {"group": group, "time": t, "shown": False}
+            row.update(dict.fromkeys(("estimate", "lower", "upper"), np.nan))
+            if not drawn.empty:
+                events_by_t = group_curve.loc[group_curve["time"] <= t, "events"].sum()
+                before = drawn[drawn["time"] <= t]
+                if before.empty:
+                    # no drawn step yet: the curve's level before its first
+                    # event, read from a leading row without events (the
+                    # time-0 row of a cumulative incidence); without one the
+                    # level is not known here and nothing is shown
+                    ordered = group_curve.sort_values("time", kind="mergesort")
+                    lead = ordered.iloc[0]
+                    if events_by_t == 0 and lead["events"] == 0 and lead["time"] <= t:
+                        row["shown"] = True
+                        row.update({c: lead[c] for c in ("estimate", "lower", "upper")})
+                elif before["events"].sum() == events_by_t:
+                    last = before.iloc[-1]
+                    row["shown"] = True
+                    row.update({c: last[c] for c in ("estimate", "lower", "upper")})
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["group", "time", "shown", "estimate", "lower", "upper"])
+
+
+def state_grid(params: DisclosureParams, fixed_days: Iterable[int], last_day: int) -> list[int]:
+    """The drawn times of the daily-state figure.
+
+    Every ``state_grid_days``-th day from 0, the fixed status days and the
+    last day.
+
+    Examples
+    --------
+    >>> state_grid(DisclosureParams(state_grid_days=100), [91, 183, 365], 365)
+    [0, 91, 100, 183, 200, 300, 365]
+    """
+    days = set(range(0, last_day + 1, params.state_grid_days))
+    days |= {int(d) for d in fixed_days if 0 <= d <= last_day} | {int(last_day)}
+    return sorted(days)
+
+
+def protect_state_occupation(
+    occupation: pd.DataFrame, params: DisclosureParams, days: Iterable[int]
+) -> pd.DataFrame:
+    """Daily-state shares that may be drawn: on a grid of days, from protected counts.
+
+    Parameters
+    ----------
+    occupation
+        :func:`arr_stats.stats.state_occupation.state_occupation`'s table
+        (``group, day, state, n, n_observed, share``). Not modified.
+    params
+        The disclosure parameters.
+    days
+        The drawn times (:func:`state_grid`).
+
+    Returns
+    -------
+    DataFrame
+        ``group, day, state, share`` for the drawn days only, ``state`` a
+        Categorical of the input's states followed by
+        :data:`arr_stats.domain.MERGED_STATE`.
+        At each group and day the states of 1 … ``min_cell`` − 1 persons are
+        drawn as one merged state; while that merged count is itself below
+        ``min_cell``, the smallest other non-zero state joins it (a share and
+        the known number observed would otherwise give back its count). A day
+        with fewer than ``min_denominator`` persons observed is not drawn. No
+        counts leave this function.
+
+    Notes
+    -----
+    disclosure.md: a stacked area of daily states is drawn from protected
+    counts, a state of 1 … 4 persons at a drawn time merged or hidden. Daily
+    steps would show one person as a visible band and the day of a single
+    change of state; the grid limits that to the drawn times.
+
+    Examples
+    --------
+    >>> occ = pd.DataFrame({"group": "all", "day": 0, "state": ["dead", "aap", "working"],
+    ...                     "n": [2, 30, 68], "n_observed": 100})
+    >>> protect_state_occupation(occ, DisclosureParams(), [0])[["state", "share"]]
+         state  share
+    0     dead   0.00
+    1      aap   0.00
+    2  working   0.68
+    3   merged   0.32
+    """
+    states = list(
+        occupation["state"].cat.categories
+        if isinstance(occupation["state"].dtype, pd.CategoricalDtype)
+        else pd.unique(occupation["state"])
+    )
+    order = [*states, MERGED_STATE]
+    table = occupation[occupation["day"].isin(list(days))]
+    pieces = []
+    for (group, day), rows in table.groupby(["group", "day"], sort=True, observed=True):
+        observed = int(rows["n_observed"].iloc[0])
+        if observed < params.min_denominator:
+            continue
+        counts = rows.set_index(rows["state"].astype(object))["n"].reindex(states).fillna(0)
+        merged = set(counts.index[(counts >= 1) & (counts < params.min_cell)])
+        while merged and 0 < counts[list(merged)].sum() < params.min_cell:
+            others = counts[[s for s in states if s not in merged and counts[s] > 0]]
+            if others.empty:
+                break
+            merged.add(others.sort_values(kind="mergesort").index[0])
+        shares = {s: (0.0 if s in merged else counts[s] / observed) for s in states}
+        shares[MERGED_STATE] = counts[list(merged)].sum() / observed if merged else 0.0
+        pieces.append(
+            pd.DataFrame({"group": group, "day": day, "state": order, "share": shares.values()})
+        )
+    columns = ["group", "day", "state", "share"]
+    out = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=columns)
+    out["state"] = pd.Categorical(out["state"], categories=order, ordered=True)
+    return out[columns]
 
 
 def check_no_identifiers(text: str, person_ids: Iterable[str] | None = None) -> None:

@@ -86,9 +86,23 @@ def format_interval(ind_id: str, lower: float, upper: float) -> str:
     return f"{nb_number(100 * lower)}–{nb_percent(upper)}"
 
 
-def interval_name(kind: str) -> str:
-    """The printed name of an interval kind of :data:`arr_stats.indicators.definitions.INTERVAL_KIND`."""
-    return "kvartilbredde" if kind == "iqr" else "95\u00a0% KI"
+def format_spread(ind_id: str, row: pd.Series) -> tuple[str, str]:
+    """The name and text of an aggregated row's interval, or of a median's quartiles.
+
+    A median (``arr_hrbdays``) is shown with its interquartile range
+    (``q1``–``q3``), every other indicator with its 95 % confidence interval
+    (``lower``–``upper``).
+
+    Examples
+    --------
+    >>> format_spread("arr_hrbdays", pd.Series({"q1": 25.0, "q3": 75.0}))
+    ('kvartilbredde', '25–75 dager')
+    >>> format_spread("arr_rtw12", pd.Series({"lower": 0.4811, "upper": 0.6041}))
+    ('95\xa0% KI', '48–60\xa0%')
+    """
+    if indicators.INDICATOR_STATISTIC[ind_id] == "median":
+        return "kvartilbredde", format_interval(ind_id, row.get("q1"), row.get("q3"))
+    return "95\u00a0% KI", format_interval(ind_id, row.get("lower"), row.get("upper"))
 
 
 def target_text(ind_id: str, config: RunConfig) -> str:

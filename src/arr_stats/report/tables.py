@@ -12,6 +12,7 @@ from IPython.display import HTML, Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
+from arr_stats.indicators.casemix import CHECK_FEW_EVENTS, CHECK_NOT_CONVERGED, CHECK_SEPARATION
 from arr_stats.publication import disclosure
 from arr_stats.report.context import (
     NATIONAL_LABEL,
@@ -28,6 +29,7 @@ from arr_stats.report.figures import _pooled
 from arr_stats.report.formats import (
     LEVEL_TEXT,
     format_interval,
+    format_spread,
     format_value,
     html_table,
     nb_number,
@@ -85,9 +87,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
         entry = {
             "Indikator": name,
             ctx.unit_label if ctx.is_national else OWN_LABEL: _shown(own, ind_id, params),
-            "Intervall": "–"
-            if own is None
-            else f"{format_interval(ind_id, own['lower'], own['upper'])}",
+            "Intervall": "–" if own is None else format_spread(ind_id, own)[1],
             "n": "–" if own is None else nb_number(own["denominator"]),
             "Måloppnåelse": text,
         }
@@ -103,8 +103,10 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     table = pd.DataFrame(rows)
     numeric = [c for c in table.columns if c not in ("Indikator", "Måloppnåelse", "Målnivå")]
     note = (
-        "Intervall: 95 % konfidensintervall (Wilson for andeler, t for gjennomsnitt, "
-        "Aalen–Johansen for kumulativ andel); for medianen kvartilbredden. "
+        "Intervall: 95 % konfidensintervall (Wilson for andeler; for variabelkompletthet "
+        "Wilson med effektivt utvalg, siden svarene på ett skjema henger sammen; t for "
+        "gjennomsnitt; Aalen–Johansen for kumulativ andel); for medianen kvartilbredden "
+        "(25.–75. persentil). "
         f"{INDICATOR_INTERVAL_NOTES['nb']} "
         f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
     )
@@ -352,10 +354,12 @@ def status_table(ctx: ReportContext) -> HTML:
 def cumulative_incidence_table(ctx: ReportContext) -> HTML:
     """Cumulative incidence at 3, 6 and 12 months by diagnosis group (own unit).
 
-    The values are read from the pooled curve that Figure "etter
-    diagnosegruppe" draws, not from the exact curve: a table of exact values
-    at 3 and 6 months would give back what the pooling of steps hides (how
-    many returned between two drawn steps).
+    The values are those the pooled curve of Figure "etter diagnosegruppe"
+    passes through (:func:`~arr_stats.publication.disclosure.pooled_values_at`):
+    the fixed days are block boundaries of that curve, so a shown value is the
+    exact estimate; where the events before a day could not be made safe the
+    value is hidden (a value there would give back how many returned between
+    two drawn steps).
     """
     from arr_stats.plotting import group_label
 
@@ -365,13 +369,13 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
     params = ctx.config.disclosure
     fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by="diagnosis_group")
     curve = fitted.curve_
-    start = curve[curve["time"] == 0]  # the pooled curve starts at its first drawn step
-    pooled = _pooled(curve, ctx)
-    readable = pd.concat([start, pooled[start.columns]], ignore_index=True)
+    month_days = sorted(ctx.config.outcomes.month_days.items())
+    values = disclosure.pooled_values_at(curve, params, [day for _, day in month_days])
+    values = values.assign(group=values["group"].astype(object)).set_index(["group", "time"])
     n = cohort.groupby(cohort["diagnosis_group"].astype(object), observed=True).size()
-    shown_groups = set(pooled["group"].astype(object))
+    shown_groups = set(_pooled(curve, ctx)["group"].astype(object))
     rows = []
-    for group in start["group"].drop_duplicates():
+    for group in curve["group"].astype(object).drop_duplicates():
         size = int(n.get(group, 0))
         entry = {
             "Diagnosegruppe": str(group_label(group)),
@@ -379,12 +383,14 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
                 0
             ],
         }
-        group_curve = readable[readable["group"].astype(object) == group]
-        for months, day in sorted(ctx.config.outcomes.month_days.items()):
+        for months, day in month_days:
             if group not in shown_groups:
                 entry[f"{months} mnd"] = disclosure.small_group_label(params)
                 continue
-            r = stats.value_at(group_curve, day).iloc[0]
+            r = values.loc[(group, day)]
+            if not r["shown"]:
+                entry[f"{months} mnd"] = disclosure.HIDDEN_MARK
+                continue
             entry[f"{months} mnd"] = (
                 f"{nb_percent(r['estimate'])} "
                 f"({nb_number(100 * r['lower'])}–{nb_percent(r['upper'])})"
@@ -396,7 +402,9 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
         caption=f"Kumulativ andel bærekraftig tilbake i arbeid (95 % KI), {ctx.unit_label}, "
         f"utskrevet {ctx.year - 1}",
         numeric=list(table.columns[1:]),
-        note=interval_note(fitted.cluster_),
+        note=f"Verdiene er de kurven i figuren går gjennom. {disclosure.HIDDEN_MARK}: skjult "
+        f"fordi hendelsene siden forrige viste verdi er færre enn {params.min_cell}. "
+        f"{interval_note(fitted.cluster_)}",
     )
 
 
@@ -580,7 +588,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
 
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
-    coef = result.coefficients
+    coef = result.coefficients[result.coefficients["estimate"].notna()]
     z = norm.ppf(0.975)
     scale = np.where(
         coef["term"] == "hrb_days_pre_12m", domain.COVARIATE_UNITS["hrb_days_pre_12m"], 1.0
@@ -607,13 +615,69 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
         caption=f"Case-mix-modell for {indicators.INDICATOR_NAMES[ind_id].lower()} "
         f"(logistisk, nasjonal, n = {nb_number(result.n)})",
         numeric=["Oddsratio", "95 % KI", "p"],
-        note=f"Referansekategorier: {references}.",
+        note=f"Referansekategorier: {references}. " + _casemix_checks_note(result, ind_id, ctx),
     )
+
+
+def _outside_limits(row: pd.Series) -> str:
+    """Whether a unit's O/E is above, below or within its own 95 % funnel limits."""
+    if row["ratio"] > row["limit95_upper"]:
+        return "over"
+    if row["ratio"] < row["limit95_lower"]:
+        return "under"
+    return "innenfor"
+
+
+#: Why a case-mix term is not shown, as the report says it.
+_CHECK_TEXT = {
+    CHECK_SEPARATION: "separasjon: estimatet er uendelig",
+    CHECK_NOT_CONVERGED: "modellen konvergerte ikke",
+}
+
+
+def _casemix_checks_note(result: Any, ind_id: str, ctx: ReportContext) -> str:
+    """The case-mix table's note on the model checks and on the episodes left out."""
+    params = ctx.config.disclosure
+    texts = _CHECK_TEXT | {
+        CHECK_FEW_EVENTS: f"færre enn {params.min_cell} opphold "
+        "med eller uten utfallet (i nivået eller i referansen)"
+    }
+    hidden = result.coefficients[result.coefficients["estimate"].isna()]
+    parts = []
+    if not result.converged:
+        parts.append("Modellen konvergerte ikke; koeffisientene vises ikke.")
+    elif len(hidden):
+        listed = "; ".join(
+            f"{_casemix_term_label(str(r['term']))} ({texts[r['check']]})"
+            for _, r in hidden.iterrows()
+        )
+        parts.append(f"Ikke vist: {listed}.")
+    left_out = result.unknown_outcome
+    count = (
+        disclosure.small_count_label(params)
+        if 0 < left_out < params.min_cell
+        else nb_number(left_out)
+    )
+    if ind_id == "arr_srtw":
+        days = ctx.config.outcomes.followup_days
+        parts.append(
+            f"{count} opphold sensurert før dag {days} (uten kjent utfall) er utelatt "
+            "fra modellen; indikatoren selv (Aalen–Johansen) tar dem med."
+        )
+    elif left_out:
+        parts.append(f"{count} opphold uten observert status ved 12 måneder er utelatt.")
+    return " ".join(parts)
 
 
 @needs_outcome_cohort
 def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
-    """Observed / expected ratio per institution (disclosed)."""
+    """Observed / expected ratio per institution with its exact interval (disclosed).
+
+    The interval is the exact one for a sum of 0/1 outcomes
+    (:func:`arr_stats.stats.oe_interval`); the last column says whether the
+    ratio is outside the unit's own 95 % funnel limits
+    (:func:`arr_stats.stats.oe_control_limits`).
+    """
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
     names = ctx.institution_names()
@@ -628,6 +692,7 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
                 "95 % KI": f"{nb_number(r['lower'], 2)}–{nb_number(r['upper'], 2)}"
                 if shown
                 else "",
+                "Mot 95 %-grensene": _outside_limits(r) if shown else "",
             }
         )
         classes.append("own" if str(r["orgnr"]) == ctx.institution else "")
@@ -636,6 +701,12 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
         caption=f"Observert / forventet, {indicators.INDICATOR_NAMES[ind_id].lower()}",
         numeric=["O/E", "95 % KI"],
         row_classes=classes,
+        note=(
+            "Forventet antall (E) er summen av hvert oppholds sannsynlighet i den nasjonale "
+            "modellen. Observert antall (O) er da en sum av 0/1-utfall med varians "
+            "Σ p(1 − p); KI og kontrollgrensene er eksakte for den fordelingen "
+            "(Poisson-binomisk), med modellens sannsynligheter som kjente."
+        ),
     )
 
 

@@ -203,7 +203,9 @@ def aalen_johansen(
         var = _ij_variance(n, d_k, d_other, censored, survival_before, cif)
     else:
         var = _delta_variance(n, d_k, d, survival_before, cif)
-    table["estimate"] = cif
+    # a probability: the cumulative sum can round to 1 + 2e−16 where every episode had
+    # the event (7 of 7 by day 365), which would put the estimate and its interval above 1
+    table["estimate"] = np.clip(cif, 0.0, 1.0)
     # rounding can leave −1e−18 where the variance is 0 (before the first event)
     table["variance"] = np.clip(var, 0.0, None)
     table["survival"] = survival

@@ -9,7 +9,6 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
-from lifelines.statistics import proportional_hazard_test
 from scipy import stats as scipy_stats
 
 from arr_stats.domain import (
@@ -19,19 +18,15 @@ from arr_stats.domain import (
     EVENT_RTW,
     age_group,
 )
-from arr_stats.stats.clustering import (
-    cluster_codes,
-    efron_score_residuals,
-    robust_variance,
-)
+from arr_stats.stats.clustering import cluster_codes, efron_score_residuals, robust_variance
+from arr_stats.stats.cox_zph import cox_zph
 from arr_stats.stats.curves import _check_columns, _z
 from arr_stats.stats.fitted import Fitted
 
-#: Newton–Raphson stopping rules passed to lifelines: tighter than its defaults
-#: (step 1e-7, relative log-likelihood change 1e-9, R's default), so that the
-#: coefficients and standard errors agree with R's converged ``coxph`` to
-#: 1e-6 (tests/test_r_reference.py); a step or two more on the demo data.
-_FIT_OPTIONS = {"precision": 1e-11, "r_precision": 1e-15}
+#: lifelines' Newton–Raphson run to convergence: its default stops up to about
+#: 1e-7 from the maximum (a stratified fit sooner), where R's ``coxph`` gets
+#: closer; the proportional-hazards test is compared with R's at 1e-6.
+FIT_OPTIONS: dict[str, float] = {"precision": 1e-14, "r_precision": 1e-15}
 
 
 @dataclass
@@ -63,6 +58,9 @@ class CauseSpecificCox(Fitted):
         Units per numeric covariate: its hazard ratio is per this many units
         (default :data:`COVARIATE_UNITS`, per 30 days for
         ``hrb_days_pre_12m``).
+    ph_transform
+        Time transform of the proportional-hazards test ``ph_test_``:
+        ``"km"`` (R's default), ``"rank"``, ``"identity"`` or ``"log"``.
     cluster
         Column grouping the episodes of one person (default ``"person_id"``,
         :data:`~arr_stats.domain.DEFAULT_CLUSTER`): ``std_error``, the
@@ -84,9 +82,14 @@ class CauseSpecificCox(Fitted):
         robust one and ``naive_std_error`` (last column) the model-based
         one; without, the two are equal.
     ph_test_ : DataFrame
-        Schoenfeld-residual test of proportional hazards per term
-        (lifelines' ``proportional_hazard_test``, rank and KM time
-        transforms): ``term, transform, test_statistic, p``.
+        The proportional-hazards test of R's ``cox.zph`` (survival ≥ 3.0,
+        :func:`~arr_stats.stats.cox_zph.cox_zph`) with ``ph_transform``:
+        ``term, transform, chisq, df, p``, one row per covariate (all levels
+        of a categorical one together, as R's default) and ``GLOBAL``.
+        :meth:`ph_test` gives other transforms, or a test per level.
+    design_ : DataFrame
+        The rows used: ``duration``, ``observed``, a column per term, the
+        strata columns.
     n_, n_events_ : int
         Rows used and events of the modelled type.
     dropped_missing_ : int
@@ -105,10 +108,12 @@ class CauseSpecificCox(Fitted):
     time_col: str = "rtw_time"
     event_col: str = "rtw_event"
     per: Mapping[str, float] = field(default_factory=lambda: dict(COVARIATE_UNITS))
+    ph_transform: str = "km"
     cluster: str | None = DEFAULT_CLUSTER
     model_: CoxPHFitter | None = field(default=None, init=False, repr=False)
     summary_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     ph_test_: pd.DataFrame | None = field(default=None, init=False, repr=False)
+    design_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     n_: int | None = field(default=None, init=False)
     n_events_: int | None = field(default=None, init=False)
     dropped_missing_: int | None = field(default=None, init=False)
@@ -191,7 +196,7 @@ class CauseSpecificCox(Fitted):
             duration_col="duration",
             event_col="observed",
             strata=list(self.strata) if self.strata else None,
-            fit_options=_FIT_OPTIONS,
+            fit_options=FIT_OPTIONS,
         )
         s = model.summary
         z = _z(self.alpha)
@@ -210,7 +215,8 @@ class CauseSpecificCox(Fitted):
         summary["naive_std_error"] = naive
         self.model_ = model
         self.summary_ = summary
-        self.ph_test_ = _ph_test(model, design)
+        self.design_ = design
+        self.ph_test_ = self.ph_test(self.ph_transform)
         self.n_ = len(design)
         self.n_events_ = int(design["observed"].sum())
         return self
@@ -239,13 +245,39 @@ class CauseSpecificCox(Fitted):
         assert self._clusters is not None  # _design found the column
         return np.sqrt(np.diag(robust_variance(residuals, variance, self._clusters)))
 
+    def ph_test(self, transform: str | None = None, by_variable: bool = True) -> pd.DataFrame:
+        """R's ``cox.zph`` test of proportional hazards for the fitted model.
 
-def _ph_test(model: CoxPHFitter, design: pd.DataFrame) -> pd.DataFrame:
-    """lifelines' Schoenfeld-residual PH test as a tidy table."""
-    result = proportional_hazard_test(model, design, time_transform=["rank", "km"])
-    table = result.summary.reset_index()
-    table.columns = ["term", "transform", *table.columns[2:]]
-    return table[["term", "transform", "test_statistic", "p"]]
+        Parameters
+        ----------
+        transform
+            ``"km"``, ``"rank"``, ``"identity"`` or ``"log"`` (default
+            ``ph_transform``).
+        by_variable
+            One test per covariate, all levels of a categorical one together
+            (R's ``terms = TRUE``, the default); ``False``: one per model term.
+
+        Returns
+        -------
+        DataFrame
+            ``term, transform, chisq, df, p``, with ``GLOBAL`` last.
+        """
+        if self.design_ is None or self.summary_ is None or self.model_ is None:
+            raise ValueError("CauseSpecificCox is not fitted yet: call fit() first")
+        summary = self.summary_
+        groups = summary.groupby("variable", sort=False)["term"] if by_variable else None
+        design = self.design_
+        return cox_zph(
+            design["duration"],
+            design["observed"],
+            design[list(summary["term"])],
+            self.model_.params_,
+            strata=design[list(self.strata)].astype(str).agg("\x1f".join, axis=1)
+            if self.strata
+            else None,
+            transform=self.ph_transform if transform is None else transform,
+            terms={var: list(cols) for var, cols in groups} if groups is not None else None,
+        )
 
 
 def cox_rtw(
