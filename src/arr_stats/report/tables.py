@@ -40,6 +40,7 @@ from arr_stats.report.formats import (
     shown_path,
     target_text,
 )
+from arr_stats.stats.clustering import INDICATOR_INTERVAL_NOTES, interval_note
 
 
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
@@ -110,6 +111,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
         "Wilson med effektivt utvalg, siden svarene på ett skjema henger sammen; t for "
         "gjennomsnitt; Aalen–Johansen for kumulativ andel); for medianen kvartilbredden "
         "(25.–75. persentil). "
+        f"{INDICATOR_INTERVAL_NOTES['nb']} "
         f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
     )
     if any(flags):
@@ -369,7 +371,8 @@ def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
         return ctx.small_unit_note()
     cohort = ctx.own(ctx.outcome_cohort())
     params = ctx.config.disclosure
-    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by="diagnosis_group")
+    fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by="diagnosis_group")
+    curve = fitted.curve_
     month_days = sorted(ctx.config.outcomes.month_days.items())
     values = disclosure.pooled_values_at(curve, params, [day for _, day in month_days])
     values = values.assign(group=values["group"].astype(object)).set_index(["group", "time"])
@@ -404,7 +407,8 @@ def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
         f"utskrevet {ctx.year - 1}",
         numeric=list(table.columns[1:]),
         note=f"Verdiene er de kurven i figuren går gjennom. {disclosure.HIDDEN_MARK}: skjult "
-        f"fordi hendelsene siden forrige viste verdi er færre enn {params.min_cell}.",
+        f"fordi hendelsene siden forrige viste verdi er færre enn {params.min_cell}. "
+        f"{interval_note(fitted.cluster_)}",
     )
 
 
