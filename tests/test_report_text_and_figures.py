@@ -213,7 +213,7 @@ def test_document_cells_number_figures_within_their_section():
 def test_every_figure_of_the_document_has_a_label_and_a_caption():
     # the caption is the alt text of the web figure (one source)
     cells = web_figures.document_cells((REPORTS / "arsrapport.qmd").read_text(encoding="utf-8"))
-    drawn = [c for c in cells if re.search(r"\bfigures\.\w+_figure\(", c.code)]
+    drawn = [c for c in cells if re.search(r"\b\w+\.\w+_figure\(", c.code)]
     assert len(drawn) >= 9
     for cell in drawn:
         assert cell.label and cell.label.startswith("fig-"), cell.code
@@ -257,6 +257,7 @@ def test_collector_saves_the_figure_a_matching_cell_returns(tmp_path):
     from types import SimpleNamespace
 
     qmd = "## A\n```{python}\n#| label: fig-a\n#| fig-cap: Figur A\nf(ctx)\n```\n"
+    qmd += "```{python}\ng(ctx)\n```\n"
     old = tmp_path / "99-1_old.png"
     tmp_path.mkdir(exist_ok=True)
     old.write_bytes(b"stale")
@@ -269,22 +270,29 @@ def test_collector_saves_the_figure_a_matching_cell_returns(tmp_path):
     collector.post_run_cell(SimpleNamespace(result=_figure()))  # not a document cell
     collector.pre_run_cell(SimpleNamespace(raw_cell="#| label: fig-a\nf(ctx)"))
     collector.post_run_cell(SimpleNamespace(result=None))  # no figure: nothing
+    for _ in range(2):  # figures of a cell without label or caption do not overwrite each other
+        collector.pre_run_cell(SimpleNamespace(raw_cell="g(ctx)"))
+        collector.post_run_cell(SimpleNamespace(result=_figure()))
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "01-0_figur1.png",
+        "01-0_figur1.svg",
+        "01-0_figur2.png",
+        "01-0_figur2.svg",
         "01-1_a.png",
         "01-1_a.svg",
         "figures.csv",
     ]
     assert (tmp_path / "01-1_a.png").read_bytes() == web_figures.figure_bytes(fig, "png")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "figures.csv").read_text("utf-8"))))
-    assert rows == [
-        {
-            "png": "01-1_a.png",
-            "svg": "01-1_a.svg",
-            "section": "1",
-            "label": "fig-a",
-            "alt": "Figur A",
-        }
-    ]
+    assert rows[-1] == {
+        "png": "01-1_a.png",
+        "svg": "01-1_a.svg",
+        "section": "1",
+        "label": "fig-a",
+        "alt": "Figur A",
+    }
+    # without a caption the alt text is built from the figure's axis labels
+    assert rows[0]["alt"] == "Figur: Andel – Dager etter utskrivning"
 
 
 # ---------------------------------------------------------------- rendered editions

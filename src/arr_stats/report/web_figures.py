@@ -29,6 +29,7 @@ date or creator, and SVG ids are salted (:data:`arr_stats.plotting.HOUSE_RC`).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import re
@@ -163,7 +164,7 @@ def describe(fig: Figure) -> str:
 
     Used only for a figure whose cell has neither ``fig-alt`` nor ``fig-cap``.
     """
-    parts = [t.get_text() for t in (fig._suptitle,) if t is not None and t.get_text()]
+    parts = [fig.get_suptitle()] if fig.get_suptitle() else []
     for ax in fig.axes:
         bits = [ax.get_title(), ax.get_ylabel(), ax.get_xlabel()]
         bits = [b for b in bits if b]
@@ -229,6 +230,7 @@ class FigureCollector:
         self.rows: dict[str, dict[str, str]] = {}
         self._next = 0
         self._current: DocumentCell | None = None
+        self._unlabelled: dict[int, int] = {}
         self.folder.mkdir(parents=True, exist_ok=True)
         for old in self.folder.iterdir():
             if old.suffix in (".png", ".svg") or old.name == FIGURES_CSV:
@@ -250,8 +252,14 @@ class FigureCollector:
     def post_run_cell(self, result: Any) -> None:
         """IPython hook: save the figure the cell returned, if any."""
         fig = getattr(result, "result", None)
-        if isinstance(fig, Figure) and self._current is not None:
-            self.save(fig, self._current)
+        cell = self._current
+        if not isinstance(fig, Figure) or cell is None:
+            return
+        if cell.number == 0:  # a figure without label or caption: numbered 0-1, 0-2, …
+            self._unlabelled[cell.section] = self._unlabelled.get(cell.section, 0) + 1
+            label = f"fig-figur{self._unlabelled[cell.section]}"
+            cell = dataclasses.replace(cell, label=label)
+        self.save(fig, cell)
 
     def save(self, fig: Figure, cell: DocumentCell) -> list[Path]:
         """Write ``fig`` as PNG and SVG under the cell's name and add its alt text."""
