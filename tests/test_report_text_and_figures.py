@@ -10,6 +10,7 @@ as a reader and a web editor would. One test renders with real Quarto.
 from __future__ import annotations
 
 import csv
+import hashlib
 import html.parser
 import io
 import json
@@ -153,6 +154,33 @@ def test_institution_edition_shows_its_own_file_else_the_years(tmp_path):
     assert authors.text_file(tmp_path, 2024, None, "vurdering") is None
     with pytest.raises(ArrStatsError, match="no text slot 'konklusjon'"):
         authors.text_file(tmp_path, 2025, None, "konklusjon")
+
+
+def test_text_hashes_table_lists_the_files_shown_relative_to_the_text_folder(tmp_path):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    year = tmp_path / "2025"
+    (year / "974589095").mkdir(parents=True)
+    _write(year, "Felles.", "vurdering.md")
+    _write(year, "<!-- bare veiledning -->", "tid.md")  # shows nothing: not listed
+    _write(year / "974589095", "Egen.", "arbeid.md")
+
+    def ctx(institution):
+        return SimpleNamespace(
+            config=SimpleNamespace(text_dir=tmp_path),
+            year=2025,
+            institution=institution,
+            derived=SimpleNamespace(persons=pd.DataFrame({"person_id": ["P1"]})),
+        )
+
+    own = authors.text_hashes_table(ctx("974589095")).data
+    digest = hashlib.sha256(b"Egen.").hexdigest()
+    assert "<td>2025/974589095/arbeid.md</td><td>" + digest in own
+    assert "2025/vurdering.md" in own and "tid.md" not in own and str(tmp_path) not in own
+    assert "974589095" not in authors.text_hashes_table(ctx(None)).data
+    assert authors.text_hashes_table(SimpleNamespace(**{**vars(ctx(None)), "year": 2024})) is None
 
 
 def test_check_texts_refuses_a_misspelt_file_name(tmp_path):
@@ -407,6 +435,12 @@ def test_authors_text_appears_in_its_section_and_absent_slots_leave_nothing(rend
     for lead in ("Bakgrunn", "Forbedringsarbeid", "Kommentar"):
         assert lead not in everything
     assert everything.count("Tolkning") == 1
+    # the provenance appendix lists the files shown, with their SHA-256
+    proveniens = national.text_of("Vedlegg: proveniens")
+    year = rendered_with_text["year"]
+    for name, body in NATIONAL_TEXTS.items():
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        assert f"{year}/{name}.md {digest}" in proveniens
     assert everything.count("Registerets vurdering") == 1
 
     own = _read(out / f"{inst}.html")

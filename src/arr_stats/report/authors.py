@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from IPython.display import Markdown
+import pandas as pd
+from IPython.display import HTML, Markdown
 
 from arr_stats.errors import ArrStatsError
 from arr_stats.publication.disclosure import check_no_identifiers
@@ -244,6 +245,37 @@ def text(ctx: ReportContext, name: str) -> Markdown | None:
         return None
     body = read_text(path, ctx.derived.persons["person_id"].astype(str))
     return None if body is None else Markdown(slot_markdown(name, body))
+
+
+def edition_texts(ctx: ReportContext) -> list[Path]:
+    """The text files this edition shows, in slot order (comment-only files left out)."""
+    ids = ctx.derived.persons["person_id"].astype(str)
+    shown = []
+    for s in SLOTS:
+        path = text_file(ctx.config.text_dir, ctx.year, ctx.institution, s.name)
+        if path is not None and read_text(path, ids) is not None:
+            shown.append(path)
+    return shown
+
+
+def text_hashes_table(ctx: ReportContext) -> HTML | None:
+    """The authors' text files of the edition with their SHA-256 (provenance), or ``None``.
+
+    Paths are shown relative to the text folder (``2025/vurdering.md``),
+    never as absolute paths.
+    """
+    from arr_stats.io import sha256_file
+    from arr_stats.report.formats import html_table
+
+    shown = edition_texts(ctx)
+    if not shown:
+        return None
+    root = Path(ctx.config.text_dir)
+    table = pd.DataFrame(
+        [(p.relative_to(root).as_posix(), sha256_file(p)) for p in shown],
+        columns=["Fil", "SHA-256"],
+    )
+    return html_table(table, caption="Forfatternes tekst (SHA-256)")
 
 
 def check_texts(
