@@ -117,6 +117,7 @@ def test_read_text_keeps_markdown_and_drops_comments(tmp_path):
         ("Pasient 01019012345 svarte.", "11-digit number"),
         ("Pasient 010190 12345 svarte.", "11-digit number"),
         ("Tekst\n\n## Egen overskrift\n", "line 3: a Markdown heading"),
+        ("<!--\nveiledning\n-->\nTekst\n# Overskrift\n", "line 5: a Markdown heading"),
         ("Overskrift\n---\n", "line 2: an underlined heading"),
         ("Se ![figur](fig.png)", "an image"),
         ("Se [SKDE](https://www.skde.no)", "a link"),

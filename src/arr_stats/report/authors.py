@@ -193,7 +193,9 @@ def read_text(path: Path, person_ids: Iterable[str] | None = None) -> str | None
         raw = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ArrStatsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    body = _COMMENT.sub("", raw).replace("\r\n", "\n").strip()
+    # comments become as many empty lines, so that line numbers are the file's
+    kept = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), raw.replace("\r\n", "\n"))
+    body = kept.strip()
     if not body:
         return None
     try:
@@ -201,7 +203,7 @@ def read_text(path: Path, person_ids: Iterable[str] | None = None) -> str | None
     except ArrStatsError as exc:
         raise ArrStatsError(f"{path}: {exc}; remove it and render again") from None
     fenced = False
-    for number, line in enumerate(body.splitlines(), start=1):
+    for number, line in enumerate(kept.splitlines(), start=1):
         if line.lstrip().startswith(("```", "~~~")):
             fenced = not fenced
         if fenced:
