@@ -16,7 +16,10 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+from matplotlib.transforms import Bbox
 
 from arr_stats import indicators
 from arr_stats.publication import disclosure
@@ -189,7 +192,7 @@ def unit_results_table(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> HT
 # ---------------------------------------------------------------- figures
 
 
-def _canvas(fig: Figure):  # noqa: ANN202 - the Agg renderer
+def _canvas(fig: Figure) -> RendererAgg:
     """The Agg renderer of ``fig`` (text sizes for label placement)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -205,7 +208,7 @@ _LABEL_OFFSETS: tuple[tuple[float, float], ...] = tuple(
 )
 
 
-def _overlaps(box, boxes) -> bool:  # noqa: ANN001 - matplotlib Bbox
+def _overlaps(box: Bbox, boxes: list[Bbox]) -> bool:
     return any(box.overlaps(other) for other in boxes)
 
 
@@ -237,8 +240,6 @@ def label_points(
     list
         The annotations, in the order placed.
     """
-    from matplotlib.transforms import Bbox
-
     fig = ax.figure
     renderer = _canvas(fig)
     ax.set_xlim(ax.get_xlim())  # freeze: the transform must not move while placing
@@ -250,7 +251,7 @@ def label_points(
     taken += list(obstacles or [])
     area = ax.get_window_extent(renderer)
     placed = []
-    for (_, p), (px, py) in zip(order.iterrows(), xy, strict=True):
+    for _, p in order.iterrows():
         bold = own is not None and str(p.get("orgnr")) == own
         ann = ax.annotate(
             str(p["label"]),
@@ -352,15 +353,14 @@ def _level_bands(ax: Axes, ind_id: str, ctx: ReportContext, vertical: bool) -> N
     (ax.set_xlim if vertical else ax.set_ylim)(lo, hi)
 
 
-def _value_formatter(ind_id: str):  # noqa: ANN202 - a matplotlib formatter
+def _value_formatter(ind_id: str) -> FuncFormatter:
     """Axis ticks in the indicator's unit (:data:`arr_stats.report.formats.VALUE_FORMAT`)."""
-    import matplotlib as mpl
 
     kind = VALUE_FORMAT.get(ind_id, "share")
     if kind == "share":
-        return mpl.ticker.FuncFormatter(lambda v, _: nb_percent(v))
+        return FuncFormatter(lambda v, _: nb_percent(v))
     decimals = 1 if kind == "points" else 0
-    return mpl.ticker.FuncFormatter(lambda v, _: nb_number(v, decimals))
+    return FuncFormatter(lambda v, _: nb_number(v, decimals))
 
 
 @needs_outcome_cohort
