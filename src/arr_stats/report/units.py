@@ -140,7 +140,8 @@ def unit_results_table(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> HT
     params = ctx.config.disclosure
     results = unit_results(agg, ctx, ind_id)
     kind = indicators.INTERVAL_KIND[indicators.INDICATOR_STATISTIC[ind_id]]
-    interval_column = interval_name(kind).replace("\u00a0", " ").capitalize()
+    interval_column = interval_name(kind)
+    interval_column = interval_column[0].upper() + interval_column[1:]
     rows, levels, classes = [], [], []
     for _, r in results.iterrows():
         name = r["name"] + (f" ({r['coverage_flag']})" if r["coverage_flag"] else "")
