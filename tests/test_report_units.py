@@ -327,3 +327,17 @@ def test_the_report_places_each_unit_result_in_its_section():
         if "figure" in call:
             cell = qmd[: qmd.index(call)].rsplit("```{python}", 1)[1]
             assert "#| fig-cap:" in cell and "#| label: fig-" in cell, call
+
+
+@pytest.mark.slow
+def test_a_first_report_year_shows_notes_not_empty_results(demo_derived, edition, demo_params):
+    ctx, _ = edition(None)
+    first = context.ReportContext(ctx.derived, demo_params.years[0], None, None, "fixed")
+    assert first.outcome_cohort().empty
+    agg = tables.indicator_table(first)
+    for ind_id in indicators.OUTCOME_INDICATORS:
+        for section in (units.unit_results_table, units.unit_figure):
+            shown = section(agg, first, ind_id)
+            assert "Ingen 12-månedersutfall å vise" in shown.data, (section.__name__, ind_id)
+    fig = units.trend_figure(agg, first)  # one year, nothing hidden drawn
+    assert [list(ax.get_xticks()) for ax in fig.axes if ax.get_visible()] == [[first.year]] * 9

@@ -132,6 +132,7 @@ def _national(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> pd.Series |
     return _row(_unit_rows(agg, ctx, ctx.year)["national"], ind_id)
 
 
+@needs_outcome_cohort
 def unit_results_table(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> HTML:
     """Table of one outcome indicator per institution: value, interval, n, target level.
 
@@ -488,12 +489,15 @@ def trend_figure(agg: pd.DataFrame, ctx: ReportContext) -> Figure:
             for j, label in enumerate(series):
                 part = points[(points["ind_id"] == ind_id) & (points["series"] == label)]
                 line = pd.DataFrame({"year": years}).merge(part, on="year", how="left")
+                value, lower, upper = (
+                    line[c].to_numpy(dtype=float) for c in ("value", "lower", "upper")
+                )
                 offset = 0.0 if len(series) == 1 else (j - 0.5) * 0.12
                 colour = PALETTE[0] if j == 0 else PALETTE[5]
                 ax.errorbar(
-                    line["year"] + offset,
-                    line["value"],
-                    yerr=[line["value"] - line["lower"], line["upper"] - line["value"]],
+                    line["year"].to_numpy(dtype=float) + offset,
+                    value,
+                    yerr=np.vstack([value - lower, upper - value]),
                     color=colour,
                     marker="o" if j == 0 else "s",
                     ms=3.5,
