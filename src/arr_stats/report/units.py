@@ -210,8 +210,34 @@ _LABEL_OFFSETS: tuple[tuple[float, float], ...] = tuple(
 )
 
 
+#: How many of :data:`_LABEL_OFFSETS` (the two nearest rings) are tried clear of the lines.
+_NEAR_OFFSETS = 16
+
+
 def _overlaps(box: Bbox, boxes: list[Bbox]) -> bool:
     return any(box.overlaps(other) for other in boxes)
+
+
+def _line_pixels(ax: Axes, step: float = 2.0) -> np.ndarray:
+    """Points every ``step`` pixels along the lines drawn in ``ax`` (limits, centre line)."""
+    pieces = [np.empty((0, 2))]
+    for line in ax.get_lines():
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        for a, b in zip(xy[:-1], xy[1:], strict=True):
+            count = max(2, int(np.hypot(*(b - a)) / step) + 1)
+            pieces.append(a + np.linspace(0.0, 1.0, count)[:, None] * (b - a))
+    return np.concatenate(pieces)
+
+
+def _crosses(box: Bbox, pixels: np.ndarray) -> bool:
+    inside = (
+        (pixels[:, 0] >= box.x0)
+        & (pixels[:, 0] <= box.x1)
+        & (pixels[:, 1] >= box.y0)
+        & (pixels[:, 1] <= box.y1)
+    )
+    return bool(inside.any())
 
 
 def label_points(
@@ -222,9 +248,10 @@ def label_points(
     A deterministic greedy placement: points are taken in order of ``x`` then
     ``y``; each label goes to the first of :data:`_LABEL_OFFSETS` where it
     lies inside the axes and clear of every point, every placed label and
-    the ``obstacles`` (display-space boxes, e.g. the legend). A label set
-    away from its point gets a thin leader line. Where no place is free the
-    nearest offset is used.
+    the ``obstacles`` (display-space boxes, e.g. the legend) – preferring the
+    nearest places that also keep clear of the drawn lines (control limits,
+    centre line). A label set away from its point gets a thin leader line.
+    Where no place is free the nearest offset is used.
 
     Parameters
     ----------
@@ -252,6 +279,7 @@ def label_points(
     taken = [Bbox.from_extents(px - pad, py - pad, px + pad, py + pad) for px, py in xy]
     taken += list(obstacles or [])
     area = ax.get_window_extent(renderer)
+    lines = _line_pixels(ax)
     placed = []
     for _, p in order.iterrows():
         bold = own is not None and str(p.get("orgnr")) == own
@@ -268,15 +296,21 @@ def label_points(
             zorder=5,
         )
         chosen = None
-        for dx, dy in _LABEL_OFFSETS:
+        # near places clear of the drawn lines first, then any place clear of points and labels
+        tries = [(o, True) for o in _LABEL_OFFSETS[:_NEAR_OFFSETS]]
+        tries += [(o, False) for o in _LABEL_OFFSETS]
+        for (dx, dy), clear_of_lines in tries:
             ann.set_position((dx, dy))
             ann.set_ha("left" if dx > 0 else "right" if dx < 0 else "center")
             ann.set_va("bottom" if dy > 0 else "top" if dy < 0 else "center")
             box = ann.get_window_extent(renderer)
             inside = area.x0 <= box.x0 and box.x1 <= area.x1 and area.y0 <= box.y0
-            if inside and box.y1 <= area.y1 and not _overlaps(box, taken):
-                chosen = (dx, dy)
-                break
+            if not (inside and box.y1 <= area.y1) or _overlaps(box, taken):
+                continue
+            if clear_of_lines and _crosses(box, lines):
+                continue
+            chosen = (dx, dy)
+            break
         if chosen is None:  # crowded: the first place, over whatever is there
             chosen = _LABEL_OFFSETS[0]
             ann.set_position(chosen)
