@@ -341,3 +341,42 @@ def test_a_first_report_year_shows_notes_not_empty_results(demo_derived, edition
             assert "Ingen 12-månedersutfall å vise" in shown.data, (section.__name__, ind_id)
     fig = units.trend_figure(agg, first)  # one year, nothing hidden drawn
     assert [list(ax.get_xticks()) for ax in fig.axes if ax.get_visible()] == [[first.year]] * 9
+
+
+def test_labels_of_crowded_points_neither_overlap_nor_leave_the_axes():
+    # Eight units within a few pixels of each other, beside a line through them:
+    # every label finds a free place (further out, with a leader line).
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 3.5))
+    ax = fig.subplots()
+    x = np.array([100, 102, 104, 101, 103, 99, 105, 100.5])
+    y = np.array([0.50, 0.505, 0.50, 0.495, 0.51, 0.50, 0.495, 0.51])
+    ax.scatter(x, y)
+    ax.plot([50, 150], [0.5, 0.5])
+    ax.set_xlim(50, 150)
+    ax.set_ylim(0.3, 0.7)
+    points = pd.DataFrame({"x": x, "y": y, "label": [f"Enhet {i}" for i in range(8)]})
+    placed = units.label_points(ax, points)
+    assert sorted(t.get_text() for t in placed) == sorted(points["label"])
+    renderer = units._canvas(fig)
+    boxes = [t.get_window_extent(renderer) for t in placed]
+    area = ax.get_window_extent(renderer)
+    dots = ax.transData.transform(np.column_stack([x, y]))
+    for i, a in enumerate(boxes):
+        assert area.x0 <= a.x0 and a.x1 <= area.x1 and area.y0 <= a.y0 and a.y1 <= area.y1
+        assert not any(a.contains(px, py) for px, py in dots)
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    # labels away from their point have a leader line (an empty annotation with an arrow)
+    leaders = [t for t in ax.texts if not t.get_text()]
+    assert leaders and all(t.arrow_patch is not None for t in leaders)
+    # the same input gives the same places
+    again = Figure(figsize=(5, 3.5)).subplots()
+    again.scatter(x, y)
+    again.plot([50, 150], [0.5, 0.5])
+    again.set_xlim(50, 150)
+    again.set_ylim(0.3, 0.7)
+    assert [t.get_position() for t in units.label_points(again, points)] == [
+        t.get_position() for t in placed
+    ]
