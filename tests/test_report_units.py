@@ -380,3 +380,20 @@ def test_labels_of_crowded_points_neither_overlap_nor_leave_the_axes():
     assert [t.get_position() for t in units.label_points(again, points)] == [
         t.get_position() for t in placed
     ]
+
+
+@pytest.mark.slow
+def test_a_hidden_units_own_edition_shows_its_row_hidden_and_no_point(edition):
+    national, agg = edition(None)
+    results = units.unit_results(agg, national, "arr_rtw12")
+    hidden = results[~results["shown"]].iloc[0]
+    ctx, agg = edition(hidden["orgnr"])
+    _, rows = _parse(units.unit_results_table(agg, ctx, "arr_rtw12").data)
+    own = [r for r in rows if r["class"] == "own"]
+    assert len(own) == 1 and own[0]["cells"][0].startswith(hidden["name"])
+    assert own[0]["cells"][1:] == [f"n < {ctx.config.disclosure.min_denominator}", "–", "–", "–"]
+    fig = units.unit_figure(agg, ctx, "arr_rtw12")
+    ax = fig.axes[0]
+    assert not [c for c in ax.collections if c.get_label() == context.OWN_LABEL]
+    assert hidden["short_name"] not in _labels(fig)
+    assert not [t for t in ax.texts if t.get_text() and t.get_fontweight() == "bold"]

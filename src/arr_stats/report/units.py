@@ -275,8 +275,15 @@ def label_points(
     ax.set_ylim(ax.get_ylim())
     order = points.sort_values(["x", "y", "label"], kind="mergesort")
     xy = ax.transData.transform(order[["x", "y"]].to_numpy(dtype=float))
-    pad = 4.0 * fig.dpi / 72  # half a marker, in pixels
-    taken = [Bbox.from_extents(px - pad, py - pad, px + pad, py + pad) for px, py in xy]
+    # half a marker in pixels; the own unit's highlighted marker is larger
+    pads = [
+        (6.0 if own is not None and str(o) == own else 4.0) * fig.dpi / 72
+        for o in order.get("orgnr", pd.Series([None] * len(order)))
+    ]
+    taken = [
+        Bbox.from_extents(px - pad, py - pad, px + pad, py + pad)
+        for (px, py), pad in zip(xy, pads, strict=True)
+    ]
     taken += list(obstacles or [])
     area = ax.get_window_extent(renderer)
     lines = _line_pixels(ax)
