@@ -398,7 +398,6 @@ def _level_bands(ax: Axes, ind_id: str, ctx: ReportContext, vertical: bool) -> N
 
 def _value_formatter(ind_id: str) -> FuncFormatter:
     """Axis ticks in the indicator's unit (:data:`arr_stats.report.formats.VALUE_FORMAT`)."""
-
     kind = VALUE_FORMAT.get(ind_id, "share")
     if kind == "share":
         return FuncFormatter(lambda v, _: nb_percent(v))
