@@ -46,7 +46,8 @@ def _rtw12_by_hand(ctx: context.ReportContext) -> pd.DataFrame:
     """``arr_rtw12`` per institution from the outcome cohort: k / n and whether it may be shown.
 
     Cohort: episodes discharged in Y − 1 with an observed ``rtw_12m``.
-    Shown when n ≥ min_denominator and the count k is 0 or ≥ min_cell.
+    Shown when n ≥ min_denominator and neither k nor n − k is 1 … min_cell − 1
+    (a share and its n give both counts back).
     """
     params = ctx.config.disclosure
     outcomes = ctx.derived.outcomes
@@ -56,8 +57,9 @@ def _rtw12_by_hand(ctx: context.ReportContext) -> pd.DataFrame:
     k = cohort.groupby(cohort["institution_id"].astype(str))["rtw_12m"].sum().astype(int)
     n = cohort.groupby(cohort["institution_id"].astype(str)).size()
     out = pd.DataFrame({"k": k, "n": n})
-    out["shown"] = (out["n"] >= params.min_denominator) & ~(
-        (out["k"] >= 1) & (out["k"] < params.min_cell)
+    small = lambda count: (count >= 1) & (count < params.min_cell)  # noqa: E731
+    out["shown"] = (
+        (out["n"] >= params.min_denominator) & ~small(out["k"]) & ~small(out["n"] - out["k"])
     )
     return out
 

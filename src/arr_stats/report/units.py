@@ -14,7 +14,6 @@ import textwrap
 
 import numpy as np
 import pandas as pd
-from IPython.display import HTML
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
@@ -35,10 +34,11 @@ from arr_stats.report.formats import (
     LEVEL_COLOURS,
     LEVEL_TEXT,
     VALUE_FORMAT,
+    HtmlBlock,
     format_interval,
+    format_spread,
     format_value,
     html_table,
-    interval_name,
     nb_number,
     nb_percent,
     target_text,
@@ -96,7 +96,9 @@ def unit_results(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> pd.DataF
         :data:`UNIT_RESULT_COLUMNS`, one row per institution listed in ``agg``
         for the year, sorted by name. ``shown`` is False for a unit the
         disclosure rules hide; its value, interval, denominator and level are
-        then empty. ``agg`` is not modified.
+        then empty. ``lower``, ``upper`` are the spread the report prints with
+        the value (:func:`arr_stats.report.formats.format_spread`): the 95 %
+        interval, or a median's quartiles. ``agg`` is not modified.
     """
     this = agg[
         (agg["year"] == ctx.year)
@@ -116,8 +118,14 @@ def unit_results(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> pd.DataF
             "shown": row is not None,
             "own": unit == ctx.institution,
         }
-        for column in ("value", "lower", "upper", "denominator"):
-            entry[column] = math.nan if row is None else float(row[column])
+        low, high = _spread_columns(ind_id)
+        for column, source in (
+            ("value", "value"),
+            ("lower", low),
+            ("upper", high),
+            ("denominator", "denominator"),
+        ):
+            entry[column] = math.nan if row is None else float(row[source])
         entry["level"] = None if row is None else row["level"]
         flag = None if row is None else row["coverage_flag"]
         entry["coverage_flag"] = flag if isinstance(flag, str) else None
@@ -128,20 +136,34 @@ def unit_results(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> pd.DataF
     return out
 
 
+def _spread_columns(ind_id: str) -> tuple[str, str]:
+    """The aggregated columns of the spread shown with a value (as :func:`format_spread`).
+
+    A median's quartiles (``q1``, ``q3``), every other indicator's 95 % interval.
+    """
+    if indicators.INDICATOR_STATISTIC[ind_id] == "median":
+        return "q1", "q3"
+    return "lower", "upper"
+
+
+def _spread_name(ind_id: str) -> str:
+    """The printed name of that spread ("95 % KI" or "kvartilbredde")."""
+    return format_spread(ind_id, pd.Series(dtype=float))[0]
+
+
 def _national(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> pd.Series | None:
     return _row(_unit_rows(agg, ctx, ctx.year)["national"], ind_id)
 
 
 @needs_outcome_cohort
-def unit_results_table(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> HTML:
+def unit_results_table(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> HtmlBlock:
     """Table of one outcome indicator per institution: value, interval, n, target level.
 
     The national value closes the table; the edition's own unit is in bold.
     """
     params = ctx.config.disclosure
     results = unit_results(agg, ctx, ind_id)
-    kind = indicators.INTERVAL_KIND[indicators.INDICATOR_STATISTIC[ind_id]]
-    interval_column = interval_name(kind)
+    interval_column = _spread_name(ind_id)
     interval_column = interval_column[0].upper() + interval_column[1:]
     rows, levels, classes = [], [], []
     for _, r in results.iterrows():
@@ -168,9 +190,7 @@ def unit_results_table(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> HT
         {
             "Institusjon": NATIONAL_LABEL,
             "Verdi": _shown(national, ind_id, params),
-            interval_column: "–"
-            if national is None
-            else format_interval(ind_id, national["lower"], national["upper"]),
+            interval_column: "–" if national is None else format_spread(ind_id, national)[1],
             "n": "–" if national is None else nb_number(national["denominator"]),
             "Måloppnåelse": text,
         }
@@ -456,8 +476,7 @@ def unit_interval_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> 
         ax.grid(axis="y", visible=False)
         _level_bands(ax, ind_id, ctx, vertical=True)
         ax.xaxis.set_major_formatter(_value_formatter(ind_id))
-        kind = indicators.INTERVAL_KIND[indicators.INDICATOR_STATISTIC[ind_id]]
-        ax.set_xlabel(f"{indicators.INDICATOR_NAMES[ind_id]} ({interval_name(kind)})")
+        ax.set_xlabel(f"{indicators.INDICATOR_NAMES[ind_id]} ({_spread_name(ind_id)})")
         if national is not None:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, frameon=False)
     return fig
@@ -476,7 +495,8 @@ def trend_points(agg: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``ind_id, series, year, value, lower, upper``; ``series`` is the
+        ``ind_id, series, year, value, lower, upper`` (the 95 % interval, or a
+        median's quartiles, as :func:`unit_results`); ``series`` is the
         edition's own unit and "resten av landet" in an institution edition,
         the nation in the national edition. A hidden value has no row.
     """
@@ -496,8 +516,8 @@ def trend_points(agg: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
                         "series": label,
                         "year": year,
                         "value": float(row["value"]),
-                        "lower": float(row["lower"]),
-                        "upper": float(row["upper"]),
+                        "lower": float(row[_spread_columns(ind_id)[0]]),
+                        "upper": float(row[_spread_columns(ind_id)[1]]),
                     }
                 )
     return pd.DataFrame(rows, columns=["ind_id", "series", "year", "value", "lower", "upper"])
