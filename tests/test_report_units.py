@@ -266,7 +266,7 @@ def _hand_value(ctx: context.ReportContext, year: int, unit: str | None, rest: b
         hand = hand.loc[[unit]]
     elif rest:
         hand = hand.drop(index=unit, errors="ignore")
-    return hand["k"].sum() / hand["n"].sum()
+    return hand["k"].sum() / hand["n"].sum() if hand["n"].sum() else math.nan
 
 
 @pytest.mark.slow

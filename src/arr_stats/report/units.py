@@ -370,17 +370,25 @@ def unit_funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> Fi
     if indicators.INDICATOR_STATISTIC[ind_id] not in FUNNEL_STATISTICS:
         raise ValueError(f"{ind_id} is not a proportion: use unit_interval_figure")
     fig = figures.funnel_figure(agg, ctx, ind_id)  # the one place the limits are drawn
-    fig.set_size_inches(7.0, 4.8)
     results = unit_results(agg, ctx, ind_id)
     shown = results[results["shown"]]
     if shown.empty or not fig.axes:
         return fig
     ax = fig.axes[0]
     legend = ax.get_legend()
-    if legend is not None:  # below the axes, out of the points' way
+    if legend is not None:  # under the axes, out of the labels' way; the note stays at the foot
+        handles, texts = ax.get_legend_handles_labels()
         legend.remove()
-        ax.legend(
-            loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, fontsize=8, frameon=False
+        fig.set_size_inches(7.0, 5.4)
+        fig.subplots_adjust(bottom=0.3)
+        fig.legend(
+            handles,
+            texts,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.075),
+            ncol=2,
+            fontsize=8,
+            frameon=False,
         )
     # room for labels at the ends of the axis
     low, high = ax.get_xlim()
