@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +12,12 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from arr_stats.config import IndicatorTarget, OutcomeParams, RunConfig
+from arr_stats.config import DisclosureParams, IndicatorTarget, OutcomeParams, RunConfig
+from arr_stats.derive.load import load_build
 from arr_stats.indicators.aggregate import aggregate_indicators
 from arr_stats.indicators.casemix import casemix
 from arr_stats.indicators.definitions import (
+    INDICATOR_STATISTIC,
     LEVEL_HIGH,
     LEVEL_LOW,
     LEVEL_MODERATE,
@@ -24,7 +28,8 @@ from arr_stats.indicators.definitions import (
     t0_items,
 )
 from arr_stats.stats.funnel import funnel_limits
-from arr_stats.stats.intervals import wilson_interval
+from arr_stats.stats.intervals import clustered_wilson_interval, t_interval, wilson_interval
+from tools import PROJECT_ROOT, run_r
 
 CONFIG = RunConfig(
     registry_dir=Path("."),
@@ -135,6 +140,69 @@ def test_wilson_interval_matches_statsmodels(x, n):
     assert wilson_interval(x, n) == pytest.approx((lo, hi), abs=1e-12)
 
 
+def test_wilson_interval_of_all_successes_by_hand():
+    # 14 of 14: p = 1, so centre and half both reduce to z²/2n:
+    # lower = 1/(1 + z²/n) = 14/(14 + 3.841459) = 0.784689; upper = (1 + z²/n)/(1 + z²/n) = 1
+    lo, hi = wilson_interval(14, 14)
+    assert lo == pytest.approx(14 / 17.841459, abs=1e-6)
+    assert hi == pytest.approx(1.0, abs=1e-12) and hi <= 1.0
+
+
+def test_completeness_interval_of_a_small_unit_stays_in_0_1(tables):
+    # The issue's unit: 14 episodes, 11 with all 8 items, 3 missing one item
+    # (shares 1 × 11, 0.875 × 3): mean 0.973214, sd 0.053227. Its t interval,
+    # 0.973214 ± t(0.975; 13) · 0.053227/√14 = ± 2.160369 · 0.014226, reaches 1.0039.
+    ep, resp, out, inst = tables
+    unit = _episodes("D", 14, "2025-05-01")
+    unit.loc[unit.index[:3], "education"] = np.nan
+    shares = [1.0] * 11 + [0.875] * 3
+    assert t_interval(shares)[1] == pytest.approx(1.0039, abs=1e-4)
+    agg = aggregate_indicators(
+        pd.concat([ep, unit], ignore_index=True), resp, out, inst, CONFIG, [2025], disclose=False
+    )
+    d = _row(agg, "arr_compl", "institution", "D")
+    assert d["value"] == pytest.approx(13.625 / 14)
+    # v = s²/14 = 0.0028331/14; p(1 − p)/v = 128.8 > 112 items, so n_eff is capped at the
+    # 112 answers: Wilson of 109 of 112. 1 + z²/n = 1.0342987; centre 0.9732143 + 0.0171494;
+    # half 1.959964 · sqrt(0.026068/112 + z²/50176) = 0.034470 → (0.924194, 0.990849)
+    assert (d["lower"], d["upper"]) == pytest.approx((0.924194, 0.990849), abs=1e-5)
+    assert 0.0 <= d["lower"] <= d["value"] <= d["upper"] <= 1.0
+
+
+def test_clustered_wilson_interval_edges():
+    # every share 1: no variance between episodes → n_eff = all 5·8 = 40 answers,
+    # the Wilson interval of 40 of 40: 40/(40 + z²) = 0.912360 to 1
+    lo, hi = clustered_wilson_interval([1.0] * 5, 8)
+    assert lo == pytest.approx(40 / 43.841459, abs=1e-6) and hi == pytest.approx(1.0)
+    assert clustered_wilson_interval([0.5], 8) == pytest.approx((np.nan, np.nan), nan_ok=True)
+    # answers that cluster completely (an episode answers all items or none) carry only
+    # the episodes' information: shares 1 × 6, 0 × 4 → p = 0.6, s² = 0.24·10/9,
+    # v = s²/10 = 0.026667 → n_eff = 0.24/v = 9 (not 80 items): Wilson of 5.4 of 9
+    lo, hi = clustered_wilson_interval([1.0] * 6 + [0.0] * 4, 8)
+    assert (lo, hi) == pytest.approx(wilson_interval(5.4, 9), abs=1e-12)
+
+
+def test_every_proportion_interval_on_the_demo_lies_in_0_1(demo_derived):
+    derived = load_build(demo_derived)
+    years = sorted(set(derived.episodes["discharge_year"]))
+    agg = aggregate_indicators(
+        derived.episodes,
+        derived.responses,
+        derived.outcomes,
+        derived.institutions,
+        derived.config,
+        years,
+        disclose=False,
+    )
+    shares = [k for k, v in INDICATOR_STATISTIC.items() if v not in ("mean", "median")]
+    rows = agg[agg["ind_id"].isin(shares) & agg["lower"].notna()]
+    assert set(rows["ind_id"]) == set(shares)  # every share indicator has intervals to check
+    assert len(rows) > 100
+    assert rows["lower"].between(0.0, 1.0).all() and rows["upper"].between(0.0, 1.0).all()
+    assert (rows["lower"] <= rows["value"] + 1e-12).all()
+    assert (rows["value"] <= rows["upper"] + 1e-12).all()
+
+
 def test_wilson_interval_by_hand():
     # 8 of 10, z = 1.959964, z² = 3.841459: centre 0.8 + z²/20 = 0.992073;
     # half = z·sqrt(0.016 + z²/400) = 0.313617; divide by 1 + z²/10 = 1.384146
@@ -165,14 +233,15 @@ def test_classify_target_uses_unrounded_value():
     assert classify_target(np.nan, IndicatorTarget(0.6, 0.4, "higher")) is None
 
 
-def test_funnel_limits_by_hand():
-    # p = 0.2, n = 64: sd = sqrt(0.16/64) = 0.05; z95 = 1.959964 → 0.2 ± 0.097998;
-    # z99.8 = 3.090232 → 0.2 ± 0.154512
+def test_funnel_limits_are_exact_binomial():
+    # p = 0.2, n = 64, 95 %: the lower limit is Spiegelhalter's interpolated 2.5 %
+    # quantile of Binomial(64, 0.2) over 64 (worked by hand in tests/test_funnel.py for
+    # n = 20); it lies between the integer quantile and one count below it.
     f = funnel_limits(0.2, [64]).set_index("level")
-    assert f.loc[0.95, "lower"] == pytest.approx(0.102002, abs=1e-6)
-    assert f.loc[0.95, "upper"] == pytest.approx(0.297998, abs=1e-6)
-    assert f.loc[0.998, "lower"] == pytest.approx(0.045488, abs=1e-6)
-    # clipped at 0: p = 0.05, n = 4 → 0.05 − 1.96·0.109 < 0
+    from scipy.stats import binom
+
+    r = binom.ppf(0.025, 64, 0.2)
+    assert (r - 1) / 64 <= f.loc[0.95, "lower"] <= r / 64
     assert funnel_limits(0.05, [4])["lower"].min() == 0.0
 
 
@@ -201,7 +270,15 @@ def test_exact_values_without_disclosure(tables):
     t3 = agg[agg["ind_id"] == "arr_resp_t3"]
     assert t3.loc[t3["unit"] == "institution", "denominator"].eq(0).all()
     # completeness A: 10 episodes complete, 2 with 4 of 8 items → (10 + 2·0.5)/12
-    assert _row(agg, "arr_compl", "institution", "A")["value"] == pytest.approx(11 / 12)
+    compl = _row(agg, "arr_compl", "institution", "A")
+    assert compl["value"] == pytest.approx(11 / 12)
+    # its interval: Wilson at the effective sample size (answers cluster in episodes).
+    # s² = (10·(1/12)² + 2·(5/12)²)/11 = 60/1584; v = s²/12; p(1 − p) = 11/144
+    # → n_eff = (11/144)/(60/19008) = 24.2 (< 96 items). Wilson at n = 24.2, p = 11/12:
+    # 1 + z²/n = 1.158738; centre p + z²/2n = 0.996036;
+    # half z·sqrt(p(1 − p)/n + z²/4n²) = 0.135740 → (0.860296, 1.131776)/1.158738
+    assert compl["interval"] == "wilson95_neff"
+    assert (compl["lower"], compl["upper"]) == pytest.approx((0.742442, 0.976731), abs=1e-5)
     # rtw12 A: 8 of 11 observed (one missing)
     a = _row(agg, "arr_rtw12", "institution", "A")
     assert (a["numerator"], a["denominator"]) == (8, 11)
@@ -214,7 +291,9 @@ def test_exact_values_without_disclosure(tables):
     assert srtw["lower"] < 0.5 < srtw["upper"]
     # hrb days A: 0 … 100 by 10 (11 values): median 50, IQR 25–75 (linear quantiles)
     hrb = _row(agg, "arr_hrbdays", "institution", "A")
-    assert [hrb["value"], hrb["lower"], hrb["upper"]] == [50, 25, 75]
+    assert [hrb["value"], hrb["q1"], hrb["q3"]] == [50, 25, 75]
+    # quartiles are not an interval: lower/upper stay empty, and no interval kind is named
+    assert pd.isna(hrb["lower"]) and pd.isna(hrb["upper"]) and pd.isna(hrb["interval"])
     # work ability change A: changes 1,2,3,1,2,3,1,2,3,2: mean 2, sd = sqrt(6/9),
     # se = 0.258199, t(0.975; 9) = 2.262157 → 2 ± 0.584087
     wa = _row(agg, "arr_wa_change", "institution", "A")
@@ -227,25 +306,41 @@ def test_exact_values_without_disclosure(tables):
 
 def test_targets_and_coverage_flag(tables):
     agg = aggregate_indicators(*tables, CONFIG, [2025])
-    # resp T1: A 0.75 against green 0.8 / yellow 0.6 → moderat; B 1.0 → høy
-    assert _row(agg, "arr_resp_t1", "institution", "A")["level"] == LEVEL_MODERATE
+    # resp T2: A 6/12 = 0.5 against green 0.6 / yellow 0.4 → moderat;
+    # resp T1: B 1.0 against green 0.8 → høy
+    assert _row(agg, "arr_resp_t2", "institution", "A")["level"] == LEVEL_MODERATE
     assert _row(agg, "arr_resp_t1", "institution", "B")["level"] == LEVEL_HIGH
     # coverage A in 2025 = 0.5 < 0.6: process measures flagged; outcome measures
     # use the 2024 cohort's coverage (12/15 = 0.8): not flagged
-    assert _row(agg, "arr_resp_t1", "institution", "A")["coverage_flag"] == LOW_COVERAGE_LABEL
+    assert _row(agg, "arr_resp_t2", "institution", "A")["coverage_flag"] == LOW_COVERAGE_LABEL
     assert pd.isna(_row(agg, "arr_rtw12", "institution", "A")["coverage_flag"])
     assert pd.isna(_row(agg, "arr_resp_t1", "institution", "B")["coverage_flag"])
 
 
 def test_rest_of_country_and_national_pool_the_shown_units(tables):
     agg = aggregate_indicators(*tables, CONFIG, [2025])
-    # C (3 episodes) is suppressed; A's rest is B alone, B's rest is A alone,
-    # national = A + B = 19/22; C's rest = A + B as well
+    # resp T1: C (3 episodes) is suppressed, and so is A (9 of 12: the 3
+    # non-responders are a count of 1 … 4); only B (10/10) is shown. A's rest
+    # and C's rest are B alone; B's rest pools no shown unit; national = B.
+    assert _row(agg, "arr_resp_t1", "institution", "A")["suppressed"]
     assert _row(agg, "arr_resp_t1", "rest", "A")["value"] == pytest.approx(1.0)
-    assert _row(agg, "arr_resp_t1", "rest", "B")["value"] == pytest.approx(0.75)
+    assert pd.isna(_row(agg, "arr_resp_t1", "rest", "B")["value"])
     national = _row(agg, "arr_resp_t1", "national")
-    assert national[["numerator", "denominator"]].tolist() == [19, 22]
-    assert _row(agg, "arr_resp_t1", "rest", "C")["value"] == pytest.approx(19 / 22)
+    assert national[["numerator", "denominator"]].tolist() == [10, 10]
+    assert _row(agg, "arr_resp_t1", "rest", "C")["value"] == pytest.approx(1.0)
+
+
+def test_a_proportion_whose_complement_is_small_is_hidden(tables):
+    # disclosure.md: a proportion with its base counts as the counts it implies,
+    # n·p and n·(1 − p). A's T1 response 9 of 12 (75 % of 12) gives back the 3
+    # who did not answer; B's coverage 10 of 12 patients gives back 2 not
+    # registered. Both are hidden; without disclosure both are there.
+    agg = aggregate_indicators(*tables, CONFIG, [2025])
+    raw = aggregate_indicators(*tables, CONFIG, [2025], disclose=False)
+    for ind_id, unit, value in (("arr_resp_t1", "A", 9 / 12), ("arr_dg", "B", 10 / 12)):
+        assert _row(agg, ind_id, "institution", unit)["suppressed"]
+        assert pd.isna(_row(agg, ind_id, "institution", unit)["value"])
+        assert _row(raw, ind_id, "institution", unit)["value"] == pytest.approx(value)
 
 
 def test_tiny_unit_is_empty_and_cannot_be_recovered(tables):
@@ -288,8 +383,12 @@ def test_tiny_unit_is_empty_and_cannot_be_recovered(tables):
     # National minus the shown units is zero: no remainder to attribute to C.
     for ind_id in ("arr_resp_t1", "arr_rtw12", "arr_compl"):
         shown = agg[(agg["ind_id"] == ind_id) & (agg["unit"] == "institution")]
+        shown = shown[~shown["suppressed"].astype(bool)]
         national = _row(agg, ind_id, "national")
-        assert national["denominator"] == shown["denominator"].sum()
+        if shown.empty:  # nothing shown: no national number either
+            assert pd.isna(national["denominator"])
+        else:
+            assert national["denominator"] == shown["denominator"].sum()
     # With disclosure off, C's data do move the national value.
     raw = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025], disclose=False)
     raw2 = aggregate_indicators(ep2, resp2, out2, inst, CONFIG, [2025], disclose=False)
@@ -361,18 +460,29 @@ def test_casemix_recovers_the_model_and_balances_observed_and_expected():
     assert result.n == 3000
 
 
-def test_casemix_interval_is_exact_poisson_and_tiny_unit_is_empty():
+def test_casemix_interval_is_exact_for_a_sum_of_bernoullis_and_tiny_unit_is_empty():
     outcomes = _casemix_outcomes()
     result = casemix(outcomes, CONFIG, 2025)
     a = result.institutions.set_index("orgnr").loc["A"]
-    # exact Poisson limits of O: chi2(0.025; 2O)/2 and chi2(0.975; 2O + 2)/2
+    from arr_stats.stats.observed_expected import oe_control_limits, oe_interval
+
+    p = result.episodes.loc[result.episodes["orgnr"] == "A", "expected"]
+    assert a["expected"] == pytest.approx(p.sum())
+    assert a["variance"] == pytest.approx((p * (1 - p)).sum())
+    assert (a["lower"], a["upper"]) == pytest.approx(oe_interval(a["observed"], p))
+    limits = oe_control_limits(p).set_index("level")
+    assert a["limit95_upper"] == pytest.approx(limits.loc[0.95, "upper"])
+    assert a["limit998_lower"] == pytest.approx(limits.loc[0.998, "lower"])
+    # the binomial variance is smaller than the Poisson E, so the interval is narrower
+    # than the exact Poisson one: chi2(0.025; 2O)/2 … chi2(0.975; 2O + 2)/2, over E
     from scipy.stats import chi2
 
     o, e = a["observed"], a["expected"]
-    assert a["lower"] == pytest.approx(chi2.ppf(0.025, 2 * o) / 2 / e)
-    assert a["upper"] == pytest.approx(chi2.ppf(0.975, 2 * o + 2) / 2 / e)
+    poisson = (chi2.ppf(0.025, 2 * o) / 2 / e, chi2.ppf(0.975, 2 * o + 2) / 2 / e)
+    assert poisson[0] < a["lower"] < a["ratio"] < a["upper"] < poisson[1]
     d = result.institutions.set_index("orgnr").loc["D"]
     assert d["suppressed"] and pd.isna(d["ratio"]) and pd.isna(d["observed"])
+    assert d[["variance", "lower", "limit95_lower", "limit998_upper"]].isna().all()
 
 
 def test_tiny_unit_coverage_is_hidden_even_with_a_large_patient_count(tables):
@@ -388,8 +498,9 @@ def test_tiny_unit_coverage_is_hidden_even_with_a_large_patient_count(tables):
     assert c_rows["suppressed"].all()
     assert c_rows[["numerator", "denominator", "value", "lower", "upper"]].isna().all().all()
     assert c_rows["coverage_flag"].isna().all()
-    # The national coverage pools only A and B: (12 + 10) registered / (24 + 12) patients.
-    assert _row(agg, "arr_dg", "national")[["numerator", "denominator"]].tolist() == [22, 36]
+    # The national coverage pools only the shown units: A (12 of 24); B (10 of
+    # 12: 2 not registered) is hidden by the complement rule.
+    assert _row(agg, "arr_dg", "national")[["numerator", "denominator"]].tolist() == [12, 24]
     # Without disclosure, C's 3/20 is there: the rule, not the data, hides it.
     raw = aggregate_indicators(ep, resp, out, inst, CONFIG, [2025], disclose=False)
     assert _row(raw, "arr_dg", "institution", "C")["value"] == pytest.approx(3 / 20)
@@ -409,18 +520,124 @@ def test_casemix_names_its_reference_levels():
     assert not any(f"{v}_{level}" in terms for v, level in result.references.items())
 
 
-def test_oe_funnel_limits_by_hand():
-    from arr_stats.stats.funnel import oe_funnel_limits
+def _casemix_table_for_r(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The model's data as R reads it: covariates coded in the test, not by the package."""
+    age = outcomes["age_at_admission"]
+    bands = pd.cut(age, [-np.inf, 29, 39, 49, 59, np.inf], labels=False)
+    labels = np.array(["<30", "30–39", "40–49", "50–59", "60+"])
+    return pd.DataFrame(
+        {
+            "y": outcomes["rtw_12m"].astype(int),
+            "age_group": labels[bands.to_numpy()],
+            "sex": outcomes["sex"],
+            "diagnosis_group": outcomes["diagnosis_group"],
+            "rehab_mode": outcomes["rehab_mode"].fillna("ukjent"),
+            "hrb_days_pre_12m": outcomes["hrb_days_pre_12m"],
+        }
+    )
 
-    f = oe_funnel_limits([25, 4], levels=(0.95, 0.998)).set_index(["expected", "level"])
-    # E = 25: 1 ± 1.959964/5 = 0.608007 … 1.391993; 99.8 %: z = 3.090232 → 0.381954 … 1.618046
-    assert f.loc[(25, 0.95), ["lower", "upper"]].tolist() == pytest.approx(
-        [0.608007, 1.391993], abs=1e-6
-    )
-    assert f.loc[(25, 0.998), ["lower", "upper"]].tolist() == pytest.approx(
-        [0.381954, 1.618046], abs=1e-6
-    )
-    # E = 4: 1 − 3.090232/2 < 0 is clipped to 0; the upper limit is not clipped
-    assert f.loc[(4, 0.998), ["lower", "upper"]].tolist() == pytest.approx(
-        [0.0, 2.545116], abs=1e-6
-    )
+
+def test_casemix_clean_fit_reports_every_term_and_agrees_with_r_glm(tmp_path):
+    outcomes = _casemix_outcomes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a clean fit warns of nothing
+        result = casemix(outcomes, CONFIG, 2025)
+    coef = result.coefficients.set_index("term")
+    assert result.converged and result.notes == () and result.unknown_outcome == 0
+    assert coef["check"].isna().all() and coef["estimate"].notna().all()
+    assert len(coef) == 11  # const, 4 age, 1 sex, 2 diagnosis, 2 rehab mode, pre-days
+
+    _casemix_table_for_r(outcomes).to_csv(tmp_path / "casemix.csv", index=False)
+    run_r((PROJECT_ROOT / "tests" / "r" / "glm_check.R").read_text(), tmp_path)
+    reference = pd.read_csv(tmp_path / "glm_coefficients.csv").set_index("term")
+    assert pd.read_csv(tmp_path / "glm_fit.csv")["converged"].item()
+    assert sorted(reference.index) == sorted(coef.index)
+    reference = reference.loc[coef.index]
+    np.testing.assert_allclose(coef["estimate"], reference["estimate"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(coef["std_error"], reference["std_error"], rtol=0, atol=1e-6)
+
+
+def _separated_outcomes() -> pd.DataFrame:
+    # The issue's case: a diagnosis group of 2 persons, both back at work (odds ratio
+    # 262 538 535 before the check). Every other term has thousands of episodes.
+    outcomes = _casemix_outcomes()
+    two = outcomes.index[[10, 11]]
+    outcomes.loc[two, "diagnosis_group"] = "unknown"
+    outcomes.loc[two, "rtw_12m"] = True
+    return outcomes
+
+
+def test_separation_is_detected_and_the_term_is_not_reported():
+    import statsmodels.api as sm
+
+    from arr_stats.indicators.casemix import _casemix_design, separated_terms
+
+    outcomes = _separated_outcomes()
+    design, _ = _casemix_design(outcomes)
+    y = outcomes["rtw_12m"].astype(float).to_numpy()
+    assert separated_terms(design, y) == ["diagnosis_group_unknown"]
+    # the unchecked fit runs the term off towards infinity
+    raw = sm.GLM(y, design, family=sm.families.Binomial()).fit()
+    assert raw.params["diagnosis_group_unknown"] > 10
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reported as a note, not as warnings
+        for disclose in (True, False):
+            result = casemix(outcomes, CONFIG, 2025, disclose=disclose)
+            coef = result.coefficients.set_index("term")
+            term = coef.loc["diagnosis_group_unknown"]
+            assert term["check"] == "separation"
+            assert term[["estimate", "std_error", "odds_ratio", "p_value"]].isna().all()
+            others = coef.drop(index="diagnosis_group_unknown")
+            assert others["check"].isna().all() and others["estimate"].notna().all()
+            assert any("diagnosis_group_unknown" in note for note in result.notes)
+    # the other terms keep their meaning: the true pre-days effect is −0.005 per day
+    assert coef.loc["hrb_days_pre_12m", "estimate"] == pytest.approx(-0.005, abs=0.0015)
+
+
+def test_term_with_fewer_than_min_cell_events_is_not_reported():
+    # A diagnosis group of 8 with 3 returning to work: not separated, but 3 < min_cell = 5
+    outcomes = _casemix_outcomes()
+    eight = outcomes.index[20:28]
+    outcomes.loc[eight, "diagnosis_group"] = "unknown"
+    outcomes.loc[eight, "rtw_12m"] = [True] * 3 + [False] * 5
+    assert CONFIG.disclosure.min_cell == 5
+    coef = casemix(outcomes, CONFIG, 2025).coefficients.set_index("term")
+    assert coef.loc["diagnosis_group_unknown", "check"] == "few_events"
+    assert pd.isna(coef.loc["diagnosis_group_unknown", "estimate"])
+    assert coef.drop(index="diagnosis_group_unknown")["estimate"].notna().all()
+    # inside TSD (disclose=False) the estimate is there, still flagged
+    exact = casemix(outcomes, CONFIG, 2025, disclose=False).coefficients.set_index("term")
+    assert exact.loc["diagnosis_group_unknown", "check"] == "few_events"
+    assert np.isfinite(exact.loc["diagnosis_group_unknown", "estimate"])
+    # min_cell comes from the run configuration: at 3 the term is reported
+    relaxed = dataclasses.replace(CONFIG, disclosure=DisclosureParams(min_cell=3))
+    coef3 = casemix(outcomes, relaxed, 2025).coefficients.set_index("term")
+    assert pd.isna(coef3.loc["diagnosis_group_unknown", "check"])
+    assert np.isfinite(coef3.loc["diagnosis_group_unknown", "estimate"])
+
+
+def test_casemix_counts_the_srtw_episodes_censored_before_day_f():
+    outcomes = _casemix_outcomes()
+    # 7 episodes censored before day 365 (no event), 3 with a competing event first
+    outcomes.loc[outcomes.index[:7], ["rtw_event", "rtw_time"]] = [0, 200]
+    outcomes.loc[outcomes.index[7:10], ["rtw_event", "rtw_time"]] = [2, 100]
+    result = casemix(outcomes, CONFIG, 2025, ind_id="arr_srtw")
+    assert result.unknown_outcome == 7
+    assert result.n == 3000 - 7
+
+
+def test_a_fit_that_does_not_converge_reports_no_term(monkeypatch):
+    import statsmodels.api as sm
+
+    fit = sm.GLM.fit
+
+    def one_iteration(self, *args, **kwargs):
+        return fit(self, *args, **(kwargs | {"maxiter": 1}))
+
+    monkeypatch.setattr(sm.GLM, "fit", one_iteration)
+    result = casemix(_casemix_outcomes(), CONFIG, 2025, disclose=False)
+    assert not result.converged
+    coef = result.coefficients
+    assert (coef["check"] == "not_converged").all() and coef["estimate"].isna().all()
+    assert any("did not converge" in note for note in result.notes)

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from arr_stats import plotting as pl
 from arr_stats import stats
 from arr_stats.config import DisclosureParams
-from arr_stats.domain import DEFAULT_STATE_ORDER
+from arr_stats.domain import DEFAULT_STATE_ORDER, MERGED_STATE
 from arr_stats.publication.disclosure import pool_survival_steps
 
 TINY = pd.DataFrame({"rtw_time": [2, 2, 3, 4, 4, 6], "rtw_event": [1, 2, 0, 1, 1, 0]})
@@ -277,6 +277,8 @@ def test_set_house_style_sets_the_rc_and_labels_are_in_one_place():
     assert pl.LABELS["nb"].keys() == pl.LABELS["en"].keys()
     for lang in pl.LANGUAGES:
         assert set(pl.LABELS[lang]["states"]) == set(DEFAULT_STATE_ORDER)
-    assert set(pl.STATE_COLOURS) == set(DEFAULT_STATE_ORDER)
-    assert len(set(pl.STATE_COLOURS.values())) == len(DEFAULT_STATE_ORDER)
+    # ... and the merged small states of a protected figure have their own grey
+    assert set(pl.STATE_COLOURS) == {*DEFAULT_STATE_ORDER, MERGED_STATE}
+    assert len(set(pl.STATE_COLOURS.values())) == len(DEFAULT_STATE_ORDER) + 1
+    assert pl.state_label(MERGED_STATE, "en") == pl.label("merged_states", "en")
     assert pl.group_label("all", "nb") == "Alle" and pl.group_label("all", "en") == "All"

@@ -10,6 +10,7 @@ them in headless Chromium.
 from __future__ import annotations
 
 import base64
+import html
 import html.parser
 import io
 import re
@@ -23,7 +24,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from IPython.display import HTML
 
 from arr_stats import indicators, stats
 from arr_stats.config import DEMO_CONFIG, config_from_dict, config_to_dict, load_config
@@ -41,6 +41,7 @@ from arr_stats.report import (
     tables,
     upload,
 )
+from arr_stats.report.formats import HtmlBlock
 from tools import require_tool
 
 #: The nine section headings of indicators-and-report.md ("The annual report").
@@ -322,6 +323,23 @@ def test_indicator_sentence_is_generated_from_the_row():
         "**I arbeid 12 måneder etter**: 54\u00a0% (95\u00a0% KI 48–60\u00a0%, n = 212), "
         "moderat måloppnåelse (høy ≥ 60\u00a0%, lav < 40\u00a0%). Resten av landet: 61\u00a0%."
     )
+    # a median is shown with its quartiles (q1, q3), never with lower/upper
+    hrb = pd.Series(
+        {
+            "value": 118.0,
+            "lower": float("nan"),
+            "upper": float("nan"),
+            "q1": 40.0,
+            "q3": 210.0,
+            "denominator": 212.0,
+            "interval": None,
+            "level": "moderat",
+            "coverage_flag": None,
+        }
+    )
+    assert sentences.indicator_sentence("arr_hrbdays", hrb, None, ctx).startswith(
+        "**Dager med helserelaterte ytelser**: 118 dager (kvartilbredde 40–210 dager, n = 212)"
+    )
     assert sentences.indicator_sentence("arr_rtw12", None, rest, ctx) == (
         "**I arbeid 12 måneder etter**: ikke vist – færre enn 10 personer (n < 10)."
     )
@@ -418,16 +436,18 @@ def test_editions_and_indicator_files_are_written_where_they_belong(rendered, de
     year_dir = rendered["out"]
     inst = rendered["institution"]
     assert sorted(p.name for p in year_dir.iterdir()) == sorted(
-        ["national.html", f"{inst}.html", "indicators.csv"]
+        ["national.html", f"{inst}.html", "indicators.csv", "figures"]
     )
+    assert sorted(p.name for p in (year_dir / "figures").iterdir()) == sorted(["national", inst])
     aggregated = pd.read_csv(year_dir / "indicators.csv", dtype={"orgnr": str})
     assert set(aggregated["year"]) == {rendered["year"]}
     assert {"ind_id", "orgnr", "unit", "value", "suppressed"} <= set(aggregated.columns)
     # per-episode upload rows only in the derived folder (they are row-level data)
-    upload_path = demo_derived / upload.upload_file_name(rendered["year"])
-    assert upload_path in rendered["written"]
-    rows = pd.read_csv(upload_path, dtype={"orgnr": str})
-    assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
+    for name in (upload.fractions_file_name, upload.values_file_name):
+        upload_path = demo_derived / name(rendered["year"])
+        assert upload_path in rendered["written"]
+        rows = pd.read_csv(upload_path, dtype={"orgnr": str})
+        assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
 
 
 @pytest.mark.slow
@@ -521,13 +541,17 @@ def test_edition_in_headless_chromium(rendered, tmp_path, which):
 def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_params, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
     year = demo_params.years[1]
-    pages = []
+    pages, figures = [], []
     for run in ("a", "b"):
         render.render_reports(
             demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback"
         )
         pages.append((tmp_path / run / str(year) / "national.html").read_bytes())
+        folder = tmp_path / run / str(year) / "figures" / "national"
+        figures.append({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
     assert pages[0] == pages[1]
+    # the web figures too (PNG, SVG, figures.csv)
+    assert len(figures[0]) >= 19 and figures[0] == figures[1]
     # 1790000000 s after the epoch = 2026-09-21 14:13:20 UTC
     assert b"2026-09-21 14:13 UTC" in pages[0]
 
@@ -622,6 +646,37 @@ def test_casemix_table_shows_prior_benefit_days_per_30_days(national_context):
     assert "Referansekategorier:" in html
 
 
+@pytest.mark.slow
+def test_casemix_table_leaves_out_the_terms_the_model_checks_flag(national_context):
+    # The session's small demo has case-mix terms resting on fewer than min_cell
+    # episodes with or without the outcome; the table shows none of them, and
+    # its note names each with the reason.
+    from arr_stats.report import tables
+
+    ctx = national_context(2025)
+    params = ctx.config.disclosure
+    for ind_id in ("arr_rtw12", "arr_srtw"):
+        result = indicators.casemix(ctx.outcome_cohort(), ctx.config, 2025, ind_id=ind_id)
+        coef = result.coefficients
+        hidden = coef[coef["check"].notna()]
+        assert len(hidden), f"{ind_id}: the small demo should have a flagged term"
+        assert hidden["estimate"].isna().all()
+        body, note = tables.casemix_table(ctx, ind_id).data.split("Referansekategorier:")
+        for term in hidden["term"]:
+            label = html.escape(tables._casemix_term_label(term), quote=False)
+            assert f"<td>{label}</td>" not in body, label
+            assert label in note, label
+        for term in coef.loc[coef["check"].isna(), "term"]:
+            assert f"<td>{html.escape(tables._casemix_term_label(term), quote=False)}</td>" in body
+        assert f"færre enn {params.min_cell} opphold med eller uten utfallet" in note
+    # arr_srtw's note counts the episodes censored before day F, left out of the model
+    srtw = indicators.casemix(ctx.outcome_cohort(), ctx.config, 2025, ind_id="arr_srtw")
+    left_out = srtw.unknown_outcome
+    count = "<5" if 0 < left_out < params.min_cell else str(left_out)
+    shown = tables.casemix_table(ctx, "arr_srtw").data
+    assert f"{html.escape(count)} opphold sensurert før dag 365" in shown
+
+
 def test_outcome_sections_say_there_is_nothing_to_show_in_a_first_report_year(
     national_context, demo_params
 ):
@@ -647,7 +702,7 @@ def test_outcome_sections_say_there_is_nothing_to_show_in_a_first_report_year(
         institution_name=None,
         render_time="fixed",
     )
-    assert not isinstance(figures.kaplan_meier_figure(later), HTML)
+    assert not isinstance(figures.kaplan_meier_figure(later), HtmlBlock)
 
 
 def test_a_failing_cell_is_reported_by_its_code_and_error():

@@ -19,6 +19,7 @@ from scipy import stats as scipy_stats
 
 from arr_stats import domain, stats
 from arr_stats.domain import DEFAULT_STATE_ORDER
+from tools import PROJECT_ROOT, run_r
 
 Z95 = scipy_stats.norm.ppf(0.975)
 
@@ -267,8 +268,8 @@ def test_cumulative_incidence_log_interval_by_hand():
         assert cif["lower"].iloc[row] == pytest.approx(f * np.exp(-Z95 * se / f), rel=1e-10)
         assert cif["upper"].iloc[row] == pytest.approx(min(f * np.exp(Z95 * se / f), 1))
     assert cif["upper"].iloc[3] == 1.0
-    # before the first event F = 0 and se = 0: the interval is the point
-    assert (cif["lower"].iloc[0], cif["upper"].iloc[0]) == (0.0, 0.0)
+    # before the first event F = 0 and se = 0: no interval (R's survfit gives NA)
+    assert np.isnan(cif["lower"].iloc[0]) and np.isnan(cif["upper"].iloc[0])
     # plain: F ± z·se, cut to [0, 1]
     plain = stats.cumulative_incidence(TINY, event=1, conf_type="plain")
     se = np.sqrt(5 / 216)
@@ -554,20 +555,20 @@ def test_kaplan_meier_reproduces_r_survfit_printout_for_aml():
 def test_confidence_interval_rules_of_r_survfit_confint():
     p = np.array([0.0, 0.0, 0.2, 0.9, 1.0, 1.0, 0.5])
     se = np.array([0.0, 0.1, 0.05, 0.1, 0.0, 0.1, np.nan])
-    # log: p·exp(∓z·se/p), capped at 1; se = 0 → p; p = 0 with se > 0 → NA
+    # log: p·exp(∓z·se/p), capped at 1; se = 0 → p; p = 0 → NA, whatever se is
     lower, upper = stats.confidence_interval(p, se, "log")
-    assert lower[0] == upper[0] == 0.0 and lower[4] == upper[4] == 1.0
+    assert np.isnan(lower[0]) and np.isnan(upper[0]) and lower[4] == upper[4] == 1.0
     assert np.isnan(lower[1]) and np.isnan(upper[1])
     assert lower[2] == pytest.approx(0.2 * np.exp(-Z95 * 0.25))
     assert upper[2] == pytest.approx(0.2 * np.exp(Z95 * 0.25))
     assert upper[3] == 1.0 and upper[5] == 1.0  # 0.9·exp(1.96/9) = 1.12 → 1
     assert np.isnan(lower[6]) and np.isnan(upper[6])
-    # log-log: p^exp(±z·se/(p·|log p|)); p = 0 or 1 with se > 0 → NA
+    # log-log: p^exp(±z·se/(p·|log p|)); p = 0 or 1 → NA, whatever se is
     lower, upper = stats.confidence_interval(p, se, "log-log")
     shift = Z95 * 0.05 / (0.2 * abs(np.log(0.2)))
     assert lower[2] == pytest.approx(0.2 ** np.exp(shift))
     assert upper[2] == pytest.approx(0.2 ** np.exp(-shift))
-    assert np.isnan(lower[5]) and np.isnan(upper[5]) and lower[4] == upper[4] == 1.0
+    assert np.isnan(lower[[0, 1, 4, 5]]).all() and np.isnan(upper[[0, 1, 4, 5]]).all()
     # plain: p ∓ z·se cut to [0, 1]
     lower, upper = stats.confidence_interval(p, se, "plain", alpha=0.1)
     z90 = scipy_stats.norm.ppf(0.95)
@@ -576,6 +577,23 @@ def test_confidence_interval_rules_of_r_survfit_confint():
     assert np.isnan(lower[6]) and np.isnan(upper[6])
     with pytest.raises(ValueError, match="conf_type"):
         stats.confidence_interval(p, se, "logit")
+
+
+def test_confidence_interval_edges_match_r_survfit_confint_live(tmp_path):
+    # R survival's own survfit_confint on every edge: p = 0 and 1 with se = 0 and
+    # se > 0, interior p with se = 0, a missing se, and ordinary values.
+    p = np.array([0.0, 0.0, 1.0, 1.0, 0.3, 0.2, 0.9, 0.5, 0.999, 1e-4])
+    se = np.array([0.0, 0.1, 0.0, 0.1, 0.0, 0.05, 0.1, np.nan, 0.002, 1e-4])
+    pd.DataFrame({"p": p, "se": se}).to_csv(tmp_path / "ci_input.csv", index=False)
+    pd.DataFrame({"level": [0.9]}).to_csv(tmp_path / "ci_level.csv", index=False)
+    run_r((PROJECT_ROOT / "tests" / "r" / "survfit_confint.R").read_text(), tmp_path)
+    for conf_type in ("log", "log-log", "plain"):
+        r = pd.read_csv(tmp_path / f"ci_{conf_type}.csv")
+        lower, upper = stats.confidence_interval(p, se, conf_type, alpha=0.1)
+        for ours, theirs in ((lower, r["lower"]), (upper, r["upper"])):
+            theirs = theirs.to_numpy(dtype=float)
+            assert (np.isnan(ours) == np.isnan(theirs)).all(), conf_type
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0, equal_nan=True)
 
 
 def test_unknown_conf_type_or_variance_is_an_error():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from arr_stats.config import DisclosureParams, RunConfig
-from arr_stats.domain import EVENT_RTW
+from arr_stats.domain import DEFAULT_CLUSTER, EVENT_RTW
 from arr_stats.indicators.definitions import (
     INDICATOR_STATISTIC,
     INTERVAL_KIND,
@@ -24,7 +24,7 @@ from arr_stats.indicators.definitions import (
 )
 from arr_stats.publication.disclosure import hidden_statistic_mask
 from arr_stats.stats.competing_risks import cumulative_incidence_at
-from arr_stats.stats.intervals import t_interval, wilson_interval
+from arr_stats.stats.intervals import clustered_wilson_interval, t_interval, wilson_interval
 
 #: Columns of the aggregated table.
 AGGREGATE_COLUMNS = (
@@ -38,6 +38,8 @@ AGGREGATE_COLUMNS = (
     "lower",
     "upper",
     "interval",
+    "q1",
+    "q3",
     "level",
     "coverage_flag",
     "suppressed",
@@ -47,7 +49,7 @@ AGGREGATE_COLUMNS = (
 def _summary(
     ind_id: str, values: pd.DataFrame, config: RunConfig, coverage: pd.DataFrame | None
 ) -> dict[str, float]:
-    """numerator, denominator, value, lower, upper of one pooled group."""
+    """numerator, denominator, value, lower, upper (q1, q3 for a median) of one pooled group."""
     kind = INDICATOR_STATISTIC[ind_id]
     empty = {"numerator": math.nan, "denominator": 0.0, "value": math.nan}
     empty |= {"lower": math.nan, "upper": math.nan}
@@ -69,8 +71,12 @@ def _summary(
     if kind == "cumulative_incidence":
         if values.empty:
             return empty
+        # grouped by person where the rows say who they are (docs/survival.md)
+        columns = ["rtw_time", "rtw_event", DEFAULT_CLUSTER]
         at = cumulative_incidence_at(
-            values[["rtw_time", "rtw_event"]], day=config.outcomes.followup_days, event=EVENT_RTW
+            values[[c for c in columns if c in values.columns]],
+            day=config.outcomes.followup_days,
+            event=EVENT_RTW,
         ).iloc[0]
         return {
             "numerator": float(at["events"]),
@@ -92,6 +98,12 @@ def _summary(
             "lower": lower,
             "upper": upper,
         }
+    if kind == "item_share":
+        lower, upper = clustered_wilson_interval(var, int(values["items"].iloc[0]))
+        return {"numerator": math.nan, "denominator": n, "value": float(var.mean())} | {
+            "lower": lower,
+            "upper": upper,
+        }
     if kind == "mean":
         lower, upper = t_interval(var)
         return {"numerator": math.nan, "denominator": n, "value": float(var.mean())} | {
@@ -102,8 +114,8 @@ def _summary(
         "numerator": math.nan,
         "denominator": n,
         "value": float(var.median()),
-        "lower": float(var.quantile(0.25)),
-        "upper": float(var.quantile(0.75)),
+        "q1": float(var.quantile(0.25)),
+        "q3": float(var.quantile(0.75)),
     }
 
 
@@ -248,6 +260,9 @@ def aggregate_indicators(
         :data:`AGGREGATE_COLUMNS`. Per indicator and year: one ``institution``
         row and one ``rest`` row (all other institutions pooled) per
         institution (``orgnr``), and one ``national`` row (``orgnr`` empty).
+        ``lower``, ``upper`` hold a 95 % confidence interval of the kind named
+        in ``interval`` (:data:`INTERVAL_KIND`); a median (``arr_hrbdays``)
+        has no interval there and its quartiles in ``q1``, ``q3`` instead.
     """
     disclosure = config.disclosure if disclose else None
     rows: list[dict[str, object]] = []
@@ -276,7 +291,7 @@ def aggregate_indicators(
                 row["coverage_flag"] = LOW_COVERAGE_LABEL if low else None
             rows.extend(ind_rows)
     out = pd.DataFrame(rows).reindex(columns=list(AGGREGATE_COLUMNS))
-    for column in ("numerator", "denominator", "value", "lower", "upper"):
+    for column in ("numerator", "denominator", "value", "lower", "upper", "q1", "q3"):
         out[column] = out[column].astype(float)
     out["suppressed"] = out["suppressed"].astype(bool)
     return out

@@ -13,7 +13,7 @@ import pandas as pd
 
 from arr_stats.config import IndicatorTarget, RunConfig
 from arr_stats.dictionary import load_dictionary
-from arr_stats.domain import EVENT_RTW, RESPONSE_POINT_MONTHS
+from arr_stats.domain import DEFAULT_CLUSTER, EVENT_RTW, RESPONSE_POINT_MONTHS
 
 #: Indicator ids (stable) and the statistic each is summarised with.
 INDICATOR_STATISTIC: dict[str, str] = {
@@ -25,7 +25,7 @@ INDICATOR_STATISTIC: dict[str, str] = {
     "arr_resp_t2": "proportion",
     "arr_resp_t3": "proportion",
     "arr_dg": "coverage",
-    "arr_compl": "mean",
+    "arr_compl": "item_share",
 }
 
 #: Indicator names (nb), as in the specification.
@@ -60,12 +60,14 @@ UPLOAD_COLUMNS = ("ind_id", "orgnr", "year", "var", "denominator", "context")
 #: ``unit`` values of the aggregated table.
 UNIT_INSTITUTION, UNIT_REST, UNIT_NATIONAL = "institution", "rest", "national"
 
-#: How each statistic's interval is made.
+#: How each statistic's interval (``lower``, ``upper``) is made; a median has
+#: none (its spread is the interquartile range, in ``q1``, ``q3``).
 INTERVAL_KIND = {
     "proportion": "wilson95",
     "coverage": "wilson95",
+    "item_share": "wilson95_neff",
     "mean": "t95",
-    "median": "iqr",
+    "median": None,
     "cumulative_incidence": "aalen_johansen95",
 }
 
@@ -147,7 +149,9 @@ def _episode_values(
     """Every cohort member of every per-episode indicator of report year ``year``.
 
     ``var`` is NaN for a cohort member without a value (only ``arr_srtw``:
-    censored before day F); ``rtw_time``/``rtw_event`` ride along for ``arr_srtw``.
+    censored before day F); ``rtw_time``/``rtw_event`` and ``person_id`` (the
+    interval's cluster) ride along for ``arr_srtw``, ``items`` (the number of
+    T0 items) for ``arr_compl``.
     """
     params = config.outcomes
     pieces = []
@@ -159,6 +163,8 @@ def _episode_values(
     srtw = _rows("arr_srtw", year, cohort, _srtw_var(cohort, params.followup_days))
     srtw["rtw_time"] = cohort["rtw_time"].to_numpy()
     srtw["rtw_event"] = cohort["rtw_event"].to_numpy()
+    if DEFAULT_CLUSTER in cohort.columns:  # the interval is grouped by person
+        srtw[DEFAULT_CLUSTER] = cohort[DEFAULT_CLUSTER].astype(str).to_numpy()
     pieces.append(srtw)
 
     hrb = cohort[cohort["hrb_days_12m"].notna()]
@@ -182,7 +188,9 @@ def _episode_values(
 
     items = t0_items(current)
     share = current[items].notna().mean(axis=1) if items else pd.Series(dtype=float)
-    pieces.append(_rows("arr_compl", year, current, share))
+    compl = _rows("arr_compl", year, current, share)
+    compl["items"] = len(items)  # the trials behind each episode's share
+    pieces.append(compl)
 
     out = pd.concat(pieces, ignore_index=True)
     return out.sort_values(["ind_id", "orgnr", "episode_id"], kind="mergesort", ignore_index=True)

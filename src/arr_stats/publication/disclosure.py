@@ -169,20 +169,33 @@ def hidden_statistic_mask(
     A statistic is hidden when its group has fewer than ``min_denominator``
     persons, and – for a proportion or cumulative incidence, whose value
     times its denominator gives back its numerator – also when that
-    numerator is a count of 1 … ``min_cell`` − 1 persons. Without this
-    second rule, 3 registered episodes out of 20 patients would be shown as
-    15 % of 20, and the count 3 read back (disclosure.md: no table may let a
-    reader recover a count below ``min_cell``).
+    numerator, or the rest of the denominator (``n − numerator``), is a count
+    of 1 … ``min_cell`` − 1 persons. Without these rules, 3 registered
+    episodes out of 20 patients would be shown as 15 % of 20 and the count 3
+    read back, and 17 of 20 as 85 % of 20, giving back the 3 not registered
+    (disclosure.md: a proportion and its base count as the counts they
+    imply; no count below ``min_cell`` may be read off).
 
     Examples
     --------
-    >>> t = pd.DataFrame({"n": [9, 20, 20, 20], "numerator": [2, 3, 0, 12]})
+    >>> t = pd.DataFrame({"n": [9, 20, 20, 20, 20, 20], "numerator": [2, 3, 0, 12, 17, 20]})
     >>> hidden_statistic_mask(t, "n", DisclosureParams(), "numerator").tolist()
-    [True, True, False, False]
+    [True, True, False, False, True, False]
     """
     hidden = small_group_mask(table, n_column, params)
     if numerator_column is not None:
-        hidden = hidden | small_count_mask(table, numerator_column, params)
+        rest = pd.DataFrame(
+            {
+                "rest": pd.to_numeric(table[n_column], errors="coerce")
+                - pd.to_numeric(table[numerator_column], errors="coerce")
+            },
+            index=table.index,
+        )
+        hidden = (
+            hidden
+            | small_count_mask(table, numerator_column, params)
+            | small_count_mask(rest, "rest", params)
+        )
     return hidden
 
 
@@ -196,8 +209,8 @@ def suppress_statistics(
     """Hide statistics of groups with fewer than ``min_denominator`` persons.
 
     With ``numerator_column`` (proportions, cumulative incidences), also hide
-    those whose numerator is a count of 1 … ``min_cell`` − 1 (see
-    :func:`hidden_statistic_mask`).
+    those whose numerator or ``n − numerator`` is a count of 1 …
+    ``min_cell`` − 1 (see :func:`hidden_statistic_mask`).
 
     Parameters
     ----------

@@ -19,6 +19,7 @@ from arr_stats.report.context import (
     needs_outcome_cohort,
 )
 from arr_stats.report.formats import nb_number, nb_percent
+from arr_stats.stats.clustering import interval_note
 
 
 @needs_outcome_cohort
@@ -55,8 +56,17 @@ def _funnel(
     xlabel: str,
     ylabel: str,
     percent: bool,
+    limits_label: str,
+    note: str,
+    outside: pd.Series | None = None,
 ) -> Figure:
-    """Draw a funnel plot: ``points`` (``orgnr, x, y``), ``limits`` (``x, level, lower, upper``)."""
+    """Draw a funnel plot: ``points`` (``orgnr, x, y``), ``limits`` (``x, level, lower, upper``).
+
+    ``limits_label`` names the limits in the legend; ``note`` (which limits,
+    the overdispersion estimate) is written under the axes. ``outside``
+    (boolean, aligned with ``points``) rings the points outside their own
+    95 % limits, where those differ from the drawn lines.
+    """
     import matplotlib as mpl
 
     from arr_stats.plotting import HOUSE_RC, PALETTE
@@ -69,7 +79,7 @@ def _funnel(
             return fig
         for level, style in ((0.95, "--"), (0.998, ":")):
             lim = limits[limits["level"] == level]
-            text = f"{nb_number(100 * level, 1 if level > 0.99 else 0)} % grense"
+            text = f"{nb_number(100 * level, 1 if level > 0.99 else 0)} % grense ({limits_label})"
             ax.plot(lim["x"], lim["lower"], style, color="#555", lw=1, label=text)
             ax.plot(lim["x"], lim["upper"], style, color="#555", lw=1)
         ax.axhline(centre, color="#222", lw=1, label=centre_label)
@@ -92,29 +102,72 @@ def _funnel(
                 zorder=4,
                 label=OWN_LABEL,
             )
+        if outside is not None and outside.any():
+            ax.scatter(
+                points.loc[outside, "x"],
+                points.loc[outside, "y"],
+                s=150,
+                facecolors="none",
+                edgecolors="#b2182b",
+                linewidths=1.2,
+                zorder=5,
+                label="Utenfor egne 95 %-grenser",
+            )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if percent:
             ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: nb_percent(v)))
         ax.legend(loc="lower right", fontsize=8)
+        fig.text(0.01, 0.01, note, fontsize=7, ha="left", va="bottom", wrap=True)
+        fig.subplots_adjust(bottom=0.22)
     return fig
 
 
-def _funnel_grid(x: pd.Series) -> np.ndarray:
-    return np.linspace(max(5.0, float(x.min()) * 0.6), float(x.max()) * 1.1, 200)
+def _funnel_sizes(x: pd.Series) -> np.ndarray:
+    """Whole denominators spanning the points, where the limits are drawn."""
+    grid = np.linspace(max(5.0, float(x.min()) * 0.6), float(x.max()) * 1.1, 200)
+    return np.unique(np.round(grid).astype(int))
+
+
+def _dispersion_note(dispersion: stats.Overdispersion) -> str:
+    """Which limits are drawn and the overdispersion estimate, in words."""
+    p = dispersion.p_value
+    test = f"p {'< 0,001' if p < 0.001 else '= ' + nb_number(p, 3)}"
+    estimate = f"φ = {nb_number(dispersion.phi, 2)} (χ²-test, k = {dispersion.k}: {test})"
+    if dispersion.present:
+        return (
+            f"Grensene er justert for overspredning (additiv tilfeldig effekt, "
+            f"τ² = {nb_number(dispersion.tau2, 4)}; Spiegelhalter 2005, FunnelPlotR): "
+            f"institusjonene varierer mer enn tilfeldighet tilsier, {estimate}."
+        )
+    return (
+        "Grensene er eksakte binomiske (Spiegelhalter 2005); ingen påvist "
+        f"overspredning, {estimate}."
+    )
 
 
 def funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figure:
-    """Funnel plot: each institution's value against its denominator, 95 % and 99,8 % limits."""
+    """Funnel plot: each institution's value against its denominator, 95 % and 99,8 % limits.
+
+    The limits are exact binomial around the national value, or adjusted for
+    overdispersion when the χ² test of φ finds it
+    (:func:`arr_stats.stats.proportion_funnel_limits`); the figure says which.
+    """
     this = agg[(agg["year"] == ctx.year) & (agg["ind_id"] == ind_id)]
     national = this[this["unit"] == indicators.UNIT_NATIONAL]
     units = this[(this["unit"] == indicators.UNIT_INSTITUTION) & ~this["suppressed"]]
     p = float(national["value"].iloc[0]) if len(national) else math.nan
     points = units.assign(x=units["denominator"], y=units["value"])
     limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])
+    label, note = "eksakt binomisk", ""
     if not points.empty and np.isfinite(p):
-        limits = stats.funnel_limits(p, _funnel_grid(points["x"]))
+        dispersion = stats.overdispersion(
+            units["numerator"].astype(float), units["denominator"].astype(float), p
+        )
+        limits = stats.proportion_funnel_limits(p, _funnel_sizes(points["x"]), dispersion)
         limits = limits.rename(columns={"denominator": "x"})
+        label = "justert for overspredning" if dispersion.present else label
+        note = _dispersion_note(dispersion)
     return _funnel(
         ctx,
         points,
@@ -124,18 +177,26 @@ def funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str = "arr_rtw1
         "Antall opphold i nevneren",
         indicators.INDICATOR_NAMES[ind_id],
         percent=True,
+        limits_label=label,
+        note=note,
     )
 
 
 @needs_outcome_cohort
 def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figure:
-    """Funnel plot of the observed / expected ratios against the expected count."""
+    """Funnel plot of the observed / expected ratios against the expected count.
+
+    The lines are the exact limits of O/E (Poisson-binomial O) for a unit
+    with the national case mix (:func:`arr_stats.stats.oe_funnel_limits`).
+    """
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
     units = result.institutions[~result.institutions["suppressed"]]
     points = units.assign(x=units["expected"], y=units["ratio"])
     limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])
     if not points.empty:
-        limits = stats.oe_funnel_limits(_funnel_grid(points["x"]))
+        limits = stats.oe_funnel_limits(
+            result.episodes["expected"], _funnel_sizes(units["n"].astype(float))
+        )
         limits = limits.rename(columns={"expected": "x"})
     return _funnel(
         ctx,
@@ -146,7 +207,21 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
         "Forventet antall (E)",
         f"O/E, {indicators.INDICATOR_NAMES[ind_id].lower()}",
         percent=False,
+        limits_label="eksakt",
+        note=(
+            "Grensene er eksakte for en sum av 0/1-utfall (Poisson-binomisk fordeling av O "
+            "med den nasjonale modellens sannsynligheter), tegnet for en institusjon med "
+            "nasjonal pasientsammensetning. En institusjons egne grenser følger dens egen "
+            "pasientsammensetning; ringen markerer dem som er utenfor sine egne 95 %-grenser."
+        ),
+        outside=(points["y"] < points["limit95_lower"]) | (points["y"] > points["limit95_upper"]),
     )
+
+
+def _with_interval_note(figure: Figure, cluster: str | None) -> Figure:
+    """The footnote under a figure with intervals: which variance they use (``interval_note``)."""
+    figure.text(0.01, 0.0, interval_note(cluster), fontsize=7, ha="left", va="top")
+    return figure
 
 
 def _pooled(curve: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
@@ -168,8 +243,9 @@ def cumulative_incidence_figure(ctx: ReportContext, by: str | None = None) -> Fi
         names = ctx.institution_names()
         cohort = cohort.assign(institution=cohort["institution_id"].astype(str).map(names))
         by = "institution"
-    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by=by)
-    return plot_cumulative_incidence(_pooled(curve, ctx), confidence=by is None)
+    fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by=by)
+    figure = plot_cumulative_incidence(_pooled(fitted.curve_, ctx), confidence=by is None)
+    return _with_interval_note(figure, fitted.cluster_) if by is None else figure
 
 
 @needs_outcome_cohort
@@ -178,8 +254,8 @@ def kaplan_meier_figure(ctx: ReportContext) -> Figure:
     from arr_stats.plotting import plot_survival
 
     cohort = _unit_groups(ctx, ctx.outcome_cohort())
-    curve = stats.kaplan_meier(cohort, by="report_unit")
-    return plot_survival(_pooled(curve, ctx))
+    fitted = stats.KaplanMeier().fit(cohort, by="report_unit")
+    return _with_interval_note(plot_survival(_pooled(fitted.curve_, ctx)), fitted.cluster_)
 
 
 @needs_outcome_cohort

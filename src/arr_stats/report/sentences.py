@@ -11,9 +11,8 @@ from arr_stats.report.context import ReportContext
 from arr_stats.report.formats import (
     LEVEL_TEXT,
     bullet_list,
-    format_interval,
+    format_spread,
     format_value,
-    interval_name,
     nb_number,
     target_text,
 )
@@ -36,11 +35,11 @@ def indicator_sentence(
             f"**{name}**: ikke vist – færre enn {params.min_denominator} personer "
             f"({disclosure.small_group_label(params)})."
         )
-    interval = interval_name(own["interval"])
+    interval, interval_text = format_spread(ind_id, own)
     level = LEVEL_TEXT.get(own["level"], ("ukjent", None))[0].lower()
     text = (
         f"**{name}**: {format_value(ind_id, own['value'], signed=True)} "
-        f"({interval} {format_interval(ind_id, own['lower'], own['upper'])}, "
+        f"({interval} {interval_text}, "
         f"n = {nb_number(own['denominator'])}), {level} måloppnåelse "
         f"({target_text(ind_id, ctx.config)})."
     )

@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from IPython.display import HTML, Markdown
+from IPython.display import Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
-from arr_stats.config import RunConfig, config_to_dict
+from arr_stats.config import PROJECT_ROOT, RunConfig, config_to_dict
+from arr_stats.indicators.casemix import CHECK_FEW_EVENTS, CHECK_NOT_CONVERGED, CHECK_SEPARATION
 from arr_stats.publication import disclosure, linked
 from arr_stats.report.context import (
     NATIONAL_LABEL,
@@ -31,13 +32,17 @@ from arr_stats.report.context import (
 from arr_stats.report.figures import _pooled
 from arr_stats.report.formats import (
     LEVEL_TEXT,
+    HtmlBlock,
     format_interval,
+    format_spread,
     format_value,
     html_table,
     nb_number,
     nb_percent,
+    shown_path,
     target_text,
 )
+from arr_stats.stats.clustering import INDICATOR_INTERVAL_NOTES, interval_note
 
 
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
@@ -76,7 +81,7 @@ def _shown(row: pd.Series | None, ind_id: str, params: Any) -> str:
     return format_value(ind_id, row["value"], signed=True)
 
 
-def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
+def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
     """Section 1's table: each indicator with interval, target level, rest and nation."""
     units = _unit_rows(agg, ctx, ctx.year)
     params = ctx.config.disclosure
@@ -88,9 +93,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
         entry = {
             "Indikator": name,
             ctx.unit_label if ctx.is_national else OWN_LABEL: _shown(own, ind_id, params),
-            "Intervall": "–"
-            if own is None
-            else f"{format_interval(ind_id, own['lower'], own['upper'])}",
+            "Intervall": "–" if own is None else format_spread(ind_id, own)[1],
             "n": "–" if own is None else nb_number(own["denominator"]),
             "Måloppnåelse": text,
         }
@@ -106,8 +109,11 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     table = pd.DataFrame(rows)
     numeric = [c for c in table.columns if c not in ("Indikator", "Måloppnåelse", "Målnivå")]
     note = (
-        "Intervall: 95 % konfidensintervall (Wilson for andeler, t for gjennomsnitt, "
-        "Aalen–Johansen for kumulativ andel); for medianen kvartilbredden. "
+        "Intervall: 95 % konfidensintervall (Wilson for andeler; for variabelkompletthet "
+        "Wilson med effektivt utvalg, siden svarene på ett skjema henger sammen; t for "
+        "gjennomsnitt; Aalen–Johansen for kumulativ andel); for medianen kvartilbredden "
+        "(25.–75. persentil). "
+        f"{INDICATOR_INTERVAL_NOTES['nb']} "
         f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
     )
     if any(flags):
@@ -121,7 +127,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     )
 
 
-def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
+def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
     """Each indicator over the trend years (own unit against the rest in an institution edition)."""
     params = ctx.config.disclosure
     years = ctx.trend_years or [ctx.year]  # a first report year has no earlier year
@@ -148,7 +154,7 @@ def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     )
 
 
-def episodes_by_institution(ctx: ReportContext) -> HTML:
+def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
     """Registered (consenting) episodes per institution and discharge year, with totals.
 
     The cells are the year's jointly protected publication's (:func:`year_publication`).
@@ -261,7 +267,7 @@ def _shares(suppressed: disclosure.SuppressedTable, column: str) -> list[str]:
 
 def indicator_by_institution(
     agg: pd.DataFrame, ctx: ReportContext, ind_ids: Sequence[str], caption: str
-) -> HTML:
+) -> HtmlBlock:
     """Some indicators of the report year per institution, with the national value."""
     this = agg[(agg["year"] == ctx.year) & agg["ind_id"].isin(ind_ids)]
     params = ctx.config.disclosure
@@ -287,7 +293,7 @@ def indicator_by_institution(
     return html_table(table, caption=caption, numeric=list(table.columns[1:]), row_classes=classes)
 
 
-def linkage_table(ctx: ReportContext) -> HTML:
+def linkage_table(ctx: ReportContext) -> HtmlBlock:
     """The linkage rate of episodes and persons to the NAV data."""
     linkage = ctx.derived.linkage.set_index("measure")["value"]
     rows = []
@@ -321,7 +327,7 @@ PARTICIPANT_VARIABLES: dict[str, str] = {
 }
 
 
-def participants_table(ctx: ReportContext, variable: str) -> HTML:
+def participants_table(ctx: ReportContext, variable: str) -> HtmlBlock:
     """Distribution of one background variable in the report year (own unit and the rest).
 
     The cells are the year's jointly protected publication's (:func:`year_publication`):
@@ -358,7 +364,7 @@ def participants_table(ctx: ReportContext, variable: str) -> HTML:
     )
 
 
-def institutions_table(ctx: ReportContext) -> HTML:
+def institutions_table(ctx: ReportContext) -> HtmlBlock:
     """The institutions' background forms of the report year."""
     forms = ctx.derived.institutions
     forms = forms[forms["year"] == ctx.year].sort_values("name")
@@ -384,7 +390,7 @@ def institutions_table(ctx: ReportContext) -> HTML:
 
 
 @needs_outcome_cohort
-def status_table(ctx: ReportContext) -> HTML:
+def status_table(ctx: ReportContext) -> HtmlBlock:
     """Daily state 3, 6 and 12 months after discharge (own unit), counts and shares."""
     from arr_stats.plotting import state_label
 
@@ -408,7 +414,7 @@ def status_table(ctx: ReportContext) -> HTML:
 
 
 @needs_outcome_cohort
-def cumulative_incidence_table(ctx: ReportContext) -> HTML:
+def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
     """Cumulative incidence at 3, 6 and 12 months by diagnosis group (own unit).
 
     The values are those the pooled curve of Figure "etter diagnosegruppe"
@@ -424,7 +430,8 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
         return ctx.small_unit_note()
     cohort = ctx.own(ctx.outcome_cohort())
     params = ctx.config.disclosure
-    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by="diagnosis_group")
+    fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by="diagnosis_group")
+    curve = fitted.curve_
     month_days = sorted(ctx.config.outcomes.month_days.items())
     values = disclosure.pooled_values_at(curve, params, [day for _, day in month_days])
     values = values.assign(group=values["group"].astype(object)).set_index(["group", "time"])
@@ -459,12 +466,13 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
         f"utskrevet {ctx.year - 1}",
         numeric=list(table.columns[1:]),
         note=f"Verdiene er de kurven i figuren går gjennom. {disclosure.HIDDEN_MARK}: skjult "
-        f"fordi hendelsene siden forrige viste verdi er færre enn {params.min_cell}.",
+        f"fordi hendelsene siden forrige viste verdi er færre enn {params.min_cell}. "
+        f"{interval_note(fitted.cluster_)}",
     )
 
 
 @needs_outcome_cohort
-def work_ability_change_table(ctx: ReportContext) -> HTML:
+def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
     """Paired change in work ability T0 → T3 with a t interval."""
     responses, cohort = _own_responses(ctx)
     change = stats.work_ability_change(responses, by="report_unit", episodes=cohort)
@@ -516,7 +524,7 @@ def _share_or_label(numerator: int, n: int, params: Any) -> str:
 
 
 @needs_outcome_cohort
-def work_status_table(ctx: ReportContext) -> HTML:
+def work_status_table(ctx: ReportContext) -> HtmlBlock:
     """Self-reported work status at T1–T3 beside the register state at the same points."""
     from arr_stats.plotting import state_label
 
@@ -561,7 +569,7 @@ def work_status_table(ctx: ReportContext) -> HTML:
     )
 
 
-def parameters_table(ctx: ReportContext) -> HTML:
+def parameters_table(ctx: ReportContext) -> HtmlBlock:
     """The outcome and disclosure parameters of the run (section 8)."""
     out = ctx.config.outcomes
     dis = ctx.config.disclosure
@@ -593,7 +601,7 @@ def parameters_table(ctx: ReportContext) -> HTML:
     )
 
 
-def issues_table(ctx: ReportContext) -> HTML:
+def issues_table(ctx: ReportContext) -> HtmlBlock:
     """Validation issues by table, rule and severity (row counts, small counts hidden)."""
     issues = ctx.derived.issues
     if issues.empty:
@@ -632,7 +640,7 @@ def _casemix_term_label(term: str) -> str:
 
 
 @needs_outcome_cohort
-def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
+def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     """Coefficients of the national case-mix model (odds ratios with 95 % KI).
 
     ``hrb_days_pre_12m`` is shown per 30 days (the unit of the Cox model,
@@ -643,7 +651,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
 
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
-    coef = result.coefficients
+    coef = result.coefficients[result.coefficients["estimate"].notna()]
     z = norm.ppf(0.975)
     scale = np.where(
         coef["term"] == "hrb_days_pre_12m", domain.COVARIATE_UNITS["hrb_days_pre_12m"], 1.0
@@ -670,13 +678,69 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
         caption=f"Case-mix-modell for {indicators.INDICATOR_NAMES[ind_id].lower()} "
         f"(logistisk, nasjonal, n = {nb_number(result.n)})",
         numeric=["Oddsratio", "95 % KI", "p"],
-        note=f"Referansekategorier: {references}.",
+        note=f"Referansekategorier: {references}. " + _casemix_checks_note(result, ind_id, ctx),
     )
 
 
+def _outside_limits(row: pd.Series) -> str:
+    """Whether a unit's O/E is above, below or within its own 95 % funnel limits."""
+    if row["ratio"] > row["limit95_upper"]:
+        return "over"
+    if row["ratio"] < row["limit95_lower"]:
+        return "under"
+    return "innenfor"
+
+
+#: Why a case-mix term is not shown, as the report says it.
+_CHECK_TEXT = {
+    CHECK_SEPARATION: "separasjon: estimatet er uendelig",
+    CHECK_NOT_CONVERGED: "modellen konvergerte ikke",
+}
+
+
+def _casemix_checks_note(result: Any, ind_id: str, ctx: ReportContext) -> str:
+    """The case-mix table's note on the model checks and on the episodes left out."""
+    params = ctx.config.disclosure
+    texts = _CHECK_TEXT | {
+        CHECK_FEW_EVENTS: f"færre enn {params.min_cell} opphold "
+        "med eller uten utfallet (i nivået eller i referansen)"
+    }
+    hidden = result.coefficients[result.coefficients["estimate"].isna()]
+    parts = []
+    if not result.converged:
+        parts.append("Modellen konvergerte ikke; koeffisientene vises ikke.")
+    elif len(hidden):
+        listed = "; ".join(
+            f"{_casemix_term_label(str(r['term']))} ({texts[r['check']]})"
+            for _, r in hidden.iterrows()
+        )
+        parts.append(f"Ikke vist: {listed}.")
+    left_out = result.unknown_outcome
+    count = (
+        disclosure.small_count_label(params)
+        if 0 < left_out < params.min_cell
+        else nb_number(left_out)
+    )
+    if ind_id == "arr_srtw":
+        days = ctx.config.outcomes.followup_days
+        parts.append(
+            f"{count} opphold sensurert før dag {days} (uten kjent utfall) er utelatt "
+            "fra modellen; indikatoren selv (Aalen–Johansen) tar dem med."
+        )
+    elif left_out:
+        parts.append(f"{count} opphold uten observert status ved 12 måneder er utelatt.")
+    return " ".join(parts)
+
+
 @needs_outcome_cohort
-def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
-    """Observed / expected ratio per institution (disclosed)."""
+def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
+    """Observed / expected ratio per institution with its exact interval (disclosed).
+
+    The interval is the exact one for a sum of 0/1 outcomes
+    (:func:`arr_stats.stats.oe_interval`); the last column says whether the
+    ratio is outside the unit's own 95 % funnel limits
+    (:func:`arr_stats.stats.oe_control_limits`).
+    """
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
     names = ctx.institution_names()
@@ -691,6 +755,7 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
                 "95 % KI": f"{nb_number(r['lower'], 2)}–{nb_number(r['upper'], 2)}"
                 if shown
                 else "",
+                "Mot 95 %-grensene": _outside_limits(r) if shown else "",
             }
         )
         classes.append("own" if str(r["orgnr"]) == ctx.institution else "")
@@ -699,10 +764,16 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
         caption=f"Observert / forventet, {indicators.INDICATOR_NAMES[ind_id].lower()}",
         numeric=["O/E", "95 % KI"],
         row_classes=classes,
+        note=(
+            "Forventet antall (E) er summen av hvert oppholds sannsynlighet i den nasjonale "
+            "modellen. Observert antall (O) er da en sum av 0/1-utfall med varians "
+            "Σ p(1 − p); KI og kontrollgrensene er eksakte for den fordelingen "
+            "(Poisson-binomisk), med modellens sannsynligheter som kjente."
+        ),
     )
 
 
-def provenance_table(ctx: ReportContext) -> HTML:
+def provenance_table(ctx: ReportContext) -> HtmlBlock:
     """Git commit, versions, render time, data dictionary version."""
     from arr_stats import provenance
     from arr_stats.dictionary import load_dictionary
@@ -714,7 +785,7 @@ def provenance_table(ctx: ReportContext) -> HTML:
         ("Rapportkode (git)", _git_text(git)),
         ("Avledede tabeller bygget fra (git)", _git_text(build.get("git"))),
         ("Datadictionary", f"versjon {build.get('dictionary_version', load_dictionary().version)}"),
-        ("Konfigurasjon", str(ctx.config.source or "(laget i kode)")),
+        ("Konfigurasjon", shown_configuration(ctx.config)["source"] or "(laget i kode)"),
     ]
     rows += [
         (f"Pakke {k}", v or "ikke installert") for k, v in provenance.package_versions().items()
@@ -729,7 +800,7 @@ def _git_text(git: Any) -> str:
     return f"{git['commit']} ({state})"
 
 
-def input_hashes_table(ctx: ReportContext) -> HTML:
+def input_hashes_table(ctx: ReportContext) -> HtmlBlock:
     """SHA-256 of every input file of the build (from build.json)."""
     build = ctx.derived.build
     hashes = build.get("inputs") or build.get("input_hashes") or {}
@@ -744,7 +815,44 @@ def input_hashes_table(ctx: ReportContext) -> HTML:
     return html_table(table, caption="Inndata (SHA-256)")
 
 
+def provenance_base(config: RunConfig) -> Path | None:
+    """The folder the provenance appendix shows paths relative to.
+
+    The project (the source checkout) when the configuration file lies in it,
+    as ``analysis/*.toml`` does; else the configuration file's folder; ``None``
+    for a configuration made in code.
+    """
+    if config.source is None:
+        return None
+    source = Path(config.source).resolve()
+    return PROJECT_ROOT if source.is_relative_to(PROJECT_ROOT) else source.parent
+
+
+def shown_configuration(config: RunConfig) -> dict[str, Any]:
+    """The run configuration as the report shows it: every path relative.
+
+    The serialised form (:func:`arr_stats.config.config_to_dict`) with its
+    paths (``paths.*``, ``report.out``, ``report.text``, ``source``) printed by
+    :func:`~arr_stats.report.formats.shown_path` against
+    :func:`provenance_base`: the appendix names no absolute path.
+    """
+    raw = config.to_dict()
+    base = provenance_base(config)
+    raw["paths"] = {key: shown_path(value, base) for key, value in raw["paths"].items()}
+    raw["report"] = {
+        **raw["report"],
+        **{
+            key: shown_path(raw["report"][key], base)
+            for key in ("out", "text")
+            if raw["report"].get(key)
+        },
+    }
+    raw["source"] = shown_path(raw["source"], base) if raw["source"] else None
+    return raw
+
+
 def configuration_block(ctx: ReportContext) -> Markdown:
-    """The run configuration as JSON (section 9)."""
-    text = json.dumps(ctx.config.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
-    return Markdown(f"```json\n{text}\n```\n")
+    """The run configuration as JSON (section 9), its paths relative (:func:`shown_configuration`)."""
+    text = json.dumps(shown_configuration(ctx.config), indent=2, sort_keys=True, ensure_ascii=False)
+    # no language: Quarto would colour JSON and the fallback not (one look on both)
+    return Markdown(f"```\n{text}\n```\n")

@@ -132,9 +132,11 @@ def confidence_interval(
       p^exp(±z·se/(p·|log p|));
     - ``"plain"``: p ∓ z·se, cut to [0, 1].
 
-    Where se = 0 both limits are p. Where the transformation is undefined
-    and se ≠ 0 (p = 0 for ``"log"``; p = 0 or 1 for ``"log-log"``) the
-    limits are missing (R prints ``NA``); a missing se gives missing limits.
+    Where se = 0 both limits are p, except where the transformation is
+    undefined (p = 0 for ``"log"``; p = 0 or 1 for ``"log-log"``): there the
+    limits are missing whatever se is, as R gives ``NA`` (survival 3.5-3;
+    e.g. a cumulative incidence before its first event has no interval). A
+    missing se gives missing limits.
 
     Parameters
     ----------
@@ -173,15 +175,17 @@ def confidence_interval(
             lower = np.where(np.isnan(half), np.nan, lower)
             upper = np.where(np.isnan(half), np.nan, upper)
         elif conf_type == "log":
+            # R: xx <- ifelse(p == 0, NA, p): no interval at p = 0, even where se = 0
             x = np.where(p == 0, np.nan, p)
-            lower = np.where(se_log == 0, p, np.exp(np.log(x) - z * se_log))
-            upper = np.where(se_log == 0, p, np.exp(np.log(x) + z * se_log))
+            lower = np.exp(np.log(x) - z * se_log)
+            upper = np.exp(np.log(x) + z * se_log)
             upper = np.where(np.isnan(upper), np.nan, np.fmin(upper, 1.0))
         else:  # log-log
+            # R: xx <- ifelse(p == 0 | p == 1, NA, p): none at p = 0 or 1, even where se = 0
             x = np.where((p == 0) | (p == 1), np.nan, p)
             shift = z * se_log / np.log(x)  # negative: log x < 0
-            lower = np.where(se_log == 0, p, np.exp(-np.exp(np.log(-np.log(x)) - shift)))
-            upper = np.where(se_log == 0, p, np.exp(-np.exp(np.log(-np.log(x)) + shift)))
+            lower = np.exp(-np.exp(np.log(-np.log(x)) - shift))
+            upper = np.exp(-np.exp(np.log(-np.log(x)) + shift))
     return lower, upper
 
 
