@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from arr_stats import indicators
+from arr_stats.config import DisclosureParams
 from arr_stats.derive.load import load_derived
 from arr_stats.report import context, tables
 
@@ -208,3 +211,56 @@ def test_work_ability_table_and_indicator_have_the_same_cohort(demo_context):
     ).set_index("Enhet")
     rest = wa[(wa["orgnr"] == other) & (wa["unit"] == "rest")]["denominator"].iloc[0]
     assert _number(theirs.loc[context.REST_LABEL, "n"]) == rest
+
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("0[1-5]_*.ipynb"))
+
+
+def _output_texts(path: Path) -> list[str]:
+    """The committed text outputs of a notebook (plain text and Markdown)."""
+    texts = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for kind in ("text/plain", "text/markdown"):
+                if kind in data:
+                    texts.append("".join(data[kind]))
+            if "text" in output:
+                texts.append("".join(output["text"]))
+    return texts
+
+
+def test_notebook_counts_of_how_follow_up_ended_do_not_give_back_the_deaths(config_for):
+    # Notebook 02 printed the episodes by how follow-up ended (888, 2819, 38,
+    # "<5") beside the number of episodes (3748): 3748 − 888 − 2819 − 38 = 3
+    # deaths. And notebook 03 printed the 38 disability events again.
+    min_cell = DisclosureParams().min_cell
+    texts = _output_texts(NOTEBOOKS[1])
+    total = int(re.search(r"(\d+) linked, consenting episodes", "\n".join(texts)).group(1))
+    table = next(t for t in texts if "Death first" in t and "Censored" in t)
+    counts = {}
+    for line in table.splitlines()[1:]:
+        if line.startswith("follow-up ended by"):  # the index name's line
+            continue
+        label, value = line.rsplit(None, 1)
+        if label.strip() != "total":
+            counts[label.strip()] = value
+    shown = {k: int(v) for k, v in counts.items() if v.isdigit()}
+    hidden = [k for k in counts if k not in shown]
+    assert len(counts) == 4
+    assert len(hidden) != 1, "a single hidden category is the total minus the others"
+    left = total - sum(shown.values())
+    assert not 1 <= left < min_cell and (left == 0 or left > len(hidden)), left
+    # No notebook prints a count of a hidden category on a line of its own:
+    # every whole number on such a line, taken as that category's count,
+    # leaves a count of the others that is not 1–4.
+    for path in NOTEBOOKS:
+        for text in _output_texts(path):
+            for line in text.splitlines():
+                for category in hidden:
+                    if not line.strip().startswith(category):
+                        continue
+                    others = [c for c in hidden if c != category]
+                    for token in re.findall(r"(?<![\d.])\d+(?![\d.])", line[len(category) + 1 :]):
+                        rest = left - int(token)
+                        assert not (others and 1 <= rest < min_cell), (path.name, line)
