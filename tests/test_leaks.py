@@ -264,3 +264,38 @@ def test_notebook_counts_of_how_follow_up_ended_do_not_give_back_the_deaths(conf
                     for token in re.findall(r"(?<![\d.])\d+(?![\d.])", line[len(category) + 1 :]):
                         rest = left - int(token)
                         assert not (others and 1 <= rest < min_cell), (path.name, line)
+
+
+def test_work_status_table_does_not_give_back_the_few_who_left_follow_up(demo_context):
+    # Those followed in the register at T1, T2 and T3 (days 0, 183, 365) are
+    # nested: the drop from one n to the next is the number who left follow-up
+    # in between (the issue: a total falling from 3 to 6 months = emigrations).
+    # Here 3 persons leave between day 0 and day 183, and 20 more before day 365.
+    base = demo_context(2025)
+    linked = base.outcome_cohort()["episode_id"].tolist()
+    assert len(linked) > 40
+    days = {0: linked, 183: linked[3:], 365: linked[23:]}
+    states = pd.concat(
+        [
+            pd.DataFrame({"episode_id": ids, "day": day, "state": "working"})
+            for day, ids in days.items()
+        ],
+        ignore_index=True,
+    )
+    states["day"] = states["day"].astype("int16")
+    states["state"] = pd.Categorical(
+        states["state"], categories=base.derived.daily_states["state"].cat.categories
+    )
+    ctx = demo_context(2025, daily_states=states)
+    shown = _frame(tables.work_status_table(ctx).data)
+    followed = [_number(v) for v in shown["Fulgt i registeret, n"]]
+    min_cell = ctx.config.disclosure.min_cell
+    visible = [v for v in followed if v is not None]
+    assert visible[0] == len(linked)
+    for earlier, later in zip(visible, visible[1:], strict=False):
+        assert not 0 < earlier - later < min_cell, (earlier, later)
+    # the share on a hidden n is hidden too (share × n would give it back)
+    share = shown.columns[-1]
+    for value, text in zip(followed, shown[share], strict=True):
+        if value is None:
+            assert _number(text) is None

@@ -545,29 +545,39 @@ def work_status_table(ctx: ReportContext) -> HTML:
     cohort = ctx.own(cohort)
     responses = responses[responses["episode_id"].isin(cohort["episode_id"])]
     params = ctx.config.disclosure
-    rows = []
+    counts = []
     for point, months in POINT_MONTHS.items():
         answered = responses[(responses["point"] == point) & responses["work_status"].notna()]
-        n = len(answered)
-        working = answered["work_status"].astype(str).str.startswith("I arbeid").sum()
         day = ctx.config.outcomes.month_days.get(months, 0)
         states = ctx.derived.daily_states
         states = states[states["episode_id"].isin(cohort["episode_id"]) & (states["day"] == day)]
-        observed = states["state"].notna().sum()
-        register = (states["state"].astype(object) == "working").sum()
+        counts.append(
+            {
+                "point": point,
+                "months": months,
+                "n": len(answered),
+                "working": answered["work_status"].astype(str).str.startswith("I arbeid").sum(),
+                "observed": states["state"].notna().sum(),
+                "register": (states["state"].astype(object) == "working").sum(),
+            }
+        )
+    counts = pd.DataFrame(counts)
+    # those followed at T1, T2, T3 are nested: a drop of 1–4 would be a count
+    left = disclosure.hidden_running_totals(counts["observed"], params)
+    shown_n = disclosure.suppress_counts(counts, ["n", "observed"], params)
+    rows = []
+    for i, c in counts.iterrows():
         rows.append(
             {
-                "Tidspunkt": f"{point} ({months} mnd)",
-                "Svar, n": disclosure.suppress_counts(pd.DataFrame({"n": [n]}), ["n"], params)[
-                    "n"
-                ].iloc[0],
-                "Selvrapportert i arbeid": _share_or_label(working, n, params),
-                "Fulgt i registeret, n": disclosure.suppress_counts(
-                    pd.DataFrame({"n": [observed]}), ["n"], params
-                )["n"].iloc[0],
-                f"Registerstatus «{state_label('working')}»": _share_or_label(
-                    register, observed, params
-                ),
+                "Tidspunkt": f"{c['point']} ({c['months']} mnd)",
+                "Svar, n": shown_n["n"].iloc[i],
+                "Selvrapportert i arbeid": _share_or_label(c["working"], c["n"], params),
+                "Fulgt i registeret, n": disclosure.HIDDEN_MARK
+                if left[i]
+                else shown_n["observed"].iloc[i],
+                f"Registerstatus «{state_label('working')}»": disclosure.HIDDEN_MARK
+                if left[i]
+                else _share_or_label(c["register"], c["observed"], params),
             }
         )
     table = pd.DataFrame(rows)
@@ -576,7 +586,8 @@ def work_status_table(ctx: ReportContext) -> HTML:
         caption=f"Arbeid selvrapportert og i registeret, {ctx.unit_label}, utskrevet {ctx.year - 1}",
         numeric=list(table.columns[1:]),
         note="Selvrapportert i arbeid: full eller redusert stilling. Registerstatus: ingen "
-        "registrert ytelse den dagen (outcomes.md).",
+        f"registrert ytelse den dagen (outcomes.md). {disclosure.HIDDEN_MARK}: skjult fordi "
+        f"færre enn {params.min_cell} har falt ut av oppfølgingen siden forrige viste tall.",
     )
 
 
