@@ -701,3 +701,14 @@ def test_srtw_oe_is_hidden_when_the_indicator_is_hidden_by_its_censored_episodes
     assert row["suppressed"] and pd.isna(row["ratio"])
     assert "F" not in set(result.episodes["orgnr"])
     assert result.unknown_outcome == 0  # F's 3 censored are not counted either
+
+
+def test_casemix_with_no_unit_to_show_fits_no_model():
+    # One unit of 15 episodes, 3 back at work: its ratio would give O = 3,
+    # so it is hidden, and with it every episode of the model.
+    outcomes = _casemix_outcomes().iloc[:15].assign(institution_id="A")
+    outcomes["rtw_12m"] = pd.array([True] * 3 + [False] * 12, dtype="boolean")
+    result = casemix(outcomes, CONFIG, 2025)
+    assert result.n == 0 and not result.converged
+    assert result.coefficients.empty
+    assert result.institutions["suppressed"].all() and result.institutions["ratio"].isna().all()

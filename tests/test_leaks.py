@@ -149,6 +149,9 @@ def test_cumulative_incidence_table_n_column_and_total_do_not_give_back_a_small_
     left = total - sum(s for s in sizes if s is not None)
     assert not 1 <= left < params.min_cell, f"total − shown n = {left}"
     assert left == 0 or left > sum(hidden), "each hidden group would be 1"
+    # a group whose n is hidden shows no interval either (its width tells n)
+    for _, row in groups[[s is None for s in sizes]].iterrows():
+        assert all(_number(row[c].split(" (")[0]) is None for c in shown.columns[2:]), row
     totals = shown.loc[shown["Diagnosegruppe"] == "Totalt", "n"]
     assert totals.tolist() in ([str(total)], ["x"])
 

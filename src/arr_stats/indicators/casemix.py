@@ -27,6 +27,18 @@ CHECK_SEPARATION = "separation"
 CHECK_NOT_CONVERGED = "not_converged"
 CHECK_FEW_EVENTS = "few_events"
 
+#: Columns of :attr:`CaseMixResult.coefficients`.
+COEFFICIENT_COLUMNS = (
+    "term",
+    "estimate",
+    "std_error",
+    "odds_ratio",
+    "lower",
+    "upper",
+    "p_value",
+    "check",
+)
+
 #: Below this the linear program's objective and coefficients count as zero.
 _LP_TOLERANCE = 1e-7
 
@@ -364,6 +376,19 @@ def casemix(
     keep = y.notna() & in_model
     unknown_outcome = int((y.isna() & in_model).sum())
     cohort, y = cohort[keep], y[keep]
+    if cohort.empty:  # no unit may be shown: there is no model to fit
+        return CaseMixResult(
+            coefficients=pd.DataFrame(columns=list(COEFFICIENT_COLUMNS)),
+            institutions=pd.DataFrame(
+                np.nan, index=range(len(units)), columns=list(_unit_columns())
+            ).assign(orgnr=units, suppressed=True)[["orgnr", *_unit_columns(), "suppressed"]],
+            episodes=pd.DataFrame(columns=["orgnr", "observed", "expected"]),
+            n=0,
+            references={},
+            notes=("No unit's ratio may be shown: no model is fitted.",),
+            unknown_outcome=unknown_outcome,
+            converged=False,
+        )
     design, references = _casemix_design(cohort)
     fit, coefficients, notes = _fit_glm(
         y, design, config.disclosure.min_cell, disclose=disclose, level=level
@@ -395,6 +420,19 @@ def casemix(
     )
 
 
+def _limit_tag(level: float) -> str:
+    """0.95 → "95", 0.998 → "998": the level in a column name."""
+    return f"{100 * level:g}".replace(".", "")
+
+
+def _unit_columns() -> tuple[str, ...]:
+    """The number columns of :attr:`CaseMixResult.institutions`, in order."""
+    limits = [
+        f"limit{_limit_tag(level)}_{side}" for level in FUNNEL_LEVELS for side in ("lower", "upper")
+    ]
+    return ("n", "observed", "expected", "variance", "ratio", "lower", "upper", *limits)
+
+
 def _observed_expected(frame: pd.DataFrame, level: float) -> pd.DataFrame:
     """Per unit: variance of O, O/E with its exact interval, and the funnel limits."""
     rows = {}
@@ -409,7 +447,7 @@ def _observed_expected(frame: pd.DataFrame, level: float) -> pd.DataFrame:
             "upper": upper,
         }
         for _, limit in oe_control_limits(p, FUNNEL_LEVELS).iterrows():
-            tag = f"{100 * limit['level']:g}".replace(".", "")
+            tag = _limit_tag(limit["level"])
             row[f"limit{tag}_lower"] = limit["lower"]
             row[f"limit{tag}_upper"] = limit["upper"]
         rows[orgnr] = row

@@ -409,9 +409,10 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
     # The n column and its total (the cohort, published elsewhere too) are one
     # line: a small group's n is hidden with a complement, so that the total
     # minus the shown groups does not give it back.
-    sizes = disclosure.suppress_with_margins(
+    line = disclosure.suppress_with_margins(
         pd.DataFrame({"n": [int(n.get(g, 0)) for g in groups]}, index=groups), params
-    ).display["n"]
+    )
+    sizes = line.display["n"]
     shown_groups = set(_pooled(curve, ctx)["group"].astype(object))
     rows = []
     for group in groups:
@@ -419,6 +420,9 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
         for months, day in month_days:
             if group not in shown_groups:
                 entry[f"{months} mnd"] = disclosure.small_group_label(params)
+                continue
+            if line.mask.loc[group, "n"]:  # an interval's width would tell the hidden n
+                entry[f"{months} mnd"] = disclosure.HIDDEN_MARK
                 continue
             r = values.loc[(group, day)]
             if not r["shown"]:
@@ -673,6 +677,12 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
 
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    if result.n == 0:
+        return HTML(
+            '<p class="table-note">Case-mix-modell: ingen enhet har tall som kan vises '
+            f"({html.escape(disclosure.small_group_label(ctx.config.disclosure))} eller for "
+            f"få med eller uten utfallet); modellen vises ikke.</p>"
+        )
     coef = result.coefficients[result.coefficients["estimate"].notna()]
     z = norm.ppf(0.975)
     scale = np.where(
