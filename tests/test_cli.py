@@ -121,11 +121,12 @@ def test_report_summary_names_what_was_written_where():
         Path("out/2025/123.html"),
         Path("out/2025/123.pdf"),
         Path("out/2025/indicators.csv"),
-        Path("derived/indicator_upload_2025.csv"),
+        Path("derived/indicator_upload_2025_fractions.csv"),
+        Path("derived/indicator_upload_2025_values.csv"),
     ]
     assert cli.report_summary(written, 2025) == (
         "report 2025: 2 editions (HTML/PDF) and indicators.csv in out/2025; "
-        "indicator_upload_2025.csv in derived"
+        "indicator_upload_2025_fractions.csv and indicator_upload_2025_values.csv in derived"
     )
     verbose = cli.report_summary(written, 2025, verbose=True).splitlines()
     assert verbose[1:] == [f"  {p}" for p in written]
@@ -181,7 +182,8 @@ def test_report_ends_with_its_summary_when_not_on_a_terminal(demo_derived, tmp_p
     assert done.returncode == 0, done.stderr
     last = done.stdout.splitlines()[-1]
     assert last.startswith(f"report 2025: 1 edition (HTML) and indicators.csv in {tmp_path}")
-    assert f"indicator_upload_2025.csv in {demo_derived}" in last
+    uploads = "indicator_upload_2025_fractions.csv and indicator_upload_2025_values.csv"
+    assert f"{uploads} in {demo_derived}" in last
     assert (tmp_path / "2025" / f"{inst}.html").is_file()
 
 

@@ -24,7 +24,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from IPython.display import HTML
 
 from arr_stats import indicators, stats
 from arr_stats.config import DEMO_CONFIG, config_from_dict, config_to_dict, load_config
@@ -42,6 +41,7 @@ from arr_stats.report import (
     tables,
     upload,
 )
+from arr_stats.report.formats import HtmlBlock
 from tools import require_tool
 
 #: The nine section headings of indicators-and-report.md ("The annual report").
@@ -436,16 +436,18 @@ def test_editions_and_indicator_files_are_written_where_they_belong(rendered, de
     year_dir = rendered["out"]
     inst = rendered["institution"]
     assert sorted(p.name for p in year_dir.iterdir()) == sorted(
-        ["national.html", f"{inst}.html", "indicators.csv"]
+        ["national.html", f"{inst}.html", "indicators.csv", "figures"]
     )
+    assert sorted(p.name for p in (year_dir / "figures").iterdir()) == sorted(["national", inst])
     aggregated = pd.read_csv(year_dir / "indicators.csv", dtype={"orgnr": str})
     assert set(aggregated["year"]) == {rendered["year"]}
     assert {"ind_id", "orgnr", "unit", "value", "suppressed"} <= set(aggregated.columns)
     # per-episode upload rows only in the derived folder (they are row-level data)
-    upload_path = demo_derived / upload.upload_file_name(rendered["year"])
-    assert upload_path in rendered["written"]
-    rows = pd.read_csv(upload_path, dtype={"orgnr": str})
-    assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
+    for name in (upload.fractions_file_name, upload.values_file_name):
+        upload_path = demo_derived / name(rendered["year"])
+        assert upload_path in rendered["written"]
+        rows = pd.read_csv(upload_path, dtype={"orgnr": str})
+        assert list(rows.columns) == ["ind_id", "orgnr", "year", "var", "denominator", "context"]
 
 
 @pytest.mark.slow
@@ -539,13 +541,17 @@ def test_edition_in_headless_chromium(rendered, tmp_path, which):
 def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_params, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
     year = demo_params.years[1]
-    pages = []
+    pages, figures = [], []
     for run in ("a", "b"):
         render.render_reports(
             demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback"
         )
         pages.append((tmp_path / run / str(year) / "national.html").read_bytes())
+        folder = tmp_path / run / str(year) / "figures" / "national"
+        figures.append({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
     assert pages[0] == pages[1]
+    # the web figures too (PNG, SVG, figures.csv)
+    assert len(figures[0]) >= 19 and figures[0] == figures[1]
     # 1790000000 s after the epoch = 2026-09-21 14:13:20 UTC
     assert b"2026-09-21 14:13 UTC" in pages[0]
 
@@ -698,7 +704,7 @@ def test_outcome_sections_say_there_is_nothing_to_show_in_a_first_report_year(
         institution_name=None,
         render_time="fixed",
     )
-    assert not isinstance(figures.kaplan_meier_figure(later), HTML)
+    assert not isinstance(figures.kaplan_meier_figure(later), HtmlBlock)
 
 
 def test_a_failing_cell_is_reported_by_its_code_and_error():

@@ -199,8 +199,8 @@ def report_summary(written: list[Path], year: int, verbose: bool = False) -> str
     """What ``arr-stats report`` wrote where, in one line (a line per file if ``verbose``).
 
     >>> report_summary([Path("out/2025/national.html"), Path("out/2025/indicators.csv"),
-    ...                 Path("derived/indicator_upload_2025.csv")], 2025)
-    'report 2025: 1 edition (HTML) and indicators.csv in out/2025; indicator_upload_2025.csv in derived'
+    ...                 Path("derived/indicator_upload_2025_fractions.csv")], 2025)
+    'report 2025: 1 edition (HTML) and indicators.csv in out/2025; indicator_upload_2025_fractions.csv in derived'
     """
     by_folder: dict[Path, list[Path]] = {}
     for path in written:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from arr_stats.config import DisclosureParams, RunConfig
-from arr_stats.domain import EVENT_RTW
+from arr_stats.domain import DEFAULT_CLUSTER, EVENT_RTW
 from arr_stats.indicators.definitions import (
     INDICATOR_STATISTIC,
     INTERVAL_KIND,
@@ -71,8 +71,12 @@ def _summary(
     if kind == "cumulative_incidence":
         if values.empty:
             return empty
+        # grouped by person where the rows say who they are (docs/survival.md)
+        columns = ["rtw_time", "rtw_event", DEFAULT_CLUSTER]
         at = cumulative_incidence_at(
-            values[["rtw_time", "rtw_event"]], day=config.outcomes.followup_days, event=EVENT_RTW
+            values[[c for c in columns if c in values.columns]],
+            day=config.outcomes.followup_days,
+            event=EVENT_RTW,
         ).iloc[0]
         return {
             "numerator": float(at["events"]),

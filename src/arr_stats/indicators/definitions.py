@@ -13,7 +13,7 @@ import pandas as pd
 
 from arr_stats.config import IndicatorTarget, RunConfig
 from arr_stats.dictionary import load_dictionary
-from arr_stats.domain import EVENT_RTW, RESPONSE_POINT_MONTHS
+from arr_stats.domain import DEFAULT_CLUSTER, EVENT_RTW, RESPONSE_POINT_MONTHS
 
 #: Indicator ids (stable) and the statistic each is summarised with.
 INDICATOR_STATISTIC: dict[str, str] = {
@@ -191,8 +191,9 @@ def _episode_values(
     """Every cohort member of every per-episode indicator of report year ``year``.
 
     ``var`` is NaN for a cohort member without a value (only ``arr_srtw``:
-    censored before day F); ``rtw_time``/``rtw_event`` ride along for
-    ``arr_srtw``, ``items`` (the number of T0 items) for ``arr_compl``.
+    censored before day F); ``rtw_time``/``rtw_event`` and ``person_id`` (the
+    interval's cluster) ride along for ``arr_srtw``, ``items`` (the number of
+    T0 items) for ``arr_compl``.
     """
     params = config.outcomes
     pieces = []
@@ -204,6 +205,8 @@ def _episode_values(
     srtw = _rows("arr_srtw", year, cohort, _srtw_var(cohort, params.followup_days))
     srtw["rtw_time"] = cohort["rtw_time"].to_numpy()
     srtw["rtw_event"] = cohort["rtw_event"].to_numpy()
+    if DEFAULT_CLUSTER in cohort.columns:  # the interval is grouped by person
+        srtw[DEFAULT_CLUSTER] = cohort[DEFAULT_CLUSTER].astype(str).to_numpy()
     pieces.append(srtw)
 
     hrb = cohort[cohort["hrb_days_12m"].notna()]

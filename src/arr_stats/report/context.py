@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from IPython.display import HTML
 
 from arr_stats.config import RunConfig, config_from_dict
 from arr_stats.derive.load import Derived, load_build
 from arr_stats.errors import ArrStatsError
 from arr_stats.publication import disclosure
+from arr_stats.report.formats import HtmlBlock
 
 #: Years shown in the development tables (the report year and the four before).
 TREND_YEARS = 5
@@ -110,10 +110,10 @@ class ReportContext:
             return False
         return len(self.own(cohort)) < self.config.disclosure.min_denominator
 
-    def small_unit_note(self) -> HTML:
+    def small_unit_note(self) -> HtmlBlock:
         """The note shown where a small unit's own table is withheld."""
         label = disclosure.small_group_label(self.config.disclosure)
-        return HTML(
+        return HtmlBlock(
             f'<p class="table-note">{html.escape(self.unit_label)}: for få opphold i '
             f"kohorten ({html.escape(label)}); tabellen vises ikke av personvernhensyn.</p>"
         )
@@ -196,7 +196,7 @@ def needs_outcome_cohort(section: Callable[..., Any]) -> Callable[..., Any]:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         ctx = next(a for a in (*args, *kwargs.values()) if isinstance(a, ReportContext))
         if len(ctx.outcome_cohort()) < ctx.config.disclosure.min_denominator:
-            return HTML(
+            return HtmlBlock(
                 f'<p class="table-note">Ingen 12-månedersutfall å vise: for få opphold '
                 f"avsluttet i {ctx.year - 1} ({disclosure.small_group_label(ctx.config.disclosure)}).</p>"
             )

@@ -22,6 +22,7 @@ from arr_stats.report.editions import (
     RenderedEdition,
     kernel_env,
 )
+from arr_stats.report.formats import raw_html_of
 
 _OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
 
@@ -297,7 +298,10 @@ def apply_cell_options(nb: Any) -> Any:
     ``include: false`` drops the cell; ``echo: false`` hides its code;
     ``output: false`` drops its outputs; ``output: asis`` turns printed text
     into Markdown; ``warning: false`` drops stderr; ``fig-cap``/``tbl-cap``
-    add a numbered caption under the output (labels ``fig-…``/``tbl-…``).
+    add a numbered caption under the output (labels ``fig-…``/``tbl-…``). A
+    Markdown output that is one raw HTML block
+    (:class:`~arr_stats.report.formats.HtmlBlock`) becomes that HTML, as Pandoc
+    passes it through.
     """
     import nbformat
 
@@ -321,6 +325,9 @@ def apply_cell_options(nb: Any) -> Any:
                 out["execution_count"] = None
             if options["output"] == "asis" and out.get("output_type") == "stream":
                 out = nbformat.v4.new_output("display_data", data={"text/markdown": out["text"]})
+            raw = raw_html_of(str(out.get("data", {}).get("text/markdown", "")))
+            if raw is not None:
+                out["data"] = {"text/html": raw}
             outputs.append(out)
         if options["output"] is False:
             outputs = []
@@ -342,7 +349,7 @@ def _toc_html(toc: Sequence[Heading], title: str, depth: int) -> str:
     for h in toc:
         if h.level > depth or h.level < 2:
             continue
-        number = f'<span class="toc-section-number">{h.number}</span> ' if h.number else ""
+        number = f'<span class="header-section-number">{h.number}</span> ' if h.number else ""
         items.append(
             f'<li class="toc-level-{h.level}"><a href="#{h.anchor}">{number}'
             f"{html.escape(h.text, quote=False)}</a></li>"

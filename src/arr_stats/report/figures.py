@@ -19,6 +19,7 @@ from arr_stats.report.context import (
     needs_outcome_cohort,
 )
 from arr_stats.report.formats import nb_number, nb_percent
+from arr_stats.stats.clustering import interval_note
 
 
 @needs_outcome_cohort
@@ -217,6 +218,12 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
     )
 
 
+def _with_interval_note(figure: Figure, cluster: str | None) -> Figure:
+    """The footnote under a figure with intervals: which variance they use (``interval_note``)."""
+    figure.text(0.01, 0.0, interval_note(cluster), fontsize=7, ha="left", va="top")
+    return figure
+
+
 def _pooled(curve: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
     """The drawn curve: steps pooled, the tables' fixed times as block boundaries."""
     return disclosure.pool_survival_steps(
@@ -236,8 +243,9 @@ def cumulative_incidence_figure(ctx: ReportContext, by: str | None = None) -> Fi
         names = ctx.institution_names()
         cohort = cohort.assign(institution=cohort["institution_id"].astype(str).map(names))
         by = "institution"
-    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by=by)
-    return plot_cumulative_incidence(_pooled(curve, ctx), confidence=by is None)
+    fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by=by)
+    figure = plot_cumulative_incidence(_pooled(fitted.curve_, ctx), confidence=by is None)
+    return _with_interval_note(figure, fitted.cluster_) if by is None else figure
 
 
 @needs_outcome_cohort
@@ -246,8 +254,8 @@ def kaplan_meier_figure(ctx: ReportContext) -> Figure:
     from arr_stats.plotting import plot_survival
 
     cohort = _unit_groups(ctx, ctx.outcome_cohort())
-    curve = stats.kaplan_meier(cohort, by="report_unit")
-    return plot_survival(_pooled(curve, ctx))
+    fitted = stats.KaplanMeier().fit(cohort, by="report_unit")
+    return _with_interval_note(plot_survival(_pooled(fitted.curve_, ctx)), fitted.cluster_)
 
 
 @needs_outcome_cohort

@@ -1,13 +1,28 @@
-"""How the report prints numbers, intervals, target levels and HTML tables (Norwegian style)."""
+"""How the report prints numbers, intervals, target levels and HTML tables (Norwegian style).
+
+Tables and notes reach the page as :class:`HtmlBlock`: HTML carried in a
+Markdown raw block (``{=html}``), not as a Jupyter ``text/html`` output.
+Quarto adds require.js and jQuery from a CDN to every page with a
+``text/html`` (or ``application/javascript``) cell output, taking it for a
+JavaScript widget (``extractJupyterWidgetDependencies`` in Quarto's
+``src/core/jupyter/widgets.ts``), and ``embed-resources`` does not inline
+them; a Markdown output is not taken for a widget. Pandoc passes the raw
+block through to HTML and Quarto's HTML-table processing turns its tables into
+Typst tables for the PDF, as it did with ``text/html``. The fallback engine
+turns the same raw block back into HTML (:func:`raw_html_of`).
+"""
 
 from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
 
 import pandas as pd
-from IPython.display import HTML, Markdown
+from IPython.display import Markdown
 
 from arr_stats import indicators
 from arr_stats.config import RunConfig
@@ -105,6 +120,31 @@ def format_spread(ind_id: str, row: pd.Series) -> tuple[str, str]:
     return "95\u00a0% KI", format_interval(ind_id, row.get("lower"), row.get("upper"))
 
 
+def shown_path(path: str | PurePath, base: str | PurePath | None) -> str:
+    """A path as the report prints it: relative to ``base``, never absolute.
+
+    A path under ``base`` is shown relative to it (``/`` separators); any
+    other path by its last part alone, so that no rendered edition names the
+    folders of a project or a user (in TSD: ``/tsd/pNN/home/…``).
+
+    Examples
+    --------
+    >>> shown_path("/p/arr/analysis/demo.toml", "/p/arr")
+    'analysis/demo.toml'
+    >>> shown_path("/tmp/x/derived", "/p/arr"), shown_path("/p/arr/a.toml", None)
+    ('derived', 'a.toml')
+    >>> shown_path("/p/arr", "/p/arr")
+    '.'
+    """
+    path = PurePath(path)
+    if base is not None:
+        try:
+            return path.relative_to(base).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
 def target_text(ind_id: str, config: RunConfig) -> str:
     """The target levels of an indicator, e.g. ``høy ≥ 60 %, lav < 40 %``."""
     target = config.targets[ind_id]
@@ -115,6 +155,44 @@ def target_text(ind_id: str, config: RunConfig) -> str:
     )
 
 
+_RAW_HTML_BLOCK = re.compile(r"\A(`{3,})\{=html\}\n(.*)\n\1\n?\Z", re.S)
+
+
+@dataclass(frozen=True)
+class HtmlBlock:
+    """A block of HTML shown by a cell, as a Markdown raw HTML block.
+
+    Examples
+    --------
+    >>> HtmlBlock("<p>a</p>")._repr_markdown_()
+    '```{=html}\\n<p>a</p>\\n```\\n'
+    >>> HtmlBlock("<pre>```</pre>")._repr_markdown_().splitlines()[0]
+    '````{=html}'
+    """
+
+    #: The HTML.
+    data: str
+
+    def _repr_markdown_(self) -> str:
+        longest = max((len(run) for run in re.findall(r"`+", self.data)), default=0)
+        fence = "`" * max(3, longest + 1)
+        return f"{fence}{{=html}}\n{self.data}\n{fence}\n"
+
+
+def raw_html_of(markdown: str) -> str | None:
+    """The HTML of a Markdown text that is one raw HTML block, else ``None``.
+
+    Examples
+    --------
+    >>> raw_html_of(HtmlBlock("<p>a</p>")._repr_markdown_())
+    '<p>a</p>'
+    >>> raw_html_of("- a list") is None
+    True
+    """
+    match = _RAW_HTML_BLOCK.match(markdown)
+    return match.group(2) if match else None
+
+
 def html_table(
     table: pd.DataFrame,
     caption: str | None = None,
@@ -122,7 +200,7 @@ def html_table(
     row_classes: Sequence[str] | None = None,
     cell_classes: dict[str, Sequence[str | None]] | None = None,
     note: str | None = None,
-) -> HTML:
+) -> HtmlBlock:
     """A DataFrame as a clean HTML table (no index, escaped text, right-aligned numbers).
 
     Cells with a level class (``level-high`` …) get an inline background too,
@@ -164,7 +242,7 @@ def html_table(
         rows.append(tr + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     foot = f'<p class="table-note">{html.escape(note)}</p>' if note else ""
-    return HTML(
+    return HtmlBlock(
         f'<div class="table-wrap"><table class="arr-table">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>{foot}</div>"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -60,6 +61,25 @@ def quarto_command(
     ]
 
 
+_RANDOM_CELL_ID = re.compile(r'<div id="[0-9a-f]{8}" class="cell"')
+
+
+def stable_cell_ids(page: str) -> str:
+    """Number Quarto's random ids of unlabelled cells in order (``cell-u001``, …).
+
+    Quarto gives a cell without a ``label`` a random 8-hex id when it reads
+    the ``.qmd``, so two renders of the same inputs differ in those bytes
+    only; nothing in the page refers to them.
+
+    Examples
+    --------
+    >>> stable_cell_ids('<div id="dd1c47d5" class="cell"><div id="0a1b2c3d" class="cell">')
+    '<div id="cell-u001" class="cell"><div id="cell-u002" class="cell">'
+    """
+    counter = iter(range(1, 1_000_000))
+    return _RANDOM_CELL_ID.sub(lambda _: f'<div id="cell-u{next(counter):03d}" class="cell"', page)
+
+
 def render_with_quarto(
     quarto: Path,
     edition: Edition,
@@ -93,6 +113,9 @@ def render_with_quarto(
                     f"{done.returncode}):\n{tail}"
                 )
             target = year_dir / name
+            if to == "html":
+                page = produced.read_text(encoding="utf-8")
+                produced.write_text(stable_cell_ids(page), encoding="utf-8")
             shutil.move(str(produced), target)
             written.append(target)
     return written

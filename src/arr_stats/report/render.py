@@ -6,8 +6,10 @@ nationally and once per institution. Two engines render it:
 ``quarto``
     ``quarto render reports/arsrapport.qmd --to html --execute-params …``, one
     edition at a time (Quarto writes intermediate files next to the document).
-    HTML is self-contained (``embed-resources`` in ``reports/_quarto.yml``); PDF
-    goes through Typst (``--to typst``).
+    HTML is self-contained (``embed-resources`` in ``reports/_quarto.yml``, and
+    tables reach Quarto as Markdown raw HTML, never as ``text/html`` outputs,
+    for which Quarto would add require.js and jQuery from a CDN: see
+    :mod:`arr_stats.report.formats`); PDF goes through Typst (``--to typst``).
 ``fallback``
     Without Quarto (``pip`` cannot install its binary offline) the same ``.qmd``
     is read as R Markdown-style text by jupytext (its own ``qmd`` format calls
@@ -37,6 +39,7 @@ from typing import Any
 
 from arr_stats.config import RunConfig
 from arr_stats.errors import ArrStatsError
+from arr_stats.report.authors import check_texts
 from arr_stats.report.editions import (
     ENGINES,
     PARALLEL_EDITIONS,
@@ -49,6 +52,11 @@ from arr_stats.report.editions import (
 from arr_stats.report.fallback import render_fallback_editions
 from arr_stats.report.quarto import find_quarto, render_with_quarto
 from arr_stats.report.upload import write_indicator_files
+
+
+def web_figures_dir(year_dir: Path, edition: Edition) -> Path:
+    """Where an edition's web figures go: ``<year_dir>/figures/<edition>/`` (:mod:`.web_figures`)."""
+    return year_dir / "figures" / edition.stem
 
 
 def choose_engine(engine: str, pdf: bool = False) -> tuple[str, Path | None]:
@@ -168,8 +176,12 @@ def render_reports(
     year_dir.mkdir(parents=True, exist_ok=True)
     render_time = render_time_now()
 
+    person_ids = _person_ids(derived_dir)
+    check_texts(config.text_dir, year, [e.institution for e in editions], person_ids)
+
     def params_of(edition: Edition) -> dict[str, Any]:
-        return document_parameters(edition, config, derived_dir, render_time)
+        params = document_parameters(edition, config, derived_dir, render_time)
+        return {**params, "figures_dir": str(web_figures_dir(year_dir, edition))}
 
     def report(done: RenderedEdition) -> None:
         names = ", ".join(p.name for p in done.paths)
@@ -197,17 +209,16 @@ def render_reports(
     else:
         rendered = render_fallback_editions(editions, params_of, year_dir, report=report)
 
-    person_ids = _person_ids(derived_dir)
     written: list[Path] = []
     for done in rendered:
         for path in done.paths:
             if path.suffix == ".html":
                 check_rendered(path, person_ids)
             written.append(path)
-    written += write_indicator_files(config, derived_dir, year, year_dir)
+    written += write_indicator_files(config, derived_dir, year, year_dir, say=_say)
     _say(
         f"rendered {len(editions)} edition(s) in {time.perf_counter() - start:.1f} s "
-        f"({chosen}); files in {year_dir}"
+        f"({chosen}); files in {year_dir}, web figures in {year_dir / 'figures'}"
     )
     return written
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from IPython.display import HTML, Markdown
+from IPython.display import Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
+from arr_stats.config import PROJECT_ROOT, RunConfig
 from arr_stats.indicators.casemix import CHECK_FEW_EVENTS, CHECK_NOT_CONVERGED, CHECK_SEPARATION
 from arr_stats.publication import disclosure
 from arr_stats.report.context import (
@@ -28,14 +30,17 @@ from arr_stats.report.context import (
 from arr_stats.report.figures import _pooled
 from arr_stats.report.formats import (
     LEVEL_TEXT,
+    HtmlBlock,
     format_interval,
     format_spread,
     format_value,
     html_table,
     nb_number,
     nb_percent,
+    shown_path,
     target_text,
 )
+from arr_stats.stats.clustering import INDICATOR_INTERVAL_NOTES, interval_note
 
 
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
@@ -74,7 +79,7 @@ def _shown(row: pd.Series | None, ind_id: str, params: Any) -> str:
     return format_value(ind_id, row["value"], signed=True)
 
 
-def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
+def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
     """Section 1's table: each indicator with interval, target level, rest and nation."""
     units = _unit_rows(agg, ctx, ctx.year)
     params = ctx.config.disclosure
@@ -106,6 +111,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
         "Wilson med effektivt utvalg, siden svarene på ett skjema henger sammen; t for "
         "gjennomsnitt; Aalen–Johansen for kumulativ andel); for medianen kvartilbredden "
         "(25.–75. persentil). "
+        f"{INDICATOR_INTERVAL_NOTES['nb']} "
         f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
     )
     if any(flags):
@@ -119,7 +125,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     )
 
 
-def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
+def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
     """Each indicator over the trend years (own unit against the rest in an institution edition)."""
     params = ctx.config.disclosure
     years = ctx.trend_years or [ctx.year]  # a first report year has no earlier year
@@ -146,7 +152,7 @@ def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HTML:
     )
 
 
-def episodes_by_institution(ctx: ReportContext) -> HTML:
+def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
     """Registered (consenting) episodes per institution and discharge year, with totals."""
     episodes = ctx.derived.episodes
     years = [y for y in range(ctx.year - TREND_YEARS + 1, ctx.year + 1)]
@@ -176,7 +182,7 @@ def episodes_by_institution(ctx: ReportContext) -> HTML:
 
 def indicator_by_institution(
     agg: pd.DataFrame, ctx: ReportContext, ind_ids: Sequence[str], caption: str
-) -> HTML:
+) -> HtmlBlock:
     """Some indicators of the report year per institution, with the national value."""
     this = agg[(agg["year"] == ctx.year) & agg["ind_id"].isin(ind_ids)]
     params = ctx.config.disclosure
@@ -202,7 +208,7 @@ def indicator_by_institution(
     return html_table(table, caption=caption, numeric=list(table.columns[1:]), row_classes=classes)
 
 
-def linkage_table(ctx: ReportContext) -> HTML:
+def linkage_table(ctx: ReportContext) -> HtmlBlock:
     """The linkage rate of episodes and persons to the NAV data.
 
     A share is shown with its base, so it is hidden (like any proportion,
@@ -252,7 +258,7 @@ PARTICIPANT_VARIABLES: dict[str, str] = {
 }
 
 
-def participants_table(ctx: ReportContext, variable: str) -> HTML:
+def participants_table(ctx: ReportContext, variable: str) -> HtmlBlock:
     """Distribution of one background variable in the report year (own unit and the rest)."""
     from arr_stats.plotting import group_label
 
@@ -301,7 +307,7 @@ def participants_table(ctx: ReportContext, variable: str) -> HTML:
     )
 
 
-def institutions_table(ctx: ReportContext) -> HTML:
+def institutions_table(ctx: ReportContext) -> HtmlBlock:
     """The institutions' background forms of the report year.
 
     The patient count is a count of persons (:func:`~arr_stats.publication.
@@ -346,7 +352,7 @@ def institutions_table(ctx: ReportContext) -> HTML:
 
 
 @needs_outcome_cohort
-def status_table(ctx: ReportContext) -> HTML:
+def status_table(ctx: ReportContext) -> HtmlBlock:
     """Daily state 3, 6 and 12 months after discharge (own unit), counts and shares."""
     from arr_stats.plotting import state_label
 
@@ -384,7 +390,7 @@ def status_table(ctx: ReportContext) -> HTML:
 
 
 @needs_outcome_cohort
-def cumulative_incidence_table(ctx: ReportContext) -> HTML:
+def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
     """Cumulative incidence at 3, 6 and 12 months by diagnosis group (own unit).
 
     The values are those the pooled curve of Figure "etter diagnosegruppe"
@@ -400,7 +406,8 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
         return ctx.small_unit_note()
     cohort = ctx.own(ctx.outcome_cohort())
     params = ctx.config.disclosure
-    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by="diagnosis_group")
+    fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by="diagnosis_group")
+    curve = fitted.curve_
     month_days = sorted(ctx.config.outcomes.month_days.items())
     values = disclosure.pooled_values_at(curve, params, [day for _, day in month_days])
     values = values.assign(group=values["group"].astype(object)).set_index(["group", "time"])
@@ -444,7 +451,7 @@ def cumulative_incidence_table(ctx: ReportContext) -> HTML:
         note=f"Verdiene er de kurven i figuren går gjennom. {disclosure.HIDDEN_MARK} i en "
         f"kolonne for måneder: skjult fordi hendelsene siden forrige viste verdi er færre enn "
         f"{params.min_cell}; i n-kolonnen: små grupper, og det som ellers kunne regnes ut "
-        "fra totalen.",
+        f"fra totalen. {interval_note(fitted.cluster_)}",
     )
 
 
@@ -478,12 +485,12 @@ def _work_ability_groups(ctx: ReportContext) -> pd.DataFrame:
 
 
 @needs_outcome_cohort
-def work_ability_change_table(ctx: ReportContext) -> HTML:
+def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
     """Paired change in work ability T0 → T3 with a t interval, on the cohort of ``arr_wa_change``."""
     groups = _work_ability_groups(ctx)
     params = ctx.config.disclosure
     if groups.empty:  # no unit with enough pairs to show (the nation pools none)
-        return HTML(
+        return HtmlBlock(
             '<p class="table-note">Parret endring i arbeidsevne: ingen enhet har nok par '
             f"T0–T3 ({html.escape(disclosure.small_group_label(params))}).</p>"
         )
@@ -539,7 +546,7 @@ def _share_or_label(numerator: int, n: int, params: Any) -> str:
 
 
 @needs_outcome_cohort
-def work_status_table(ctx: ReportContext) -> HTML:
+def work_status_table(ctx: ReportContext) -> HtmlBlock:
     """Self-reported work status at T1–T3 beside the register state at the same points."""
     from arr_stats.plotting import state_label
 
@@ -595,7 +602,7 @@ def work_status_table(ctx: ReportContext) -> HTML:
     )
 
 
-def parameters_table(ctx: ReportContext) -> HTML:
+def parameters_table(ctx: ReportContext) -> HtmlBlock:
     """The outcome and disclosure parameters of the run (section 8)."""
     out = ctx.config.outcomes
     dis = ctx.config.disclosure
@@ -627,7 +634,7 @@ def parameters_table(ctx: ReportContext) -> HTML:
     )
 
 
-def issues_table(ctx: ReportContext) -> HTML:
+def issues_table(ctx: ReportContext) -> HtmlBlock:
     """Validation issues by table, rule and severity (row counts, small counts hidden)."""
     issues = ctx.derived.issues
     if issues.empty:
@@ -666,7 +673,7 @@ def _casemix_term_label(term: str) -> str:
 
 
 @needs_outcome_cohort
-def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
+def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     """Coefficients of the national case-mix model (odds ratios with 95 % KI).
 
     ``hrb_days_pre_12m`` is shown per 30 days (the unit of the Cox model,
@@ -678,7 +685,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
     if result.n == 0:
-        return HTML(
+        return HtmlBlock(
             '<p class="table-note">Case-mix-modell: ingen enhet har tall som kan vises '
             f"({html.escape(disclosure.small_group_label(ctx.config.disclosure))} eller for "
             f"få med eller uten utfallet); modellen vises ikke.</p>"
@@ -779,7 +786,7 @@ def _casemix_checks_note(result: Any, ind_id: str, ctx: ReportContext) -> str:
 
 
 @needs_outcome_cohort
-def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
+def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     """Observed / expected ratio per institution with its exact interval (disclosed).
 
     The interval is the exact one for a sum of 0/1 outcomes
@@ -819,7 +826,7 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HTML:
     )
 
 
-def provenance_table(ctx: ReportContext) -> HTML:
+def provenance_table(ctx: ReportContext) -> HtmlBlock:
     """Git commit, versions, render time, data dictionary version."""
     from arr_stats import provenance
     from arr_stats.dictionary import load_dictionary
@@ -831,7 +838,7 @@ def provenance_table(ctx: ReportContext) -> HTML:
         ("Rapportkode (git)", _git_text(git)),
         ("Avledede tabeller bygget fra (git)", _git_text(build.get("git"))),
         ("Datadictionary", f"versjon {build.get('dictionary_version', load_dictionary().version)}"),
-        ("Konfigurasjon", str(ctx.config.source or "(laget i kode)")),
+        ("Konfigurasjon", shown_configuration(ctx.config)["source"] or "(laget i kode)"),
     ]
     rows += [
         (f"Pakke {k}", v or "ikke installert") for k, v in provenance.package_versions().items()
@@ -846,7 +853,7 @@ def _git_text(git: Any) -> str:
     return f"{git['commit']} ({state})"
 
 
-def input_hashes_table(ctx: ReportContext) -> HTML:
+def input_hashes_table(ctx: ReportContext) -> HtmlBlock:
     """SHA-256 of every input file of the build (from build.json)."""
     build = ctx.derived.build
     hashes = build.get("inputs") or build.get("input_hashes") or {}
@@ -861,7 +868,44 @@ def input_hashes_table(ctx: ReportContext) -> HTML:
     return html_table(table, caption="Inndata (SHA-256)")
 
 
+def provenance_base(config: RunConfig) -> Path | None:
+    """The folder the provenance appendix shows paths relative to.
+
+    The project (the source checkout) when the configuration file lies in it,
+    as ``analysis/*.toml`` does; else the configuration file's folder; ``None``
+    for a configuration made in code.
+    """
+    if config.source is None:
+        return None
+    source = Path(config.source).resolve()
+    return PROJECT_ROOT if source.is_relative_to(PROJECT_ROOT) else source.parent
+
+
+def shown_configuration(config: RunConfig) -> dict[str, Any]:
+    """The run configuration as the report shows it: every path relative.
+
+    The serialised form (:func:`arr_stats.config.config_to_dict`) with its
+    paths (``paths.*``, ``report.out``, ``report.text``, ``source``) printed by
+    :func:`~arr_stats.report.formats.shown_path` against
+    :func:`provenance_base`: the appendix names no absolute path.
+    """
+    raw = config.to_dict()
+    base = provenance_base(config)
+    raw["paths"] = {key: shown_path(value, base) for key, value in raw["paths"].items()}
+    raw["report"] = {
+        **raw["report"],
+        **{
+            key: shown_path(raw["report"][key], base)
+            for key in ("out", "text")
+            if raw["report"].get(key)
+        },
+    }
+    raw["source"] = shown_path(raw["source"], base) if raw["source"] else None
+    return raw
+
+
 def configuration_block(ctx: ReportContext) -> Markdown:
-    """The run configuration as JSON (section 9)."""
-    text = json.dumps(ctx.config.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
-    return Markdown(f"```json\n{text}\n```\n")
+    """The run configuration as JSON (section 9), its paths relative (:func:`shown_configuration`)."""
+    text = json.dumps(shown_configuration(ctx.config), indent=2, sort_keys=True, ensure_ascii=False)
+    # no language: Quarto would colour JSON and the fallback not (one look on both)
+    return Markdown(f"```\n{text}\n```\n")

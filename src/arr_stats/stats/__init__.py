@@ -5,6 +5,7 @@
 - :mod:`~arr_stats.stats.competing_risks` – Aalen–Johansen cumulative incidence
 - :mod:`~arr_stats.stats.cox` – the cause-specific Cox model
 - :mod:`~arr_stats.stats.cox_zph` – the proportional-hazards test of R's ``cox.zph``
+- :mod:`~arr_stats.stats.clustering` – variances grouped by person, and the footnote saying so
 - :mod:`~arr_stats.stats.state_occupation` – daily state shares
 - :mod:`~arr_stats.stats.work_ability` – work ability at T0–T3, paired change, mixed model
 - :mod:`~arr_stats.stats.intervals` – Wilson and t intervals
@@ -14,6 +15,7 @@
 The estimators, variances and intervals are written up in ``docs/survival.md``.
 """
 
+from arr_stats.stats.clustering import interval_note
 from arr_stats.stats.competing_risks import (
     CumulativeIncidence,
     aalen_johansen,
@@ -66,6 +68,7 @@ __all__ = [
     "cumulative_incidence",
     "cumulative_incidence_at",
     "funnel_limits",
+    "interval_note",
     "kaplan_meier",
     "median_time",
     "naive_cumulative_incidence",
