@@ -208,6 +208,16 @@ def indicator_by_institution(
     return html_table(table, caption=caption, numeric=list(table.columns[1:]), row_classes=classes)
 
 
+def _count_text(counts: pd.Series, params: Any) -> list[str]:
+    """Counts as the report prints them: "<5" for 1 … ``min_cell`` − 1
+    (:func:`~arr_stats.publication.disclosure.is_small_count`), else in Norwegian style."""
+    small = disclosure.is_small_count(counts, params)
+    return [
+        disclosure.small_count_label(params) if s else nb_number(v)
+        for s, v in zip(small, counts, strict=True)
+    ]
+
+
 def linkage_table(ctx: ReportContext) -> HtmlBlock:
     """The linkage rate of episodes and persons to the NAV data.
 
@@ -235,7 +245,7 @@ def linkage_table(ctx: ReportContext) -> HtmlBlock:
                 disclosure.small_group_label(params) if h else nb_percent(p / w, 1)
                 for h, p, w in zip(hidden, frame["part"], frame["whole"], strict=True)
             ],
-            "Grunnlag": disclosure.suppress_counts(frame, ["whole"], params)["whole"],
+            "Grunnlag": _count_text(frame["whole"], params),
         }
     )
     return html_table(
@@ -332,9 +342,7 @@ def institutions_table(ctx: ReportContext) -> HtmlBlock:
         {
             "Institusjon": forms["name"].astype(str).to_numpy(),
             "Helseregion": forms["health_region"].astype(object).fillna("–").astype(str).to_numpy(),
-            "ARR-pasienter": disclosure.suppress_counts(forms, ["n_patients"], params)[
-                "n_patients"
-            ].to_numpy(),
+            "ARR-pasienter": _count_text(forms["n_patients"], params),
             "Snittalder": statistic("mean_age", 1),
             "Ventetid (dager)": statistic("waiting_days", 0),
             "Varighet (uker)": statistic("programme_weeks", 1),
