@@ -171,6 +171,41 @@ def _low_coverage_units(
     return set(value.index[low.to_numpy()])
 
 
+def shown_units(sizes: pd.DataFrame, params: DisclosureParams) -> list[str]:
+    """The units whose indicator value is shown, and pooled into rest and nation.
+
+    One rule for every output that shows a unit's indicator, or pools the
+    units into "resten av landet" and the nation (the indicator table, and
+    report tables on the same cohort such as the paired change in work
+    ability): a unit is hidden when
+    :func:`~arr_stats.publication.disclosure.hidden_statistic_mask` hides its
+    statistic.
+
+    Parameters
+    ----------
+    sizes
+        One row per unit (index: the unit) with ``n`` and, for proportions
+        and cumulative incidences, ``numerator`` (NaN or absent for means
+        and medians: only their n counts).
+    params
+        The disclosure parameters.
+
+    Returns
+    -------
+    list of str
+        The shown units, in the order of ``sizes``.
+
+    Examples
+    --------
+    >>> sizes = pd.DataFrame({"n": [40, 9, 30], "numerator": [20, 5, 27]}, index=["A", "B", "C"])
+    >>> shown_units(sizes, DisclosureParams())
+    ['A']
+    """
+    numerator = "numerator" if "numerator" in sizes.columns else None
+    hidden = hidden_statistic_mask(sizes, "n", params, numerator).to_numpy()
+    return [str(u) for u, h in zip(sizes.index, hidden, strict=True) if not h]
+
+
 def _indicator_rows(
     ind_id: str,
     year: int,
@@ -195,12 +230,10 @@ def _indicator_rows(
             {
                 "n": [own[u]["denominator"] for u in units],
                 "numerator": [own[u]["numerator"] for u in units],
-            }
+            },
+            index=units,
         )
-        # numerator is NaN for means and medians: only proportions and
-        # cumulative incidences are hidden for a small numerator.
-        small = hidden_statistic_mask(sizes, "n", disclosure, "numerator").tolist()
-        suppressed = {u for u, s in zip(units, small, strict=True) if s}
+        suppressed = set(units) - set(shown_units(sizes, disclosure))
     else:
         suppressed = set()
     # National and rest-of-country values pool only units that are shown: a
