@@ -11,7 +11,7 @@
 #   profiled over s2 (REML): ll = -((N - k)(log(2 pi s2) + 1) + log|V/s2| + log|X' (V/s2)^-1 X|)/2.
 # That the hand likelihood is lme's is checked: at lme's estimates the two agree (ll_at_lme).
 # Output lme_nested.csv: term (Intercept, point[T1] …, var(person), var(episode), var(residual),
-#        loglik, loglik_lme, ll_at_lme), estimate, std_error, lme (lme's own estimate).
+#        loglik, ll_at_lme), estimate, std_error, lme (lme's own estimate; its loglik at loglik).
 suppressPackageStartupMessages(library(nlme))
 d <- read.csv("wa.csv", stringsAsFactors = FALSE, colClasses = c(person_id = "character",
               episode_id = "character"))
