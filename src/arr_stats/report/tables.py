@@ -781,14 +781,21 @@ def shown_configuration(config: RunConfig) -> dict[str, Any]:
     """The run configuration as the report shows it: every path relative.
 
     The serialised form (:func:`arr_stats.config.config_to_dict`) with its
-    paths (``paths.*``, ``report.out``, ``source``) printed by
+    paths (``paths.*``, ``report.out``, ``report.text``, ``source``) printed by
     :func:`~arr_stats.report.formats.shown_path` against
     :func:`provenance_base`: the appendix names no absolute path.
     """
     raw = config.to_dict()
     base = provenance_base(config)
     raw["paths"] = {key: shown_path(value, base) for key, value in raw["paths"].items()}
-    raw["report"] = {**raw["report"], "out": shown_path(raw["report"]["out"], base)}
+    raw["report"] = {
+        **raw["report"],
+        **{
+            key: shown_path(raw["report"][key], base)
+            for key in ("out", "text")
+            if raw["report"].get(key)
+        },
+    }
     raw["source"] = shown_path(raw["source"], base) if raw["source"] else None
     return raw
 
