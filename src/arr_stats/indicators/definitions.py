@@ -170,7 +170,7 @@ def work_ability_pairs(episodes: pd.DataFrame, responses: pd.DataFrame, year: in
 
 
 def _rows(ind_id: str, year: int, frame: pd.DataFrame, var: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "ind_id": ind_id,
             "orgnr": frame["institution_id"].astype(str).to_numpy(),
@@ -179,6 +179,10 @@ def _rows(ind_id: str, year: int, frame: pd.DataFrame, var: pd.Series) -> pd.Dat
             "var": pd.to_numeric(var, errors="coerce").astype(float).to_numpy(),
         }
     )
+    if DEFAULT_CLUSTER in frame.columns:  # the intervals are grouped by person
+        persons = frame[DEFAULT_CLUSTER]
+        rows[DEFAULT_CLUSTER] = persons.astype(str).where(persons.notna()).to_numpy()
+    return rows
 
 
 def _episode_values(
@@ -191,9 +195,9 @@ def _episode_values(
     """Every cohort member of every per-episode indicator of report year ``year``.
 
     ``var`` is NaN for a cohort member without a value (only ``arr_srtw``:
-    censored before day F); ``rtw_time``/``rtw_event`` and ``person_id`` (the
-    interval's cluster) ride along for ``arr_srtw``, ``items`` (the number of
-    T0 items) for ``arr_compl``.
+    censored before day F); ``person_id`` (the intervals' cluster) rides along
+    where the source table has it, ``rtw_time``/``rtw_event`` for
+    ``arr_srtw``, ``items`` (the number of T0 items) for ``arr_compl``.
     """
     params = config.outcomes
     pieces = []
@@ -205,8 +209,6 @@ def _episode_values(
     srtw = _rows("arr_srtw", year, cohort, _srtw_var(cohort, params.followup_days))
     srtw["rtw_time"] = cohort["rtw_time"].to_numpy()
     srtw["rtw_event"] = cohort["rtw_event"].to_numpy()
-    if DEFAULT_CLUSTER in cohort.columns:  # the interval is grouped by person
-        srtw[DEFAULT_CLUSTER] = cohort[DEFAULT_CLUSTER].astype(str).to_numpy()
     pieces.append(srtw)
 
     hrb = cohort[cohort["hrb_days_12m"].notna()]

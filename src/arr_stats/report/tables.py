@@ -40,7 +40,12 @@ from arr_stats.report.formats import (
     shown_path,
     target_text,
 )
-from arr_stats.stats.clustering import INDICATOR_INTERVAL_NOTES, interval_note
+from arr_stats.stats.clustering import (
+    OE_INTERVAL_NOTES,
+    indicator_interval_note,
+    interval_note,
+)
+from arr_stats.stats.work_ability import resolve_cluster
 
 
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
@@ -111,7 +116,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
         "Wilson med effektivt utvalg, siden svarene på ett skjema henger sammen; t for "
         "gjennomsnitt; Aalen–Johansen for kumulativ andel); for medianen kvartilbredden "
         "(25.–75. persentil). "
-        f"{INDICATOR_INTERVAL_NOTES['nb']} "
+        f"{indicator_interval_note(domain.DEFAULT_CLUSTER)} "
         f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
     )
     if any(flags):
@@ -534,10 +539,12 @@ def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
             }
         )
     table = pd.DataFrame(rows)
+    cluster = resolve_cluster(domain.DEFAULT_CLUSTER, responses, cohort)
     return html_table(
         table,
         caption=f"Parret endring i arbeidsevne (0–10) fra T0 til T3, utskrevet {ctx.year - 1}",
         numeric=["n", "T0", "T3", "Endring (95 % KI)"],
+        note=interval_note(cluster),
     )
 
 
@@ -829,7 +836,8 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlB
             "Forventet antall (E) er summen av hvert oppholds sannsynlighet i den nasjonale "
             "modellen. Observert antall (O) er da en sum av 0/1-utfall med varians "
             "Σ p(1 − p); KI og kontrollgrensene er eksakte for den fordelingen "
-            "(Poisson-binomisk), med modellens sannsynligheter som kjente."
+            "(Poisson-binomisk), med modellens sannsynligheter som kjente. "
+            f"{OE_INTERVAL_NOTES['nb']}"
         ),
     )
 
