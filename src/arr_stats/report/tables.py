@@ -539,7 +539,7 @@ def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
             }
         )
     table = pd.DataFrame(rows)
-    cluster = resolve_cluster(domain.DEFAULT_CLUSTER, responses, cohort)
+    cluster = resolve_cluster(domain.DEFAULT_CLUSTER, long, groups)
     return html_table(
         table,
         caption=f"Parret endring i arbeidsevne (0–10) fra T0 til T3, utskrevet {ctx.year - 1}",
