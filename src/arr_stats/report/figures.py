@@ -19,7 +19,8 @@ from arr_stats.report.context import (
     needs_outcome_cohort,
 )
 from arr_stats.report.formats import nb_number, nb_percent
-from arr_stats.stats.clustering import interval_note
+from arr_stats.stats.clustering import OE_INTERVAL_NOTES, interval_note
+from arr_stats.stats.work_ability import resolve_cluster
 
 
 @needs_outcome_cohort
@@ -212,7 +213,8 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
             "Grensene er eksakte for en sum av 0/1-utfall (Poisson-binomisk fordeling av O "
             "med den nasjonale modellens sannsynligheter), tegnet for en institusjon med "
             "nasjonal pasientsammensetning. En institusjons egne grenser følger dens egen "
-            "pasientsammensetning; ringen markerer dem som er utenfor sine egne 95 %-grenser."
+            "pasientsammensetning; ringen markerer dem som er utenfor sine egne 95 %-grenser. "
+            f"{OE_INTERVAL_NOTES['nb']}"
         ),
         outside=(points["y"] < points["limit95_lower"]) | (points["y"] > points["limit95_upper"]),
     )
@@ -274,4 +276,5 @@ def work_ability_figure(ctx: ReportContext) -> Figure:
     table = table[table["mean"].map(lambda v: not isinstance(v, str))]
     for column in ("mean", "lower", "upper"):
         table[column] = table[column].astype(float)
-    return plot_work_ability(table)
+    cluster = resolve_cluster(domain.DEFAULT_CLUSTER, responses, cohort)
+    return _with_interval_note(plot_work_ability(table), cluster)
