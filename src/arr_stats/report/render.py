@@ -197,6 +197,11 @@ def render_reports(
     )
     _say(f"rendering {len(editions)} edition(s) of {year} with {how} into {year_dir}")
     start = time.perf_counter()
+    # the year's linked tables, protected together once; every edition reads them
+    from arr_stats.report.tables import write_year_publication
+
+    publication = write_year_publication(config, derived_dir, year)
+    _say(f"  protected publication of {year} in {publication[0].parent}")
     if chosen == "quarto":
         assert quarto is not None
         rendered = []
@@ -216,6 +221,7 @@ def render_reports(
                 check_rendered(path, person_ids)
             written.append(path)
     written += write_indicator_files(config, derived_dir, year, year_dir, say=_say)
+    written += publication
     _say(
         f"rendered {len(editions)} edition(s) in {time.perf_counter() - start:.1f} s "
         f"({chosen}); files in {year_dir}, web figures in {year_dir / 'figures'}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import html
 import json
 from collections.abc import Sequence
@@ -14,9 +16,9 @@ from IPython.display import Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
-from arr_stats.config import PROJECT_ROOT, RunConfig
+from arr_stats.config import PROJECT_ROOT, RunConfig, config_to_dict
 from arr_stats.indicators.casemix import CHECK_FEW_EVENTS, CHECK_NOT_CONVERGED, CHECK_SEPARATION
-from arr_stats.publication import disclosure
+from arr_stats.publication import disclosure, linked
 from arr_stats.report.context import (
     NATIONAL_LABEL,
     OWN_LABEL,
@@ -158,17 +160,16 @@ def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
 
 
 def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
-    """Registered (consenting) episodes per institution and discharge year, with totals."""
-    episodes = ctx.derived.episodes
-    years = [y for y in range(ctx.year - TREND_YEARS + 1, ctx.year + 1)]
-    recent = episodes[episodes["discharge_year"].isin(years)]
+    """Registered (consenting) episodes per institution and discharge year, with totals.
+
+    The cells are the year's jointly protected publication's (:func:`year_publication`).
+    """
     names = ctx.institution_names()
-    counts = pd.crosstab(recent["institution_id"].astype(str), recent["discharge_year"])
-    counts = counts.reindex(columns=[y for y in years if y in counts.columns], fill_value=0)
-    counts.index = [names.get(i, i) for i in counts.index]
-    counts = counts.sort_index()
-    counts.columns = [str(c) for c in counts.columns]
-    shown = disclosure.suppress_with_margins(counts, ctx.config.disclosure).display
+    suppressed = year_publication(ctx).grid(linked.EPISODES_TABLE, [(linked.NATIONAL, "")])
+    shown = suppressed.display
+    labels = [names.get(i, i) if i != linked.TOTAL else "Totalt" for i in shown.index]
+    shown = shown.set_axis(labels)
+    shown = pd.concat([shown.drop(index="Totalt").sort_index(), shown.loc[["Totalt"]]])
     own_name = names.get(ctx.institution) if ctx.institution else None
     table = shown.reset_index(names="Institusjon")
     return html_table(
@@ -183,6 +184,90 @@ def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
         f"«{disclosure.HIDDEN_MARK}»: skjult av personvernhensyn (små tall og "
         "tall som ellers kunne regnes ut fra summene).",
     )
+
+
+def publication_folder(derived_dir: Path, year: int) -> Path:
+    """Where the year's protected publication is written: ``publication/<year>/`` in the build."""
+    return Path(derived_dir) / "publication" / str(year)
+
+
+def _publication_fingerprint(ctx: ReportContext) -> str:
+    """What the year's publication is made from: the tables read and the parameters."""
+    digest = hashlib.sha256()
+    for name in ("episodes", "outcomes"):
+        path = ctx.derived.directory / f"{name}.parquet"
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    settings = config_to_dict(ctx.config)  # the one serialised form: same settings, same text
+    shaping = {k: settings[k] for k in ("nav", "outcomes", "disclosure")}
+    digest.update(json.dumps([ctx.year, shaping], sort_keys=True).encode())
+    digest.update(repr((list(PARTICIPANT_VARIABLES), TREND_YEARS, UNKNOWN_LABEL)).encode())
+    return digest.hexdigest()
+
+
+def _compute_publication(ctx: ReportContext) -> linked.YearPublication:
+    return linked.year_publication(
+        ctx.derived.episodes,
+        ctx.process_cohort(),
+        ctx.outcome_cohort(),
+        ctx.config,
+        ctx.year,
+        list(PARTICIPANT_VARIABLES),
+        TREND_YEARS,
+        UNKNOWN_LABEL,
+    )
+
+
+def year_publication(ctx: ReportContext) -> linked.YearPublication:
+    """The jointly protected linked count tables of the edition's year.
+
+    Read from ``publication/<year>/`` in the build when ``arr-stats report``
+    wrote it from the same tables and parameters (:func:`write_year_publication`),
+    else computed; either way once per loaded build, year and disclosure
+    parameters (:func:`arr_stats.publication.linked.cached`). Every table of
+    every edition therefore reads the same protected cells.
+    """
+
+    def load_or_compute() -> linked.YearPublication:
+        folder = publication_folder(ctx.derived.directory, ctx.year)
+        saved = linked.read_publication(folder, _publication_fingerprint(ctx))
+        return saved if saved is not None else _compute_publication(ctx)
+
+    return linked.cached(ctx.derived, (ctx.year, ctx.config.disclosure), load_or_compute)
+
+
+def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> list[Path]:
+    """Compute the year's publication once and write it into the build (Parquet + CSV).
+
+    ``arr-stats report`` calls this before the editions, which then read it
+    (:func:`year_publication`) instead of computing it each.
+
+    The audit written is the exact one (every hidden cell's bounds).
+
+    Returns
+    -------
+    list of Path
+        The files written (:func:`arr_stats.publication.linked.write_publication`).
+    """
+    from arr_stats.derive.load import load_build
+    from arr_stats.publication.audit import audit
+
+    ctx = ReportContext(load_build(derived_dir, config), int(year), None, None, "")
+    publication = _compute_publication(ctx)
+    # the file an output checker reads: every hidden cell's exact bounds
+    exact = audit(publication.cells, publication.relations, ctx.config.disclosure, exact=True)
+    if not exact.passed:  # cannot happen: the same verdict as the protection's audit
+        raise linked.AuditError(f"the publication of {year} fails the exact audit")
+    publication = dataclasses.replace(publication, audit=exact)
+    folder = publication_folder(ctx.derived.directory, year)
+    return linked.write_publication(publication, folder, _publication_fingerprint(ctx))
+
+
+def _shares(suppressed: disclosure.SuppressedTable, column: str) -> list[str]:
+    """A column's shares of its total, printed where the count and the total are shown."""
+    totals = suppressed.counts.loc[linked.TOTAL]
+    show = linked.share_shown(suppressed.mask)[column].to_numpy()
+    share = (suppressed.counts[column] / totals[column]).to_numpy() if totals[column] else None
+    return [nb_percent(share[i]) if share is not None and show[i] else "" for i in range(len(show))]
 
 
 def indicator_by_institution(
@@ -274,40 +359,28 @@ PARTICIPANT_VARIABLES: dict[str, str] = {
 
 
 def participants_table(ctx: ReportContext, variable: str) -> HtmlBlock:
-    """Distribution of one background variable in the report year (own unit and the rest)."""
-    from arr_stats.plotting import group_label
+    """Distribution of one background variable in the report year (own unit and the rest).
 
+    The cells are the year's jointly protected publication's (:func:`year_publication`):
+    the own unit's, the rest of the country's and the nation's columns are
+    protected together with every other edition's.
+    """
     cohort = ctx.process_cohort()
-    if variable == "age_group":
-        raw = domain.age_group(cohort["age_at_admission"])
-    else:
-        raw = cohort[variable]
-    categories = list(raw.cat.categories) if isinstance(raw.dtype, pd.CategoricalDtype) else []
-    # dict.fromkeys: a category labelled like the missing values ("Ukjent") is listed once
-    order = list(dict.fromkeys([str(group_label(c)) for c in categories] + [UNKNOWN_LABEL]))
-    values = raw.astype(object)
-    values = values.where(values.notna(), UNKNOWN_LABEL).map(lambda v: str(group_label(v)))
     small_unit = ctx.own_is_small(cohort)
+    table = linked.participants_table_name(variable)
     if ctx.is_national or small_unit:
-        unit = pd.Series(NATIONAL_LABEL, index=cohort.index)
+        columns = [(linked.NATIONAL, NATIONAL_LABEL)]
     else:
-        own = cohort["institution_id"].astype(str) == ctx.institution
-        unit = pd.Series(np.where(own, OWN_LABEL, REST_LABEL), index=cohort.index)
-    counts = pd.crosstab(values, unit)
-    counts = counts[[c for c in (NATIONAL_LABEL, OWN_LABEL, REST_LABEL) if c in counts.columns]]
-    known = [o for o in order if o in counts.index]
-    counts = counts.reindex(known + sorted(set(counts.index) - set(known)))
-    suppressed = disclosure.suppress_with_margins(counts, ctx.config.disclosure)
-    display = suppressed.display.copy()
-    totals = suppressed.counts.loc["Totalt"]
-    out = pd.DataFrame({PARTICIPANT_VARIABLES[variable]: display.index})
-    for column in counts.columns:
-        out[f"{column}, n"] = display[column].to_numpy()
-        share = suppressed.counts[column] / totals[column] if totals[column] else np.nan
-        hidden = suppressed.mask[column].to_numpy()
-        out[f"{column}, %"] = [
-            "" if h else nb_percent(s) for h, s in zip(hidden, np.asarray(share), strict=True)
+        columns = [
+            (linked.unit_key(ctx.institution), OWN_LABEL),
+            (linked.rest_key(ctx.institution), REST_LABEL),
         ]
+    suppressed = year_publication(ctx).grid(table, columns)
+    display = suppressed.display
+    out = pd.DataFrame({PARTICIPANT_VARIABLES[variable]: display.index})
+    for _, column in columns:
+        out[f"{column}, n"] = display[column].to_numpy()
+        out[f"{column}, %"] = _shares(suppressed, column)
     return html_table(
         out,
         caption=f"{PARTICIPANT_VARIABLES[variable]}, opphold avsluttet i {ctx.year}",
@@ -371,27 +444,13 @@ def status_table(ctx: ReportContext) -> HtmlBlock:
 
     if ctx.own_is_small(ctx.outcome_cohort()):
         return ctx.small_unit_note()
-    cohort = ctx.own(ctx.outcome_cohort())
-    columns = {f"state_{m}m": f"{m} mnd" for m in sorted(ctx.config.outcomes.month_days)}
-    order = list(ctx.config.outcomes.state_order)
-    counts = pd.DataFrame(
-        {
-            label: cohort[col].astype(object).value_counts().reindex(order, fill_value=0)
-            for col, label in columns.items()
-            if col in cohort
-        }
-    )
-    counts.index = [state_label(s) for s in counts.index]
-    suppressed = disclosure.suppress_with_margins(counts, ctx.config.disclosure)
-    out = pd.DataFrame({"Tilstand": suppressed.display.index})
-    totals = suppressed.counts.loc["Totalt"]
-    for column in counts.columns:
+    unit = linked.NATIONAL if ctx.is_national else linked.unit_key(ctx.institution)
+    suppressed = year_publication(ctx).grid(linked.STATUS_TABLE, [(unit, "")])
+    index = [state_label(s) if s != linked.TOTAL else "Totalt" for s in suppressed.display.index]
+    out = pd.DataFrame({"Tilstand": index})
+    for column in suppressed.counts.columns:
         out[f"{column}, n"] = suppressed.display[column].to_numpy()
-        hidden = suppressed.mask[column].to_numpy()
-        share = (suppressed.counts[column] / totals[column]).to_numpy()
-        out[f"{column}, %"] = [
-            "" if h else nb_percent(s) for h, s in zip(hidden, share, strict=True)
-        ]
+        out[f"{column}, %"] = _shares(suppressed, column)
     return html_table(
         out,
         caption=f"Tilstand 3, 6 og 12 måneder etter utskrivning, {ctx.unit_label}, "
