@@ -28,6 +28,27 @@ local function style_cells(cells)
   end
 end
 
+local function typst_of(blocks)
+  return pandoc.write(pandoc.Pandoc(blocks), "typst"):gsub("%s+$", "")
+end
+
+-- A captioned table as a Typst figure of kind table written around it, so
+-- that its caption is kept and numbered the same way by both engines (Quarto
+-- drops the caption of a table that has no cross-reference id).
+local function as_figure(tbl)
+  local caption = tbl.caption.long
+  if #caption == 0 then
+    return tbl
+  end
+  tbl.caption.long = pandoc.Blocks({})
+  local text = typst_of(caption)
+  return {
+    pandoc.RawBlock("typst", "#figure(kind: table, caption: figure.caption([" .. text .. "]))["),
+    tbl,
+    pandoc.RawBlock("typst", "]"),
+  }
+end
+
 local function style_table(tbl)
   for _, row in ipairs(tbl.head.rows) do
     style_cells(row.cells)
@@ -43,7 +64,7 @@ local function style_table(tbl)
   for _, row in ipairs(tbl.foot.rows) do
     style_cells(row.cells)
   end
-  return tbl
+  return as_figure(tbl)
 end
 
 function RawBlock(el)
