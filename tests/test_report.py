@@ -110,8 +110,6 @@ def test_engine_quarto_without_quarto_is_a_clear_error(tmp_path, monkeypatch):
         render.choose_engine("quarto")
     assert render.choose_engine("auto") == ("fallback", None)
     assert render.choose_engine("fallback") == ("fallback", None)
-    with pytest.raises(ArrStatsError, match="--pdf needs Quarto"):
-        render.choose_engine("auto", pdf=True)
 
 
 def test_engine_auto_prefers_quarto_on_the_path(tmp_path, monkeypatch):
