@@ -541,3 +541,43 @@ def test_both_engines_print_the_same_report(rendered_by_engine, edition):
     assert len(contents) >= 15
     assert _contents(quarto_pages[0]) == contents
     assert abs(len(quarto_pages) - len(fallback_pages)) <= 1
+
+
+def test_fallback_pdf_markdown_keeps_headings_tables_figures_and_captions(tmp_path):
+    """What the fallback hands Pandoc: the author's Markdown, raw HTML, figures with captions."""
+    import base64
+
+    import nbformat
+
+    from arr_stats.report import pdf
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\nnot really").decode()
+    md = nbformat.v4.new_markdown_cell('<h2 id="sec-a">1 A</h2>')
+    md.metadata[pdf.MARKDOWN_SOURCE] = "## A {#sec-a}\n\nTekst."
+    code = nbformat.v4.new_code_cell("x", id="cell-007")
+    code.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": "<table><tr><td>1</td></tr></table>"}
+        ),
+        nbformat.v4.new_output("stream", name="stdout", text="printed\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": png}),
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/html": '<p class="caption">Figur 1: Kurven.</p>'},
+            metadata={
+                pdf.CAPTION: {"kind": "fig", "number": 1, "text": "Kurven.", "label": "fig-k"}
+            },
+        ),
+        nbformat.v4.new_output("display_data", data={"text/markdown": "- **n** = 12"}),
+    ]
+    nb = nbformat.v4.new_notebook(cells=[md, code])
+    text = pdf.notebook_markdown(nb, tmp_path)
+    assert text.split("\n\n") == [
+        "## A {#sec-a}",
+        "Tekst.",
+        "```{=html}\n<table><tr><td>1</td></tr></table>\n```",
+        "```\nprinted\n```",
+        "![Kurven.](cell-007-2.png){#fig-k width=100%}",
+        "- **n** = 12\n",
+    ]
+    assert (tmp_path / "cell-007-2.png").read_bytes() == base64.b64decode(png)
