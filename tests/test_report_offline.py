@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 
 from arr_stats.config import PROJECT_ROOT, load_config
+from arr_stats.errors import ArrStatsError
 from arr_stats.report import editions, render, tables
 from arr_stats.report.formats import HtmlBlock, raw_html_of
 from tools import require_tool
@@ -581,3 +582,12 @@ def test_fallback_pdf_markdown_keeps_headings_tables_figures_and_captions(tmp_pa
         "- **n** = 12\n",
     ]
     assert (tmp_path / "cell-007-2.png").read_bytes() == base64.b64decode(png)
+
+
+def test_an_edition_failing_the_identifier_check_leaves_no_pdf(tmp_path):
+    page, printed = tmp_path / "national.html", tmp_path / "national.pdf"
+    page.write_text("<td>født 01019012345</td>", encoding="utf-8")
+    printed.write_bytes(b"%PDF-1.7")
+    with pytest.raises(ArrStatsError, match="removed national.html, national.pdf"):
+        render.check_rendered(page, [], [printed])
+    assert not page.exists() and not printed.exists()

@@ -86,8 +86,13 @@ def choose_engine(engine: str) -> tuple[str, Path | None]:
     return chosen, quarto
 
 
-def check_rendered(path: Path, person_ids: Sequence[str] | None = None) -> None:
+def check_rendered(
+    path: Path, person_ids: Sequence[str] | None = None, companions: Sequence[Path] = ()
+) -> None:
     """Refuse a rendered file that shows a person identifier (disclosure.md).
+
+    The HTML page is checked; ``companions`` (the edition's PDF, printed from
+    the same document and data) are removed with it when it fails.
 
     Embedded images (``data:`` URIs) and hexadecimal digests (the git commit,
     SHA-256 of the inputs in the provenance appendix) are left out of the
@@ -102,8 +107,10 @@ def check_rendered(path: Path, person_ids: Sequence[str] | None = None) -> None:
     try:
         check_no_identifiers(text, person_ids)
     except ArrStatsError as exc:
-        path.unlink()
-        raise ArrStatsError(f"{path.name}: {exc}; the file was removed") from exc
+        for removed in (path, *companions):
+            removed.unlink(missing_ok=True)
+        names = ", ".join(p.name for p in (path, *companions))
+        raise ArrStatsError(f"{path.name}: {exc}; removed {names}") from exc
 
 
 def _say(text: str) -> None:
@@ -197,7 +204,7 @@ def render_reports(
     for done in rendered:
         for path in done.paths:
             if path.suffix == ".html":
-                check_rendered(path, person_ids)
+                check_rendered(path, person_ids, [p for p in done.paths if p != path])
             written.append(path)
     written += write_indicator_files(config, derived_dir, year, year_dir, say=_say)
     _say(
