@@ -591,7 +591,7 @@ def test_fallback_pdf_markdown_keeps_headings_tables_figures_and_captions(tmp_pa
             "display_data",
             data={"text/html": '<p class="caption">Figur 1: Kurven.</p>'},
             metadata={
-                pdf.CAPTION: {"kind": "fig", "number": 1, "text": "Kurven.", "label": "fig-k"}
+                pdf.CAPTION: {"kind": "fig", "number": 1, "text": "Kurven [KI].", "label": "fig-k"}
             },
         ),
         nbformat.v4.new_output("display_data", data={"text/markdown": "- **n** = 12"}),
@@ -603,7 +603,7 @@ def test_fallback_pdf_markdown_keeps_headings_tables_figures_and_captions(tmp_pa
         "Tekst.",
         "```{=html}\n<table><tr><td>1</td></tr></table>\n```",
         "```\nprinted\n```",
-        "![Kurven.](cell-007-2.png){#fig-k width=100%}",
+        "![Kurven \\[KI\\].](cell-007-2.png){#fig-k width=100%}",
         "- **n** = 12\n",
     ]
     assert (tmp_path / "cell-007-2.png").read_bytes() == base64.b64decode(png)

@@ -26,6 +26,7 @@ alike (docs/rendering.md).
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import subprocess
 import tempfile
@@ -138,6 +139,7 @@ def notebook_markdown(nb: Any, media_dir: Path) -> str:
             if block[0] == "image":
                 _, name, caption_text, label = block
                 attrs = f"#{label} " if label else ""
+                caption_text = re.sub(r"([\[\]])", r"\\\1", caption_text)  # inside ![…]
                 parts.append(f"![{caption_text}]({name}){{{attrs}width=100%}}")
             else:
                 parts.append(block[1])
