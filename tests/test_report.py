@@ -538,13 +538,15 @@ def test_edition_in_headless_chromium(rendered, tmp_path, which):
 def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_params, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
     year = demo_params.years[1]
-    pages = []
+    pages, printed = [], []
     for run in ("a", "b"):
         render.render_reports(
-            demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback"
+            demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback", pdf=True
         )
         pages.append((tmp_path / run / str(year) / "national.html").read_bytes())
+        printed.append((tmp_path / run / str(year) / "national.pdf").read_bytes())
     assert pages[0] == pages[1]
+    assert printed[0].startswith(b"%PDF") and printed[0] == printed[1]
     # 1790000000 s after the epoch = 2026-09-21 14:13:20 UTC
     assert b"2026-09-21 14:13 UTC" in pages[0]
 
