@@ -616,3 +616,33 @@ def test_an_edition_failing_the_identifier_check_leaves_no_pdf(tmp_path):
     with pytest.raises(ArrStatsError, match="removed national.html, national.pdf"):
         render.check_rendered(page, [], [printed])
     assert not page.exists() and not printed.exists()
+
+
+def pdf_image_pages(pdf: Path) -> list[int]:
+    """The page (from 1) of each image the PDF shows (``pdfimages -list``)."""
+    done = subprocess.run(
+        [require_tool("pdfimages"), "-list", str(pdf)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [line.split() for line in done.stdout.splitlines()[2:]]
+    return [int(row[0]) for row in rows if len(row) > 2 and row[2] == "image"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("engine", "edition"), PRINTED)
+def test_pdf_keeps_headings_with_what_follows_and_captions_with_figures(
+    rendered_by_engine, engine, edition
+):
+    done, pages = _printed(rendered_by_engine, engine, edition)
+    headings = {_flat(f"{number} {text}") for number, text, _ in _contents(pages[0])}
+    assert len(headings) >= 15
+    image_pages = set(pdf_image_pages(done.pdf))
+    for number, page in enumerate(pages, start=1):
+        lines = [_flat(line) for line in page.splitlines() if line.strip()]
+        # the last line above the page number is never a heading
+        assert lines[-2] not in headings, (number, lines[-2])
+        # a figure's caption is on the page of its figure
+        if any(re.match(r"Figur \d+: ", line) for line in lines):
+            assert number in image_pages, number
