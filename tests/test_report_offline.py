@@ -1,13 +1,22 @@
-"""The rendered editions stand alone: no external resource, no absolute path.
+"""The rendered editions stand alone, carry the same report on both engines, and print well.
 
-The national edition of the session's synthetic demo is rendered with both
-engines, real Quarto (``@pytest.mark.quarto``) and the Jupyter fallback. Each
-HTML file is scanned for every way a page can load something from elsewhere
-(``src``, ``href``, ``srcset``, ``<link>``, CSS ``url()`` and ``@import``);
-only ``#`` anchors and ``data:`` URIs may remain. The two engines' pages carry
-the same headings, table captions and figures, and no edition prints the
-absolute path of the project, the configuration or the data folders
-(indicators-and-report.md; issue 13, items 2 and 9).
+The national edition and one institution's edition of the session's synthetic
+demo are rendered once with each engine, real Quarto (``@pytest.mark.quarto``)
+and the Jupyter fallback, as HTML and PDF. Each HTML file is scanned for every
+way a page can load something from elsewhere (``src``, ``href``, ``srcset``,
+``<link>``, CSS ``url()`` and ``@import``); only ``#`` anchors and ``data:``
+URIs may remain. The two engines' pages carry the same headings, table
+captions, figures and table cells, and no edition prints the absolute path of
+the project, the configuration or the data folders (indicators-and-report.md;
+issue 13, items 1, 2 and 9).
+
+The PDFs (issue 13, item 3) are read with Poppler's tools as a reader would
+meet them: A4 pages in a sane number, the running title with the year and the
+edition and ``n / N`` on every page, no page beginning inside a table without
+its header row, no heading at the foot of a page, every figure with its
+caption on its page, every word inside the margins, every table numbered and
+every number of every table cell printed, and the two engines' PDFs with the
+same table of contents and captions.
 """
 
 from __future__ import annotations
