@@ -35,6 +35,10 @@ end
 -- A captioned table as a Typst figure of kind table written around it, so
 -- that its caption is kept and numbered the same way by both engines (Quarto
 -- drops the caption of a table that has no cross-reference id).
+-- A table followed by a note in its block sticks to the note (Typst's
+-- sticky block), so the note's first lines stay on the table's page.
+local note_follows = false
+
 local function as_figure(tbl)
   local caption = tbl.caption.long
   if #caption == 0 then
@@ -42,11 +46,12 @@ local function as_figure(tbl)
   end
   tbl.caption.long = pandoc.Blocks({})
   local text = typst_of(caption)
-  return {
-    pandoc.RawBlock("typst", "#figure(kind: table, caption: figure.caption([" .. text .. "]))["),
-    tbl,
-    pandoc.RawBlock("typst", "]"),
-  }
+  local open = "#figure(kind: table, caption: figure.caption([" .. text .. "]))["
+  local close = "]"
+  if note_follows then
+    open, close = "#block(sticky: true)[" .. open, close .. "]"
+  end
+  return { pandoc.RawBlock("typst", open), tbl, pandoc.RawBlock("typst", close) }
 end
 
 local function style_table(tbl)
@@ -71,5 +76,7 @@ function RawBlock(el)
   if el.format ~= "html" or not FORMAT:match("typst") then
     return nil
   end
+  local after = el.text:match(".*</table>(.*)$") or ""
+  note_follows = after:match("<p[%s>]") ~= nil
   return pandoc.read(el.text, "html").blocks:walk({ Table = style_table })
 end
