@@ -434,8 +434,9 @@ def test_editions_and_indicator_files_are_written_where_they_belong(rendered, de
     year_dir = rendered["out"]
     inst = rendered["institution"]
     assert sorted(p.name for p in year_dir.iterdir()) == sorted(
-        ["national.html", f"{inst}.html", "indicators.csv"]
+        ["national.html", f"{inst}.html", "indicators.csv", "figures"]
     )
+    assert sorted(p.name for p in (year_dir / "figures").iterdir()) == sorted(["national", inst])
     aggregated = pd.read_csv(year_dir / "indicators.csv", dtype={"orgnr": str})
     assert set(aggregated["year"]) == {rendered["year"]}
     assert {"ind_id", "orgnr", "unit", "value", "suppressed"} <= set(aggregated.columns)
@@ -538,15 +539,19 @@ def test_edition_in_headless_chromium(rendered, tmp_path, which):
 def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_params, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
     year = demo_params.years[1]
-    pages, printed = [], []
+    pages, printed, figures = [], [], []
     for run in ("a", "b"):
         render.render_reports(
             demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback", pdf=True
         )
         pages.append((tmp_path / run / str(year) / "national.html").read_bytes())
         printed.append((tmp_path / run / str(year) / "national.pdf").read_bytes())
+        folder = tmp_path / run / str(year) / "figures" / "national"
+        figures.append({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
     assert pages[0] == pages[1]
     assert printed[0].startswith(b"%PDF") and printed[0] == printed[1]
+    # the web figures too (PNG, SVG, figures.csv)
+    assert len(figures[0]) >= 19 and figures[0] == figures[1]
     # 1790000000 s after the epoch = 2026-09-21 14:13:20 UTC
     assert b"2026-09-21 14:13 UTC" in pages[0]
 
@@ -591,7 +596,7 @@ def test_cumulative_incidence_table_shows_exact_values_the_pooled_curve_passes_t
     checked = 0
     for row in rows:
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
-        if len(cells) != 2 + len(days):
+        if len(cells) != 2 + len(days) or cells[0] == "Totalt":
             continue
         group = next(
             g
@@ -608,7 +613,9 @@ def test_cumulative_incidence_table_shows_exact_values_the_pooled_curve_passes_t
             assert abs(percent - 100 * truth) <= 0.5 + 1e-9, (group, day, percent, truth)
             assert (abs(percent - 100 * drawn) <= 0.5 + 1e-9).any()
             checked += 1
-    assert checked >= 6, "the table shows too few values to test"
+    # 4: on the session's demo "Annet" (11) is hidden beside "Ukjent" (2), whose
+    # n the cohort's 82 minus the other groups' n would otherwise give back
+    assert checked >= 4, "the table shows too few values to test"
 
 
 @pytest.mark.slow

@@ -195,6 +195,7 @@ def test_shown_configuration_names_no_absolute_path(tmp_path):
     assert shown["paths"] == {"registry": "registry", "nav": "nav", "derived": "derived"}
     # the demo's report folder lies in the project: relative to it
     assert shown["report"]["out"] == "reports/_output"
+    assert shown["report"]["text"] == "reports/text"  # the authors' text folder too
     text = repr(shown)
     assert str(tmp_path) not in text and str(PROJECT_ROOT) not in text
 

@@ -13,6 +13,7 @@ of :data:`arr_stats.report.upload.PORTAL_TYPE`.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -438,8 +439,40 @@ def test_the_portal_shows_what_the_report_publishes_and_nothing_else(uploads):
         assert row["var"] == pytest.approx(value, abs=5e-4)
 
 
+@pytest.fixture(scope="module")
+def coverage_uploads(tmp_path_factory, demo_config, demo_derived, demo_params):
+    """The demo's uploads with 20 more patients on every form.
+
+    In the small test demo every unit's form counts 1 … 4 patients more than
+    it registered, so every coverage is hidden by the complement rule (and the
+    upload rightly has no coverage row). With 20 more the coverages of the
+    larger units are shown, and the rows of the upload can be checked.
+    """
+    import shutil
+
+    year = demo_params.years[1]
+    build = tmp_path_factory.mktemp("coverage") / "derived"
+    shutil.copytree(demo_derived, build)
+    forms = pd.read_parquet(build / "institutions.parquet")
+    forms["n_patients"] = forms["n_patients"] + 20
+    forms.to_parquet(build / "institutions.parquet")
+    config = dataclasses.replace(demo_config, derived_dir=build)
+    written = upload.write_indicator_files(config, build, year, build)
+    return {
+        "year": year,
+        "aggregated": pd.read_csv(written[0], dtype={"orgnr": str}),
+        "fractions": written[1],
+        "derived": load_derived(config, build),
+    }
+
+
 @pytest.mark.slow
-def test_coverage_rows_for_every_unit_with_a_form(uploads):
+def test_coverage_rows_for_every_unit_with_a_form(uploads, coverage_uploads):
+    # the small demo: every coverage hidden, so no coverage row at all
+    fractions = csv_to_df(uploads["fractions"])
+    assert not _shown(uploads["aggregated"], "arr_dg")
+    assert (fractions["ind_id"] != "arr_dg").all()
+    uploads = coverage_uploads
     year = uploads["year"]
     fractions = csv_to_df(uploads["fractions"])
     dg = fractions[fractions["ind_id"] == "arr_dg"]

@@ -179,6 +179,10 @@ DEFAULT_TARGETS: dict[str, IndicatorTarget] = {
 #: Where the reports go when the configuration does not say.
 DEFAULT_REPORT_DIR = PROJECT_ROOT / "reports" / "_output"
 
+#: Where the authors' text of each report year is (``reports/text/README.md``)
+#: when the configuration does not say.
+DEFAULT_TEXT_DIR = PROJECT_ROOT / "reports" / "text"
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -199,6 +203,7 @@ class RunConfig:
     linkage: LinkageParams = field(default_factory=LinkageParams)
     low_coverage_threshold: float = 0.60
     report_dir: Path = DEFAULT_REPORT_DIR
+    text_dir: Path = DEFAULT_TEXT_DIR  # the authors' text, reports/text/<year>/…
     source: Path | None = None  # the TOML file this came from, if any
 
     def with_overrides(self, **changes: Any) -> RunConfig:
@@ -380,7 +385,11 @@ SCHEMA: dict[str, dict[str, _Key]] = {
         "pad_ids": _Key(_id_widths),
     },
     "targets": {},  # one table per indicator id, checked by _targets
-    "report": {"out": _Key(_text), "low_coverage_threshold": _Key(_number(0.0, 1.0))},
+    "report": {
+        "out": _Key(_text),
+        "text": _Key(_text),
+        "low_coverage_threshold": _Key(_number(0.0, 1.0)),
+    },
 }
 
 _TARGET_KEYS = {
@@ -545,6 +554,7 @@ def config_from_dict(
         linkage=_linkage_params(linkage, where),
         low_coverage_threshold=report.get("low_coverage_threshold", 0.60),
         report_dir=resolve(report["out"]) if "out" in report else DEFAULT_REPORT_DIR,
+        text_dir=resolve(report["text"]) if "text" in report else DEFAULT_TEXT_DIR,
         source=source,
     )
 
@@ -600,6 +610,7 @@ def config_to_dict(config: RunConfig) -> dict[str, Any]:
         },
         "report": {
             "out": str(config.report_dir),
+            "text": str(config.text_dir),
             "low_coverage_threshold": config.low_coverage_threshold,
         },
         "source": str(config.source) if config.source else None,

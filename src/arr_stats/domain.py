@@ -126,3 +126,9 @@ DEFAULT_COX_COVARIATES: tuple[str, ...] = (*CASEMIX_COVARIATES, "institution_id"
 #: Units of numeric model covariates: the hazard or odds ratio is per this
 #: many units (per 30 days on health-related benefits rather than per day).
 COVARIATE_UNITS: dict[str, float] = {"hrb_days_pre_12m": 30}
+
+#: The column that groups episodes of one person: the variances of the
+#: Kaplan–Meier and Aalen–Johansen curves and of the Cox model are
+#: clustered by it by default (robust / grouped infinitesimal jackknife, as
+#: R's ``coxph(cluster = )`` and ``survfit(cluster = )``; docs/survival.md).
+DEFAULT_CLUSTER = "person_id"

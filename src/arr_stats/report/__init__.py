@@ -5,6 +5,8 @@
 - :mod:`~arr_stats.report.tables` – the tables, section by section
 - :mod:`~arr_stats.report.figures` – the figures
 - :mod:`~arr_stats.report.sentences` – sentences generated from the numbers
+- :mod:`~arr_stats.report.authors` – the authors' own text, placed in its section
+- :mod:`~arr_stats.report.web_figures` – every figure also as PNG and SVG for the web
 - :mod:`~arr_stats.report.render` – ``arr-stats report``: which editions, which engine
 - :mod:`~arr_stats.report.quarto` – the Quarto engine
 - :mod:`~arr_stats.report.fallback` – the Jupyter fallback engine

@@ -19,6 +19,8 @@ from arr_stats.report.context import (
     needs_outcome_cohort,
 )
 from arr_stats.report.formats import nb_number, nb_percent
+from arr_stats.stats.clustering import OE_INTERVAL_NOTES, interval_note
+from arr_stats.stats.work_ability import resolve_cluster
 
 
 @needs_outcome_cohort
@@ -211,10 +213,17 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
             "Grensene er eksakte for en sum av 0/1-utfall (Poisson-binomisk fordeling av O "
             "med den nasjonale modellens sannsynligheter), tegnet for en institusjon med "
             "nasjonal pasientsammensetning. En institusjons egne grenser følger dens egen "
-            "pasientsammensetning; ringen markerer dem som er utenfor sine egne 95 %-grenser."
+            "pasientsammensetning; ringen markerer dem som er utenfor sine egne 95 %-grenser. "
+            f"{OE_INTERVAL_NOTES['nb']}"
         ),
         outside=(points["y"] < points["limit95_lower"]) | (points["y"] > points["limit95_upper"]),
     )
+
+
+def _with_interval_note(figure: Figure, cluster: str | None) -> Figure:
+    """The footnote under a figure with intervals: which variance they use (``interval_note``)."""
+    figure.text(0.01, 0.0, interval_note(cluster), fontsize=7, ha="left", va="top")
+    return figure
 
 
 def _pooled(curve: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
@@ -236,8 +245,9 @@ def cumulative_incidence_figure(ctx: ReportContext, by: str | None = None) -> Fi
         names = ctx.institution_names()
         cohort = cohort.assign(institution=cohort["institution_id"].astype(str).map(names))
         by = "institution"
-    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by=by)
-    return plot_cumulative_incidence(_pooled(curve, ctx), confidence=by is None)
+    fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by=by)
+    figure = plot_cumulative_incidence(_pooled(fitted.curve_, ctx), confidence=by is None)
+    return _with_interval_note(figure, fitted.cluster_) if by is None else figure
 
 
 @needs_outcome_cohort
@@ -246,8 +256,8 @@ def kaplan_meier_figure(ctx: ReportContext) -> Figure:
     from arr_stats.plotting import plot_survival
 
     cohort = _unit_groups(ctx, ctx.outcome_cohort())
-    curve = stats.kaplan_meier(cohort, by="report_unit")
-    return plot_survival(_pooled(curve, ctx))
+    fitted = stats.KaplanMeier().fit(cohort, by="report_unit")
+    return _with_interval_note(plot_survival(_pooled(fitted.curve_, ctx)), fitted.cluster_)
 
 
 @needs_outcome_cohort
@@ -266,4 +276,5 @@ def work_ability_figure(ctx: ReportContext) -> Figure:
     table = table[table["mean"].map(lambda v: not isinstance(v, str))]
     for column in ("mean", "lower", "upper"):
         table[column] = table[column].astype(float)
-    return plot_work_ability(table)
+    cluster = resolve_cluster(domain.DEFAULT_CLUSTER, responses, cohort)
+    return _with_interval_note(plot_work_ability(table), cluster)

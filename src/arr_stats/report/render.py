@@ -40,6 +40,7 @@ from typing import Any
 
 from arr_stats.config import RunConfig
 from arr_stats.errors import ArrStatsError
+from arr_stats.report.authors import check_texts
 from arr_stats.report.editions import (
     ENGINES,
     PARALLEL_EDITIONS,
@@ -52,6 +53,11 @@ from arr_stats.report.editions import (
 from arr_stats.report.fallback import render_fallback_editions
 from arr_stats.report.quarto import find_quarto, render_with_quarto
 from arr_stats.report.upload import write_indicator_files
+
+
+def web_figures_dir(year_dir: Path, edition: Edition) -> Path:
+    """Where an edition's web figures go: ``<year_dir>/figures/<edition>/`` (:mod:`.web_figures`)."""
+    return year_dir / "figures" / edition.stem
 
 
 def choose_engine(engine: str) -> tuple[str, Path | None]:
@@ -170,8 +176,12 @@ def render_reports(
     year_dir.mkdir(parents=True, exist_ok=True)
     render_time = render_time_now()
 
+    person_ids = _person_ids(derived_dir)
+    check_texts(config.text_dir, year, [e.institution for e in editions], person_ids)
+
     def params_of(edition: Edition) -> dict[str, Any]:
-        return document_parameters(edition, config, derived_dir, render_time)
+        params = document_parameters(edition, config, derived_dir, render_time)
+        return {**params, "figures_dir": str(web_figures_dir(year_dir, edition))}
 
     def report(done: RenderedEdition) -> None:
         names = ", ".join(p.name for p in done.paths)
@@ -199,7 +209,6 @@ def render_reports(
     else:
         rendered = render_fallback_editions(editions, params_of, year_dir, report=report, pdf=pdf)
 
-    person_ids = _person_ids(derived_dir)
     written: list[Path] = []
     for done in rendered:
         for path in done.paths:
@@ -209,7 +218,7 @@ def render_reports(
     written += write_indicator_files(config, derived_dir, year, year_dir, say=_say)
     _say(
         f"rendered {len(editions)} edition(s) in {time.perf_counter() - start:.1f} s "
-        f"({chosen}); files in {year_dir}"
+        f"({chosen}); files in {year_dir}, web figures in {year_dir / 'figures'}"
     )
     return written
 

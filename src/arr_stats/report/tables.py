@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +24,6 @@ from arr_stats.report.context import (
     TREND_YEARS,
     UNKNOWN_LABEL,
     ReportContext,
-    _own_hidden,
     _own_responses,
     needs_outcome_cohort,
 )
@@ -40,6 +40,12 @@ from arr_stats.report.formats import (
     shown_path,
     target_text,
 )
+from arr_stats.stats.clustering import (
+    OE_INTERVAL_NOTES,
+    indicator_interval_note,
+    interval_note,
+)
+from arr_stats.stats.work_ability import resolve_cluster
 
 
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
@@ -110,6 +116,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
         "Wilson med effektivt utvalg, siden svarene på ett skjema henger sammen; t for "
         "gjennomsnitt; Aalen–Johansen for kumulativ andel); for medianen kvartilbredden "
         "(25.–75. persentil). "
+        f"{indicator_interval_note(domain.DEFAULT_CLUSTER)} "
         f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
     )
     if any(flags):
@@ -206,26 +213,52 @@ def indicator_by_institution(
     return html_table(table, caption=caption, numeric=list(table.columns[1:]), row_classes=classes)
 
 
+def _count_text(counts: pd.Series, params: Any) -> list[str]:
+    """Counts as the report prints them: "<5" for 1 … ``min_cell`` − 1
+    (:func:`~arr_stats.publication.disclosure.is_small_count`), else in Norwegian style."""
+    small = disclosure.is_small_count(counts, params)
+    return [
+        disclosure.small_count_label(params) if s else nb_number(v)
+        for s, v in zip(small, counts, strict=True)
+    ]
+
+
 def linkage_table(ctx: ReportContext) -> HtmlBlock:
-    """The linkage rate of episodes and persons to the NAV data."""
+    """The linkage rate of episodes and persons to the NAV data.
+
+    A share is shown with its base, so it is hidden (like any proportion,
+    :func:`~arr_stats.publication.disclosure.hidden_statistic_mask`) when
+    the linked or the unlinked count is 1 … ``min_cell`` − 1 or the base is
+    below ``min_denominator``: 98,0 % of 200 would give back 4 unlinked.
+    """
     linkage = ctx.derived.linkage.set_index("measure")["value"]
-    rows = []
-    for what, part, whole in (
-        ("Opphold koblet til NAV-data", "episodes_linked", "episodes"),
-        ("Personer koblet til NAV-data", "persons_matched", "persons"),
-    ):
-        if part in linkage and whole in linkage and linkage[whole] > 0:
-            rows.append(
-                {
-                    "Mål": what,
-                    "Andel": nb_percent(linkage[part] / linkage[whole], 1),
-                    "Grunnlag": nb_number(linkage[whole]),
-                }
-            )
+    params = ctx.config.disclosure
+    measures = [
+        {"Mål": what, "part": linkage[part], "whole": linkage[whole]}
+        for what, part, whole in (
+            ("Opphold koblet til NAV-data", "episodes_linked", "episodes"),
+            ("Personer koblet til NAV-data", "persons_matched", "persons"),
+        )
+        if part in linkage and whole in linkage and linkage[whole] > 0
+    ]
+    frame = pd.DataFrame(measures, columns=["Mål", "part", "whole"])
+    hidden = disclosure.hidden_statistic_mask(frame, "whole", params, "part").to_numpy()
+    table = pd.DataFrame(
+        {
+            "Mål": frame["Mål"],
+            "Andel": [
+                disclosure.small_group_label(params) if h else nb_percent(p / w, 1)
+                for h, p, w in zip(hidden, frame["part"], frame["whole"], strict=True)
+            ],
+            "Grunnlag": _count_text(frame["whole"], params),
+        }
+    )
     return html_table(
-        pd.DataFrame(rows),
+        table,
         caption="Kobling til NAV-data (alle år i leveransen)",
         numeric=["Andel", "Grunnlag"],
+        note=f"«{disclosure.small_group_label(params)}»: andelen vises ikke når færre enn "
+        f"{params.min_cell} er koblet eller ikke koblet (andel og grunnlag ville gi antallet).",
     )
 
 
@@ -290,17 +323,34 @@ def participants_table(ctx: ReportContext, variable: str) -> HtmlBlock:
 
 
 def institutions_table(ctx: ReportContext) -> HtmlBlock:
-    """The institutions' background forms of the report year."""
+    """The institutions' background forms of the report year.
+
+    The patient count is a count of persons (:func:`~arr_stats.publication.
+    disclosure.suppress_counts`), and the form's statistics of those persons
+    (mean age, waiting time, programme length) are hidden for an institution
+    with fewer than ``min_denominator`` patients (or none given): a mean age
+    of one patient is that patient's age.
+    """
     forms = ctx.derived.institutions
     forms = forms[forms["year"] == ctx.year].sort_values("name")
+    params = ctx.config.disclosure
+    small = disclosure.small_group_mask(forms, "n_patients", params).to_numpy()
+    label = disclosure.small_group_label(params)
+
+    def statistic(column: str, decimals: int) -> list[str]:
+        return [
+            label if s else nb_number(v, decimals)
+            for s, v in zip(small, forms[column], strict=True)
+        ]
+
     table = pd.DataFrame(
         {
-            "Institusjon": forms["name"].astype(str),
-            "Helseregion": forms["health_region"].astype(object).fillna("–").astype(str),
-            "ARR-pasienter": [nb_number(v) for v in forms["n_patients"]],
-            "Snittalder": [nb_number(v, 1) for v in forms["mean_age"]],
-            "Ventetid (dager)": [nb_number(v) for v in forms["waiting_days"]],
-            "Varighet (uker)": [nb_number(v, 1) for v in forms["programme_weeks"]],
+            "Institusjon": forms["name"].astype(str).to_numpy(),
+            "Helseregion": forms["health_region"].astype(object).fillna("–").astype(str).to_numpy(),
+            "ARR-pasienter": _count_text(forms["n_patients"], params),
+            "Snittalder": statistic("mean_age", 1),
+            "Ventetid (dager)": statistic("waiting_days", 0),
+            "Varighet (uker)": statistic("programme_weeks", 1),
         }
     )
     own_name = ctx.institution_name
@@ -310,7 +360,7 @@ def institutions_table(ctx: ReportContext) -> HtmlBlock:
         numeric=["ARR-pasienter", "Snittalder", "Ventetid (dager)", "Varighet (uker)"],
         row_classes=["own" if own_name and n == own_name else "" for n in table["Institusjon"]],
         note="Antall ARR-pasienter er institusjonens eget tall (registrert eller ikke) og er "
-        "nevneren i dekningsgraden.",
+        f"nevneren i dekningsgraden. «{label}»: for få pasienter til å vise skjemaets tall.",
     )
 
 
@@ -369,24 +419,30 @@ def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
         return ctx.small_unit_note()
     cohort = ctx.own(ctx.outcome_cohort())
     params = ctx.config.disclosure
-    curve = stats.cumulative_incidence(cohort, event=domain.EVENT_RTW, by="diagnosis_group")
+    fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by="diagnosis_group")
+    curve = fitted.curve_
     month_days = sorted(ctx.config.outcomes.month_days.items())
     values = disclosure.pooled_values_at(curve, params, [day for _, day in month_days])
     values = values.assign(group=values["group"].astype(object)).set_index(["group", "time"])
+    groups = list(curve["group"].astype(object).drop_duplicates())
     n = cohort.groupby(cohort["diagnosis_group"].astype(object), observed=True).size()
+    # The n column and its total (the cohort, published elsewhere too) are one
+    # line: a small group's n is hidden with a complement, so that the total
+    # minus the shown groups does not give it back.
+    line = disclosure.suppress_with_margins(
+        pd.DataFrame({"n": [int(n.get(g, 0)) for g in groups]}, index=groups), params
+    )
+    sizes = line.display["n"]
     shown_groups = set(_pooled(curve, ctx)["group"].astype(object))
     rows = []
-    for group in curve["group"].astype(object).drop_duplicates():
-        size = int(n.get(group, 0))
-        entry = {
-            "Diagnosegruppe": str(group_label(group)),
-            "n": disclosure.suppress_counts(pd.DataFrame({"n": [size]}), ["n"], params)["n"].iloc[
-                0
-            ],
-        }
+    for group in groups:
+        entry = {"Diagnosegruppe": str(group_label(group)), "n": sizes.loc[group]}
         for months, day in month_days:
             if group not in shown_groups:
                 entry[f"{months} mnd"] = disclosure.small_group_label(params)
+                continue
+            if line.mask.loc[group, "n"]:  # an interval's width would tell the hidden n
+                entry[f"{months} mnd"] = disclosure.HIDDEN_MARK
                 continue
             r = values.loc[(group, day)]
             if not r["shown"]:
@@ -397,30 +453,72 @@ def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
                 f"({nb_number(100 * r['lower'])}–{nb_percent(r['upper'])})"
             )
         rows.append(entry)
-    table = pd.DataFrame(rows)
+    rows.append({"Diagnosegruppe": "Totalt", "n": sizes.iloc[-1]})
+    table = pd.DataFrame(rows).fillna("")
     return html_table(
         table,
         caption=f"Kumulativ andel bærekraftig tilbake i arbeid (95 % KI), {ctx.unit_label}, "
         f"utskrevet {ctx.year - 1}",
         numeric=list(table.columns[1:]),
-        note=f"Verdiene er de kurven i figuren går gjennom. {disclosure.HIDDEN_MARK}: skjult "
-        f"fordi hendelsene siden forrige viste verdi er færre enn {params.min_cell}.",
+        row_classes=["total" if v == "Totalt" else "" for v in table["Diagnosegruppe"]],
+        note=f"Verdiene er de kurven i figuren går gjennom. {disclosure.HIDDEN_MARK} i en "
+        f"kolonne for måneder: skjult fordi hendelsene siden forrige viste verdi er færre enn "
+        f"{params.min_cell}; i n-kolonnen: små grupper, og det som ellers kunne regnes ut "
+        f"fra totalen. {interval_note(fitted.cluster_)}",
+    )
+
+
+def _work_ability_groups(ctx: ReportContext) -> pd.DataFrame:
+    """The pairs of ``arr_wa_change`` labelled as the table shows them (``report_unit``).
+
+    The cohort is the indicator's (:func:`arr_stats.indicators.work_ability_pairs`)
+    and so are the pooled units (:func:`arr_stats.indicators.shown_units`):
+    "resten av landet" and the nation pool only the units whose indicator
+    is shown, so each n here is the indicator's n of the same unit, rest or
+    nation. The own unit is always its own row (hidden when small); when it
+    is hidden, or too small for a table of its own (:meth:`ReportContext.
+    own_is_small`), it is compared with the nation instead of the rest.
+    """
+    d = ctx.derived
+    pairs = indicators.work_ability_pairs(d.episodes, d.responses, ctx.year)
+    unit = pairs["institution_id"].astype(str)
+    sizes = unit.value_counts().sort_index().rename("n").to_frame()
+    shown = set(indicators.shown_units(sizes, ctx.config.disclosure))
+    earlier = d.episodes[d.episodes["discharge_year"] == ctx.year - 1]
+    pooled = unit.isin(shown)
+    if ctx.is_national or ctx.own_is_small(ctx.reportable(earlier)):
+        return pairs[pooled].assign(report_unit=NATIONAL_LABEL)
+    own = unit == ctx.institution
+    others = pooled & ~own
+    label = REST_LABEL if ctx.institution in shown else NATIONAL_LABEL
+    return pd.concat(
+        [pairs[own].assign(report_unit=OWN_LABEL), pairs[others].assign(report_unit=label)],
+        ignore_index=True,
     )
 
 
 @needs_outcome_cohort
 def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
-    """Paired change in work ability T0 → T3 with a t interval."""
-    responses, cohort = _own_responses(ctx)
-    change = stats.work_ability_change(responses, by="report_unit", episodes=cohort)
+    """Paired change in work ability T0 → T3 with a t interval, on the cohort of ``arr_wa_change``."""
+    groups = _work_ability_groups(ctx)
     params = ctx.config.disclosure
-    if _own_hidden(change, params):  # own row stays (hidden); the rest becomes the nation
-        national_responses, national_cohort = _own_responses(ctx, national=True)
-        national = stats.work_ability_change(
-            national_responses, by="report_unit", episodes=national_cohort
+    if groups.empty:  # no unit with enough pairs to show (the nation pools none)
+        return HtmlBlock(
+            '<p class="table-note">Parret endring i arbeidsevne: ingen enhet har nok par '
+            f"T0–T3 ({html.escape(disclosure.small_group_label(params))}).</p>"
         )
-        own = change[change["group"].astype(object) == OWN_LABEL]
-        change = pd.concat([own, national], ignore_index=True)
+    long = pd.concat(
+        [
+            groups[["episode_id"]].assign(point=point, work_ability=groups[column])
+            for point, column in (("T0", "work_ability_t0"), ("T3", "work_ability_t3"))
+        ],
+        ignore_index=True,
+    )
+    change = stats.work_ability_change(long, by="report_unit", episodes=groups)
+    order = [OWN_LABEL, REST_LABEL, NATIONAL_LABEL]
+    change = change.sort_values(
+        "group", key=lambda g: g.astype(object).map(order.index), kind="mergesort"
+    )
     rows = []
     for _, r in change.iterrows():
         small = r["n"] < params.min_denominator
@@ -441,10 +539,12 @@ def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
             }
         )
     table = pd.DataFrame(rows)
+    cluster = resolve_cluster(domain.DEFAULT_CLUSTER, long, groups)
     return html_table(
         table,
         caption=f"Parret endring i arbeidsevne (0–10) fra T0 til T3, utskrevet {ctx.year - 1}",
         numeric=["n", "T0", "T3", "Endring (95 % KI)"],
+        note=interval_note(cluster),
     )
 
 
@@ -471,29 +571,39 @@ def work_status_table(ctx: ReportContext) -> HtmlBlock:
     cohort = ctx.own(cohort)
     responses = responses[responses["episode_id"].isin(cohort["episode_id"])]
     params = ctx.config.disclosure
-    rows = []
+    counts = []
     for point, months in POINT_MONTHS.items():
         answered = responses[(responses["point"] == point) & responses["work_status"].notna()]
-        n = len(answered)
-        working = answered["work_status"].astype(str).str.startswith("I arbeid").sum()
         day = ctx.config.outcomes.month_days.get(months, 0)
         states = ctx.derived.daily_states
         states = states[states["episode_id"].isin(cohort["episode_id"]) & (states["day"] == day)]
-        observed = states["state"].notna().sum()
-        register = (states["state"].astype(object) == "working").sum()
+        counts.append(
+            {
+                "point": point,
+                "months": months,
+                "n": len(answered),
+                "working": answered["work_status"].astype(str).str.startswith("I arbeid").sum(),
+                "observed": states["state"].notna().sum(),
+                "register": (states["state"].astype(object) == "working").sum(),
+            }
+        )
+    counts = pd.DataFrame(counts)
+    # those followed at T1, T2, T3 are nested: a drop of 1–4 would be a count
+    left = disclosure.hidden_running_totals(counts["observed"], params)
+    shown_n = disclosure.suppress_counts(counts, ["n", "observed"], params)
+    rows = []
+    for i, c in counts.iterrows():
         rows.append(
             {
-                "Tidspunkt": f"{point} ({months} mnd)",
-                "Svar, n": disclosure.suppress_counts(pd.DataFrame({"n": [n]}), ["n"], params)[
-                    "n"
-                ].iloc[0],
-                "Selvrapportert i arbeid": _share_or_label(working, n, params),
-                "Fulgt i registeret, n": disclosure.suppress_counts(
-                    pd.DataFrame({"n": [observed]}), ["n"], params
-                )["n"].iloc[0],
-                f"Registerstatus «{state_label('working')}»": _share_or_label(
-                    register, observed, params
-                ),
+                "Tidspunkt": f"{c['point']} ({c['months']} mnd)",
+                "Svar, n": shown_n["n"].iloc[i],
+                "Selvrapportert i arbeid": _share_or_label(c["working"], c["n"], params),
+                "Fulgt i registeret, n": disclosure.HIDDEN_MARK
+                if left[i]
+                else shown_n["observed"].iloc[i],
+                f"Registerstatus «{state_label('working')}»": disclosure.HIDDEN_MARK
+                if left[i]
+                else _share_or_label(c["register"], c["observed"], params),
             }
         )
     table = pd.DataFrame(rows)
@@ -502,7 +612,8 @@ def work_status_table(ctx: ReportContext) -> HtmlBlock:
         caption=f"Arbeid selvrapportert og i registeret, {ctx.unit_label}, utskrevet {ctx.year - 1}",
         numeric=list(table.columns[1:]),
         note="Selvrapportert i arbeid: full eller redusert stilling. Registerstatus: ingen "
-        "registrert ytelse den dagen (outcomes.md).",
+        f"registrert ytelse den dagen (outcomes.md). {disclosure.HIDDEN_MARK}: skjult fordi "
+        f"færre enn {params.min_cell} har falt ut av oppfølgingen siden forrige viste tall.",
     )
 
 
@@ -588,6 +699,12 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
 
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    if result.n == 0:
+        return HtmlBlock(
+            '<p class="table-note">Case-mix-modell: ingen enhet har tall som kan vises '
+            f"({html.escape(disclosure.small_group_label(ctx.config.disclosure))} eller for "
+            f"få med eller uten utfallet); modellen vises ikke.</p>"
+        )
     coef = result.coefficients[result.coefficients["estimate"].notna()]
     z = norm.ppf(0.975)
     scale = np.where(
@@ -613,7 +730,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     return html_table(
         table,
         caption=f"Case-mix-modell for {indicators.INDICATOR_NAMES[ind_id].lower()} "
-        f"(logistisk, nasjonal, n = {nb_number(result.n)})",
+        f"(logistisk, nasjonal{_casemix_n_text(result, ctx.config.disclosure)})",
         numeric=["Oddsratio", "95 % KI", "p"],
         note=f"Referansekategorier: {references}. " + _casemix_checks_note(result, ind_id, ctx),
     )
@@ -633,6 +750,20 @@ _CHECK_TEXT = {
     CHECK_SEPARATION: "separasjon: estimatet er uendelig",
     CHECK_NOT_CONVERGED: "modellen konvergerte ikke",
 }
+
+
+def _casemix_n_text(result: Any, params: Any) -> str:
+    """ ", n = …" for the caption: the model's n unless it would give a small count back.
+
+    The model's episodes and those left out for an unknown outcome add up to
+    the cohort, whose size other outputs show; so the two are one line with a
+    total (:func:`~arr_stats.publication.disclosure.suppress_with_margins`),
+    and when the count left out is hidden, the model's n is hidden too.
+    """
+    line = pd.DataFrame({"model": [result.n], "left_out": [result.unknown_outcome]})
+    if disclosure.suppress_with_margins(line, params).mask.loc[0, "model"]:
+        return ""
+    return f", n = {nb_number(result.n)}"
 
 
 def _casemix_checks_note(result: Any, ind_id: str, ctx: ReportContext) -> str:
@@ -705,7 +836,8 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlB
             "Forventet antall (E) er summen av hvert oppholds sannsynlighet i den nasjonale "
             "modellen. Observert antall (O) er da en sum av 0/1-utfall med varians "
             "Σ p(1 − p); KI og kontrollgrensene er eksakte for den fordelingen "
-            "(Poisson-binomisk), med modellens sannsynligheter som kjente."
+            "(Poisson-binomisk), med modellens sannsynligheter som kjente. "
+            f"{OE_INTERVAL_NOTES['nb']}"
         ),
     )
 
@@ -769,14 +901,21 @@ def shown_configuration(config: RunConfig) -> dict[str, Any]:
     """The run configuration as the report shows it: every path relative.
 
     The serialised form (:func:`arr_stats.config.config_to_dict`) with its
-    paths (``paths.*``, ``report.out``, ``source``) printed by
+    paths (``paths.*``, ``report.out``, ``report.text``, ``source``) printed by
     :func:`~arr_stats.report.formats.shown_path` against
     :func:`provenance_base`: the appendix names no absolute path.
     """
     raw = config.to_dict()
     base = provenance_base(config)
     raw["paths"] = {key: shown_path(value, base) for key, value in raw["paths"].items()}
-    raw["report"] = {**raw["report"], "out": shown_path(raw["report"]["out"], base)}
+    raw["report"] = {
+        **raw["report"],
+        **{
+            key: shown_path(raw["report"][key], base)
+            for key in ("out", "text")
+            if raw["report"].get(key)
+        },
+    }
     raw["source"] = shown_path(raw["source"], base) if raw["source"] else None
     return raw
 

@@ -5,6 +5,7 @@
 - :mod:`~arr_stats.stats.competing_risks` – Aalen–Johansen cumulative incidence
 - :mod:`~arr_stats.stats.cox` – the cause-specific Cox model
 - :mod:`~arr_stats.stats.cox_zph` – the proportional-hazards test of R's ``cox.zph``
+- :mod:`~arr_stats.stats.clustering` – variances grouped by person, and the footnote saying so
 - :mod:`~arr_stats.stats.state_occupation` – daily state shares
 - :mod:`~arr_stats.stats.work_ability` – work ability at T0–T3, paired change, mixed model
 - :mod:`~arr_stats.stats.intervals` – Wilson and t intervals
@@ -14,6 +15,7 @@
 The estimators, variances and intervals are written up in ``docs/survival.md``.
 """
 
+from arr_stats.stats.clustering import indicator_interval_note, interval_note
 from arr_stats.stats.competing_risks import (
     CumulativeIncidence,
     aalen_johansen,
@@ -31,7 +33,12 @@ from arr_stats.stats.funnel import (
     overdispersion,
     proportion_funnel_limits,
 )
-from arr_stats.stats.intervals import t_interval, t_summary, wilson_interval
+from arr_stats.stats.intervals import (
+    grouped_wilson_interval,
+    t_interval,
+    t_summary,
+    wilson_interval,
+)
 from arr_stats.stats.kaplan_meier import KaplanMeier, kaplan_meier
 from arr_stats.stats.observed_expected import (
     oe_control_limits,
@@ -66,6 +73,9 @@ __all__ = [
     "cumulative_incidence",
     "cumulative_incidence_at",
     "funnel_limits",
+    "grouped_wilson_interval",
+    "indicator_interval_note",
+    "interval_note",
     "kaplan_meier",
     "median_time",
     "naive_cumulative_incidence",

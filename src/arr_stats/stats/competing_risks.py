@@ -23,7 +23,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from arr_stats.domain import EVENT_RTW
+from arr_stats.domain import DEFAULT_CLUSTER, EVENT_RTW
+from arr_stats.stats.clustering import cluster_codes, grouped_ij_variance
 from arr_stats.stats.curves import (
     CONF_TYPES,
     _check_choice,
@@ -129,6 +130,7 @@ def aalen_johansen(
     event: np.ndarray,
     event_of_interest: int = EVENT_RTW,
     variance: str = "ij",
+    cluster: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Aalen–Johansen cumulative incidence of one event type, exact with ties.
 
@@ -163,6 +165,11 @@ def aalen_johansen(
         The event code whose cumulative incidence is estimated.
     variance
         One of :data:`AJ_VARIANCES`.
+    cluster
+        Integer cluster (person) code per individual: the ``"ij"`` variance
+        is then grouped, the influences summed within a cluster before
+        squaring (:func:`~arr_stats.stats.clustering.grouped_ij_variance`).
+        The delta method has no grouped form.
 
     Returns
     -------
@@ -172,6 +179,10 @@ def aalen_johansen(
         a first row at time 0.
     """
     _check_choice(variance, AJ_VARIANCES, "variance")
+    if cluster is not None and variance != "ij":
+        raise ValueError(
+            f"variance={variance!r} has no clustered form; use variance='ij' or cluster=None"
+        )
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=int)
     table = _risk_table(time, event, event_of_interest)
@@ -185,7 +196,9 @@ def aalen_johansen(
     survival = np.cumprod(1 - hazard)
     survival_before = np.concatenate([[1.0], survival[:-1]])
     cif = np.cumsum(survival_before * hazard_k)
-    if variance == "ij":
+    if cluster is not None:
+        var = grouped_ij_variance(time, event, event_of_interest, cluster)
+    elif variance == "ij":
         censored = table["censored"].to_numpy(dtype=float) - d_other  # code 0 only
         var = _ij_variance(n, d_k, d_other, censored, survival_before, cif)
     else:
@@ -226,6 +239,13 @@ class CumulativeIncidence(Fitted):
         :func:`aalen_johansen`.
     time_col, event_col
         ``rtw_emp_time``/``rtw_emp_event`` give the employment-confirmed variant.
+    cluster
+        Column grouping the episodes of one person (default ``"person_id"``,
+        :data:`~arr_stats.domain.DEFAULT_CLUSTER`): the IJ variance is then
+        grouped, each person's influences summed before squaring (R's
+        ``survfit(..., id = episode_id, cluster = person_id)``). ``None``, or
+        a table without the column, treats episodes as independent. Only
+        ``variance="ij"`` has a grouped form.
 
     Attributes
     ----------
@@ -238,6 +258,9 @@ class CumulativeIncidence(Fitted):
         interval.
     by_ : str or None
         The grouping column of the fit.
+    cluster_ : str or None
+        The column the variance was grouped by; ``None`` when episodes were
+        treated as independent.
 
     Examples
     --------
@@ -255,8 +278,10 @@ class CumulativeIncidence(Fitted):
     variance: str = "ij"
     time_col: str = "rtw_time"
     event_col: str = "rtw_event"
+    cluster: str | None = DEFAULT_CLUSTER
     curve_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     by_: str | None = field(default=None, init=False)
+    cluster_: str | None = field(default=None, init=False)
 
     def fit(self, outcomes: pd.DataFrame, by: str | None = None) -> CumulativeIncidence:
         """Fit to one row per episode with the time and event columns (not modified).
@@ -282,8 +307,10 @@ class CumulativeIncidence(Fitted):
             self.event_col,
             self.conf_type,
             self.variance,
+            self.cluster,
         )
         self.by_ = by
+        self.cluster_ = self.cluster if cluster_codes(outcomes, self.cluster) is not None else None
         return self
 
 
@@ -296,6 +323,7 @@ def cumulative_incidence(
     event_col: str = "rtw_event",
     conf_type: str = "log",
     variance: str = "ij",
+    cluster: str | None = DEFAULT_CLUSTER,
 ) -> pd.DataFrame:
     """The Aalen–Johansen curve as a tidy table: ``CumulativeIncidence(...).fit(outcomes, by).curve_``.
 
@@ -315,6 +343,7 @@ def cumulative_incidence(
         variance=variance,
         time_col=time_col,
         event_col=event_col,
+        cluster=cluster,
     )
     return fitted.fit(outcomes, by=by).summary
 
@@ -328,6 +357,7 @@ def _cumulative_incidence_curve(
     event_col: str,
     conf_type: str,
     variance: str,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     _z(alpha)
     _check_choice(conf_type, CONF_TYPES, "conf_type")
@@ -335,7 +365,9 @@ def _cumulative_incidence_curve(
     pieces = []
     for value, rows in _groups(outcomes, by):
         time, codes = _time_event(rows, time_col, event_col)
-        table = aalen_johansen(time, codes, event, variance=variance)
+        table = aalen_johansen(
+            time, codes, event, variance=variance, cluster=cluster_codes(rows, cluster)
+        )
         std_error = np.sqrt(table.pop("variance").to_numpy())
         lower, upper = confidence_interval(
             table["estimate"].to_numpy(), std_error, conf_type, alpha
@@ -356,6 +388,7 @@ def naive_cumulative_incidence(
     alpha: float = 0.05,
     time_col: str = "rtw_time",
     event_col: str = "rtw_event",
+    cluster: str | None = DEFAULT_CLUSTER,
 ) -> pd.DataFrame:
     """One minus the Kaplan–Meier estimate of ``event``, competing events censored.
 
@@ -367,7 +400,7 @@ def naive_cumulative_incidence(
 
     Parameters
     ----------
-    outcomes, event, by, alpha, time_col, event_col
+    outcomes, event, by, alpha, time_col, event_col, cluster
         As for :func:`cumulative_incidence`.
 
     Returns
@@ -385,7 +418,13 @@ def naive_cumulative_incidence(
     [0.0, 0.1667, 0.1667, 0.7222, 0.7222]
     """
     km = kaplan_meier(
-        outcomes, by=by, event=event, alpha=alpha, time_col=time_col, event_col=event_col
+        outcomes,
+        by=by,
+        event=event,
+        alpha=alpha,
+        time_col=time_col,
+        event_col=event_col,
+        cluster=cluster,
     )
     return km.assign(estimate=1 - km["estimate"], lower=1 - km["upper"], upper=1 - km["lower"])
 
@@ -400,6 +439,7 @@ def cumulative_incidence_at(
     event_col: str = "rtw_event",
     conf_type: str = "log",
     variance: str = "ij",
+    cluster: str | None = DEFAULT_CLUSTER,
 ) -> pd.DataFrame:
     """Cumulative incidence of ``event`` at ``day`` with its interval, per group.
 
@@ -407,9 +447,9 @@ def cumulative_incidence_at(
 
     Parameters
     ----------
-    outcomes, event, by, alpha, time_col, event_col, conf_type, variance
+    outcomes, event, by, alpha, time_col, event_col, conf_type, variance, cluster
         As for :func:`cumulative_incidence` (R's defaults: log interval,
-        infinitesimal-jackknife standard error).
+        infinitesimal-jackknife standard error, grouped by person).
     day
         The time point (days after discharge).
 
@@ -435,5 +475,6 @@ def cumulative_incidence_at(
         event_col=event_col,
         conf_type=conf_type,
         variance=variance,
+        cluster=cluster,
     )
     return value_at(curve, day)

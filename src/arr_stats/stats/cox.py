@@ -9,8 +9,16 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from lifelines import CoxPHFitter
+from scipy import stats as scipy_stats
 
-from arr_stats.domain import COVARIATE_UNITS, DEFAULT_COX_COVARIATES, EVENT_RTW, age_group
+from arr_stats.domain import (
+    COVARIATE_UNITS,
+    DEFAULT_CLUSTER,
+    DEFAULT_COX_COVARIATES,
+    EVENT_RTW,
+    age_group,
+)
+from arr_stats.stats.clustering import cluster_codes, efron_score_residuals, robust_variance
 from arr_stats.stats.cox_zph import cox_zph
 from arr_stats.stats.curves import _check_columns, _z
 from arr_stats.stats.fitted import Fitted
@@ -53,6 +61,13 @@ class CauseSpecificCox(Fitted):
     ph_transform
         Time transform of the proportional-hazards test ``ph_test_``:
         ``"km"`` (R's default), ``"rank"``, ``"identity"`` or ``"log"``.
+    cluster
+        Column grouping the episodes of one person (default ``"person_id"``,
+        :data:`~arr_stats.domain.DEFAULT_CLUSTER`): ``std_error``, the
+        intervals and ``p`` then use the robust (sandwich) variance with the
+        Efron score residuals summed per person, R's ``coxph(...,
+        cluster = person_id)``. ``None``, or a table without the column,
+        gives the model-based variance (episodes independent).
 
     Attributes
     ----------
@@ -63,7 +78,9 @@ class CauseSpecificCox(Fitted):
         units of a numeric covariate's hazard ratio, missing for a level;
         ``n`` and ``events`` the rows in the level and their events, every
         row used for a numeric covariate, so the disclosure rules can hide
-        a term of a small group).
+        a term of a small group). With a cluster, ``std_error`` is the
+        robust one and ``naive_std_error`` (last column) the model-based
+        one; without, the two are equal.
     ph_test_ : DataFrame
         The proportional-hazards test of R's ``cox.zph`` (survival ≥ 3.0,
         :func:`~arr_stats.stats.cox_zph.cox_zph`) with ``ph_transform``:
@@ -77,6 +94,9 @@ class CauseSpecificCox(Fitted):
         Rows used and events of the modelled type.
     dropped_missing_ : int
         Rows left out for a missing covariate.
+    cluster_ : str or None
+        The column the variance was grouped by; ``None`` when episodes were
+        treated as independent.
     """
 
     _result: ClassVar[str] = "summary_"
@@ -89,6 +109,7 @@ class CauseSpecificCox(Fitted):
     event_col: str = "rtw_event"
     per: Mapping[str, float] = field(default_factory=lambda: dict(COVARIATE_UNITS))
     ph_transform: str = "km"
+    cluster: str | None = DEFAULT_CLUSTER
     model_: CoxPHFitter | None = field(default=None, init=False, repr=False)
     summary_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     ph_test_: pd.DataFrame | None = field(default=None, init=False, repr=False)
@@ -96,6 +117,8 @@ class CauseSpecificCox(Fitted):
     n_: int | None = field(default=None, init=False)
     n_events_: int | None = field(default=None, init=False)
     dropped_missing_: int | None = field(default=None, init=False)
+    cluster_: str | None = field(default=None, init=False)
+    _clusters: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def _design(self, outcomes: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, object]]]:
         data = outcomes.copy()
@@ -108,8 +131,13 @@ class CauseSpecificCox(Fitted):
         strata = list(self.strata or [])
         columns = [self.time_col, self.event_col, *self.covariates, *strata]
         _check_columns(data, columns, "outcomes")
+        clustered = cluster_codes(data, self.cluster) is not None
+        if clustered and self.cluster not in columns:
+            columns.append(str(self.cluster))
         data = data[columns]
         complete = data.dropna()
+        self.cluster_ = self.cluster if clustered else None
+        self._clusters = cluster_codes(complete, self.cluster_)  # per row of the design
         self.dropped_missing_ = len(data) - len(complete)
         design = pd.DataFrame(index=complete.index)
         design["duration"] = complete[self.time_col].astype(float)
@@ -174,13 +202,17 @@ class CauseSpecificCox(Fitted):
         z = _z(self.alpha)
         summary = pd.DataFrame(terms)
         coef = s.loc[summary["term"], "coef"].to_numpy()
-        se = s.loc[summary["term"], "se(coef)"].to_numpy()
+        naive = s.loc[summary["term"], "se(coef)"].to_numpy()
+        se = naive
+        if self.cluster_ is not None:
+            se = self._robust_std_error(design, model, summary)
         summary["coef"] = coef
         summary["std_error"] = se
         summary["hazard_ratio"] = np.exp(coef)
         summary["lower"] = np.exp(coef - z * se)
         summary["upper"] = np.exp(coef + z * se)
-        summary["p"] = s.loc[summary["term"], "p"].to_numpy()
+        summary["p"] = 2 * scipy_stats.norm.sf(np.abs(coef / se))
+        summary["naive_std_error"] = naive
         self.model_ = model
         self.summary_ = summary
         self.design_ = design
@@ -188,6 +220,30 @@ class CauseSpecificCox(Fitted):
         self.n_ = len(design)
         self.n_events_ = int(design["observed"].sum())
         return self
+
+    def _robust_std_error(
+        self,
+        design: pd.DataFrame,
+        model: CoxPHFitter,
+        summary: pd.DataFrame,
+    ) -> np.ndarray:
+        """Robust standard errors: V (RᵀR) V, R the Efron score residuals summed per cluster."""
+        if self.penalizer:
+            raise ValueError("the clustered (robust) variance needs penalizer=0; or cluster=None")
+        names = list(summary["term"])
+        strata = None
+        if self.strata:
+            strata = pd.factorize(design[list(self.strata)].astype(str).agg("|".join, axis=1))[0]
+        residuals = efron_score_residuals(
+            design["duration"].to_numpy(),
+            design["observed"].to_numpy(),
+            design[names].to_numpy(),
+            model.params_.loc[names].to_numpy(),
+            strata,
+        )
+        variance = model.variance_matrix_.loc[names, names].to_numpy()
+        assert self._clusters is not None  # _design found the column
+        return np.sqrt(np.diag(robust_variance(residuals, variance, self._clusters)))
 
     def ph_test(self, transform: str | None = None, by_variable: bool = True) -> pd.DataFrame:
         """R's ``cox.zph`` test of proportional hazards for the fitted model.
@@ -234,6 +290,7 @@ def cox_rtw(
     time_col: str = "rtw_time",
     event_col: str = "rtw_event",
     per: Mapping[str, float] | None = None,
+    cluster: str | None = DEFAULT_CLUSTER,
 ) -> CauseSpecificCox:
     """Fit the cause-specific Cox model of time to sustainable RTW.
 
@@ -250,4 +307,5 @@ def cox_rtw(
         time_col=time_col,
         event_col=event_col,
         per=dict(COVARIATE_UNITS if per is None else per),
+        cluster=cluster,
     ).fit(outcomes)

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 
-from arr_stats.domain import EVENT_RTW
+from arr_stats.domain import DEFAULT_CLUSTER, EVENT_CENSORED, EVENT_RTW
+from arr_stats.stats.clustering import cluster_codes, grouped_ij_variance
 from arr_stats.stats.curves import (
     CONF_TYPES,
     _check_choice,
@@ -47,6 +48,13 @@ class KaplanMeier(Fitted):
         ``"log-log"`` (lifelines' exponential Greenwood interval) or ``"plain"``.
     time_col, event_col
         ``rtw_emp_time``/``rtw_emp_event`` give the employment-confirmed variant.
+    cluster
+        Column grouping the episodes of one person (default ``"person_id"``,
+        :data:`~arr_stats.domain.DEFAULT_CLUSTER`): the standard error is then
+        the grouped infinitesimal jackknife, each person's episodes' influences
+        summed before squaring (R's ``survfit(..., id = episode_id,
+        cluster = person_id)``). ``None``, or a table without the column,
+        gives Greenwood's standard error (episodes independent).
 
     Attributes
     ----------
@@ -67,7 +75,12 @@ class KaplanMeier(Fitted):
     by_ : str or None
         The grouping column of the fit.
     variance : str
-        ``"greenwood"``, the variance of the standard errors.
+        ``"greenwood"`` (episodes independent) or ``"ij"`` (grouped by
+        ``cluster_``), the variance of the standard errors.
+    cluster_ : str or None
+        The column the variance was grouped by; ``None`` when episodes were
+        treated as independent (:func:`~arr_stats.stats.clustering.interval_note`
+        says so in words).
 
     Examples
     --------
@@ -86,10 +99,12 @@ class KaplanMeier(Fitted):
     conf_type: str = "log"
     time_col: str = "rtw_time"
     event_col: str = "rtw_event"
+    cluster: str | None = DEFAULT_CLUSTER
     variance: str = field(default="greenwood", init=False)
     curve_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     median_: pd.DataFrame | None = field(default=None, init=False, repr=False)
     by_: str | None = field(default=None, init=False)
+    cluster_: str | None = field(default=None, init=False)
 
     def fit(self, outcomes: pd.DataFrame, by: str | None = None) -> KaplanMeier:
         """Fit to one row per episode with the time and event columns (not modified).
@@ -107,11 +122,21 @@ class KaplanMeier(Fitted):
         KaplanMeier
             ``self``, fitted.
         """
+        clustered = cluster_codes(outcomes, self.cluster) is not None
         self.curve_ = _kaplan_meier_curve(
-            outcomes, by, self.event, self.alpha, self.time_col, self.event_col, self.conf_type
+            outcomes,
+            by,
+            self.event,
+            self.alpha,
+            self.time_col,
+            self.event_col,
+            self.conf_type,
+            self.cluster if clustered else None,
         )
         self.median_ = median_time(self.curve_)
         self.by_ = by
+        self.cluster_ = self.cluster if clustered else None
+        self.variance = "ij" if clustered else "greenwood"
         return self
 
 
@@ -123,6 +148,7 @@ def kaplan_meier(
     time_col: str = "rtw_time",
     event_col: str = "rtw_event",
     conf_type: str = "log",
+    cluster: str | None = DEFAULT_CLUSTER,
 ) -> pd.DataFrame:
     """The Kaplan–Meier curve as a tidy table: ``KaplanMeier(...).fit(outcomes, by).curve_``.
 
@@ -136,7 +162,12 @@ def kaplan_meier(
     [1.0, 0.8333, 0.8333, 0.2778, 0.2778]
     """
     fitted = KaplanMeier(
-        event=event, alpha=alpha, conf_type=conf_type, time_col=time_col, event_col=event_col
+        event=event,
+        alpha=alpha,
+        conf_type=conf_type,
+        time_col=time_col,
+        event_col=event_col,
+        cluster=cluster,
     )
     return fitted.fit(outcomes, by=by).summary
 
@@ -149,6 +180,7 @@ def _kaplan_meier_curve(
     time_col: str,
     event_col: str,
     conf_type: str,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     _z(alpha)
     _check_choice(conf_type, CONF_TYPES, "conf_type")
@@ -168,6 +200,11 @@ def _kaplan_meier_curve(
             terms = np.where(d > 0, np.where(n > d, d / (n * (n - d)), np.inf), 0.0)
             std_error = estimate * np.sqrt(np.cumsum(terms))
         std_error = np.where(estimate == 0, np.nan, std_error)
+        codes_of = cluster_codes(rows, cluster)
+        if codes_of is not None:
+            # S = 1 − F of an Aalen–Johansen curve without competing events
+            only = np.where(codes == event, event, EVENT_CENSORED)
+            std_error = np.sqrt(grouped_ij_variance(time, only, event, codes_of))
         lower, upper = confidence_interval(estimate, std_error, conf_type, alpha)
         table["estimate"] = estimate
         table["std_error"] = std_error
