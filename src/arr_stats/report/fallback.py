@@ -23,6 +23,7 @@ from arr_stats.report.editions import (
     kernel_env,
 )
 from arr_stats.report.formats import raw_html_of
+from arr_stats.report.pdf import CAPTION, MARKDOWN_SOURCE, notebook_to_pdf
 
 _OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
 
@@ -254,6 +255,7 @@ def prepare_notebook(
     found_parameters = False
     for cell in nb.cells:
         if cell.cell_type == "markdown":
+            cell.metadata[MARKDOWN_SOURCE] = cell.source  # for the PDF, which numbers itself
             cell.source = next(numbered_iter)
             cells.append(cell)
             continue
@@ -280,15 +282,16 @@ def prepare_notebook(
     return nb, meta, toc
 
 
-def _caption(kind: str, number: int, text: str) -> dict[str, Any]:
+def _caption(kind: str, number: int, text: str, label: str | None) -> dict[str, Any]:
     import nbformat
 
-    label = "Figur" if kind == "fig" else "Tabell"
+    name = "Figur" if kind == "fig" else "Tabell"
     return nbformat.v4.new_output(
         "display_data",
         data={
-            "text/html": f'<p class="caption">{label} {number}: {html.escape(text, quote=False)}</p>'
+            "text/html": f'<p class="caption">{name} {number}: {html.escape(text, quote=False)}</p>'
         },
+        metadata={CAPTION: {"kind": kind, "number": number, "text": text, "label": label}},
     )
 
 
@@ -335,7 +338,7 @@ def apply_cell_options(nb: Any) -> Any:
             caption = options[f"{kind}_cap"]
             if caption and outputs:
                 counters[kind] += 1
-                outputs.append(_caption(kind, counters[kind], caption))
+                outputs.append(_caption(kind, counters[kind], caption, options["label"]))
         cell.outputs = outputs
         if not options["echo"]:
             cell.metadata["transient"] = {"remove_source": True}
@@ -461,8 +464,14 @@ def render_fallback_editions(
     document: Path = REPORT_DOCUMENT,
     workers: int = PARALLEL_EDITIONS,
     report: Callable[[RenderedEdition], None] | None = None,
+    pdf: bool = False,
 ) -> list[RenderedEdition]:
-    """Render editions through Jupyter, ``workers`` at a time, each in a fresh kernel."""
+    """Render editions through Jupyter, ``workers`` at a time, each in a fresh kernel.
+
+    Each edition is written as HTML and, with ``pdf``, also as PDF from the same
+    execution (:mod:`arr_stats.report.pdf`: Pandoc and Typst with Quarto's
+    template).
+    """
     text = document.read_text(encoding="utf-8")
     settings = _project_settings(document)
     style_file = document.parent / "style.css"
@@ -474,10 +483,16 @@ def render_fallback_editions(
             nb, meta, toc = prepare_notebook(text, params_of(edition), settings)
             meta["subtitle"] = edition.subtitle
             nb, _ = await _execute(nb, document.parent, edition)
-            page = notebook_to_html(apply_cell_options(nb), meta, toc, style)
+            nb = apply_cell_options(nb)
+            page = notebook_to_html(nb, meta, toc, style)
             target = year_dir / f"{edition.stem}.html"
             target.write_text(page, encoding="utf-8")
-            done = RenderedEdition(edition, (target,), time.perf_counter() - start)
+            paths = [target]
+            if pdf:
+                printed = year_dir / f"{edition.stem}.pdf"
+                # Pandoc and Typst run outside the event loop: the other kernel goes on.
+                paths.append(await asyncio.to_thread(notebook_to_pdf, nb, meta, printed))
+            done = RenderedEdition(edition, tuple(paths), time.perf_counter() - start)
             if report:
                 report(done)
             return done
