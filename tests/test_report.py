@@ -21,6 +21,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -671,6 +672,10 @@ def test_casemix_table_leaves_out_the_terms_the_model_checks_flag(national_conte
         for term in coef.loc[coef["check"].isna(), "term"]:
             assert f"<td>{html.escape(tables._casemix_term_label(term), quote=False)}</td>" in body
         assert f"færre enn {params.min_cell} opphold med eller uten utfallet" in note
+        # every shown term has a bounded interval: no "inf" or 0 limit printed
+        shown = coef[coef["check"].isna()]
+        assert np.isfinite(shown["upper"]).all() and (shown["lower"] > 0).all()
+        assert "inf" not in body
     # arr_srtw's note counts the episodes censored before day F, left out of the model
     srtw = indicators.casemix(ctx.outcome_cohort(), ctx.config, 2025, ind_id="arr_srtw")
     left_out = srtw.unknown_outcome

@@ -26,6 +26,15 @@ MISSING_CATEGORY = "ukjent"
 CHECK_SEPARATION = "separation"
 CHECK_NOT_CONVERGED = "not_converged"
 CHECK_FEW_EVENTS = "few_events"
+#: A term whose standard error on the log-odds scale exceeds
+#: :data:`MAX_STD_ERROR`, or whose Wald interval on the odds-ratio scale is not
+#: finite: quasi-separation or a near-singular design that Konis' program does
+#: not flag; its interval (e.g. 0.00 to 10^100) says nothing.
+CHECK_UNBOUNDED = "unbounded"
+#: The largest standard error of a reported term (log-odds): beyond it the 95 %
+#: interval spans more than a factor e^39 in odds. A common sign of
+#: (quasi-)separation in a logistic fit (Heinze & Schemper 2002).
+MAX_STD_ERROR = 10.0
 
 #: Columns of :attr:`CaseMixResult.coefficients`.
 COEFFICIENT_COLUMNS = (
@@ -211,13 +220,20 @@ def _fit_glm(
     check = pd.Series(None, index=design.columns, dtype=object)
     check[[t for t in design.columns if t in sparse]] = CHECK_FEW_EVENTS
     check[separated] = CHECK_SEPARATION
+    conf = fit.conf_int(alpha=1 - level)
+    with np.errstate(over="ignore"):
+        unbounded = (
+            ~np.isfinite(np.exp(conf[1].to_numpy()))
+            | (np.exp(conf[0].to_numpy()) == 0)
+            | (fit.bse.to_numpy() > MAX_STD_ERROR)
+        )
+    check[unbounded & check.isna().to_numpy()] = CHECK_UNBOUNDED
     if not fit.converged:
         check[:] = CHECK_NOT_CONVERGED
-    hidden = check.isin([CHECK_SEPARATION, CHECK_NOT_CONVERGED])
+    hidden = check.isin([CHECK_SEPARATION, CHECK_NOT_CONVERGED, CHECK_UNBOUNDED])
     if disclose:
         hidden |= check.eq(CHECK_FEW_EVENTS)
     hidden = hidden.to_numpy()
-    conf = fit.conf_int(alpha=1 - level)
     estimate = np.where(hidden, np.nan, fit.params.to_numpy())
     std_error = np.where(hidden, np.nan, fit.bse.to_numpy())
     lower = np.where(hidden, np.nan, conf[0].to_numpy())

@@ -17,7 +17,12 @@ from scipy.stats import norm
 
 from arr_stats import domain, indicators, stats
 from arr_stats.config import PROJECT_ROOT, RunConfig, config_to_dict
-from arr_stats.indicators.casemix import CHECK_FEW_EVENTS, CHECK_NOT_CONVERGED, CHECK_SEPARATION
+from arr_stats.indicators.casemix import (
+    CHECK_FEW_EVENTS,
+    CHECK_NOT_CONVERGED,
+    CHECK_SEPARATION,
+    CHECK_UNBOUNDED,
+)
 from arr_stats.publication import disclosure, linked
 from arr_stats.report.context import (
     NATIONAL_LABEL,
@@ -808,6 +813,7 @@ def _outside_limits(row: pd.Series) -> str:
 _CHECK_TEXT = {
     CHECK_SEPARATION: "separasjon: estimatet er uendelig",
     CHECK_NOT_CONVERGED: "modellen konvergerte ikke",
+    CHECK_UNBOUNDED: "standardfeil over 10 (log-odds): intervallet sier ingenting",
 }
 
 
