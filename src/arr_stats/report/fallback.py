@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from arr_stats.errors import ArrStatsError
+from arr_stats.labels import DEFAULT_LANGUAGE, localise_document, t
 from arr_stats.report.editions import (
     CELL_TIMEOUT,
     PARALLEL_EDITIONS,
@@ -280,10 +281,10 @@ def prepare_notebook(
     return nb, meta, toc
 
 
-def _caption(kind: str, number: int, text: str) -> dict[str, Any]:
+def _caption(kind: str, number: int, text: str, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     import nbformat
 
-    label = "Figur" if kind == "fig" else "Tabell"
+    label = t("doc.figure" if kind == "fig" else "doc.table", lang)
     return nbformat.v4.new_output(
         "display_data",
         data={
@@ -292,7 +293,7 @@ def _caption(kind: str, number: int, text: str) -> dict[str, Any]:
     )
 
 
-def apply_cell_options(nb: Any) -> Any:
+def apply_cell_options(nb: Any, lang: str = DEFAULT_LANGUAGE) -> Any:
     """Apply the Quarto cell options to an executed notebook (in place; returns it).
 
     ``include: false`` drops the cell; ``echo: false`` hides its code;
@@ -335,7 +336,7 @@ def apply_cell_options(nb: Any) -> Any:
             caption = options[f"{kind}_cap"]
             if caption and outputs:
                 counters[kind] += 1
-                outputs.append(_caption(kind, counters[kind], caption))
+                outputs.append(_caption(kind, counters[kind], caption, lang))
         cell.outputs = outputs
         if not options["echo"]:
             cell.metadata["transient"] = {"remove_source": True}
@@ -471,10 +472,12 @@ def render_fallback_editions(
     async def one(edition: Edition, gate: asyncio.Semaphore) -> RenderedEdition:
         async with gate:
             start = time.perf_counter()
-            nb, meta, toc = prepare_notebook(text, params_of(edition), settings)
+            localised = localise_document(text, edition.lang)
+            nb, meta, toc = prepare_notebook(localised, params_of(edition), settings)
             meta["subtitle"] = edition.subtitle
+            meta = _merged(meta, {"format": {"html": {"toc-title": edition.metadata["toc-title"]}}})
             nb, _ = await _execute(nb, document.parent, edition)
-            page = notebook_to_html(apply_cell_options(nb), meta, toc, style)
+            page = notebook_to_html(apply_cell_options(nb, edition.lang), meta, toc, style)
             target = year_dir / f"{edition.stem}.html"
             target.write_text(page, encoding="utf-8")
             done = RenderedEdition(edition, (target,), time.perf_counter() - start)
