@@ -47,7 +47,7 @@ def level_text(level: object, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str] |
 
     Examples
     --------
-    >>> level_text("high", "en"), level_text(None)
+    >>> level_text("høy", "en"), level_text(None)
     (('High', 'level-high'), None)
     """
     if level not in LEVEL_KEYS:
@@ -180,6 +180,24 @@ def shown_path(path: str | PurePath, base: str | PurePath | None) -> str:
         except ValueError:
             pass
     return path.name
+
+
+def code_label(variable: str, value: object, lang: str = DEFAULT_LANGUAGE) -> object:
+    """A code's label of ``variable`` in ``lang`` from the data dictionary (``codes_en``).
+
+    The episodes carry the bokmål labels of the codes; any other value
+    (diagnosis groups, age groups, missing) is returned as it is.
+
+    Examples
+    --------
+    >>> code_label("sex", "Kvinne", "en"), code_label("sex", "Kvinne"), code_label("age_group", "<30", "en")
+    ('Female', 'Kvinne', '<30')
+    """
+    if lang == DEFAULT_LANGUAGE or not isinstance(value, str):
+        return value
+    from arr_stats.dictionary import load_dictionary
+
+    return load_dictionary().code_label_en(variable, value)
 
 
 def target_text(ind_id: str, config: RunConfig, lang: str = DEFAULT_LANGUAGE) -> str:
