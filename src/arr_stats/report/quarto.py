@@ -80,6 +80,17 @@ def stable_cell_ids(page: str) -> str:
     return _RANDOM_CELL_ID.sub(lambda _: f'<div id="cell-u{next(counter):03d}" class="cell"', page)
 
 
+def localised_document_path(document: Path, lang: str) -> Path:
+    """Where Quarto reads the document in ``lang`` from: beside it, named with a leading ``_``.
+
+    Examples
+    --------
+    >>> localised_document_path(Path("reports/arsrapport.qmd"), "en").as_posix()
+    'reports/_arsrapport.en.qmd'
+    """
+    return document.parent / f"_{document.stem}.{lang}{document.suffix}"
+
+
 def render_with_quarto(
     quarto: Path,
     edition: Edition,
@@ -96,7 +107,7 @@ def render_with_quarto(
     ``_`` (Quarto leaves such files out of a project render), removed after.
     """
     written = []
-    localised = document.parent / f"_{document.stem}.{edition.lang}{document.suffix}"
+    localised = localised_document_path(document, edition.lang)
     localised.write_text(
         localise_document(document.read_text(encoding="utf-8"), edition.lang), encoding="utf-8"
     )
