@@ -247,3 +247,23 @@ def test_the_english_national_edition_has_no_bokmal_left(english, demo_derived):
 def test_plan_editions_in_english(demo_derived, demo_params):
     planned = editions.plan_editions(demo_derived, demo_params.years[1], lang="en")
     assert [e.stem for e in planned] == ["national.en"]
+
+
+def test_an_english_edition_shows_only_the_authors_english_text(tmp_path):
+    from arr_stats.report import authors
+
+    year = tmp_path / "2025"
+    year.mkdir()
+    (year / "vurdering.md").write_text("Godt år.\n", encoding="utf-8")
+    (year / "vurdering.en.md").write_text("A good year.\n", encoding="utf-8")
+    (year / "tid.md").write_text("Bare bokmål.\n", encoding="utf-8")
+    assert authors.text_file(tmp_path, 2025, None, "vurdering") == year / "vurdering.md"
+    assert authors.text_file(tmp_path, 2025, None, "vurdering", "en") == year / "vurdering.en.md"
+    assert authors.text_file(tmp_path, 2025, None, "tid", "en") is None
+    assert authors.slot_markdown("vurdering", "A good year.", "en").startswith(
+        "**The registry's assessment**"
+    )
+    assert len(authors.check_texts(tmp_path, 2025, [None])) == 3
+    (year / "vurdering.de.md").write_text("Ein gutes Jahr.\n", encoding="utf-8")
+    with pytest.raises(ArrStatsError, match="not a text of the report"):
+        authors.check_texts(tmp_path, 2025, [None])

@@ -301,9 +301,9 @@ def text_hashes_table(ctx: ReportContext) -> HTML | None:
     root = Path(ctx.config.text_dir)
     table = pd.DataFrame(
         [(p.relative_to(root).as_posix(), sha256_file(p)) for p in shown],
-        columns=[ctx.t("col.file"), "SHA-256"],
+        columns=[t("col.file", ctx.lang), "SHA-256"],
     )
-    return html_table(table, caption=ctx.t("caption.author_texts"))
+    return html_table(table, caption=t("caption.author_texts", ctx.lang))
 
 
 def check_texts(
