@@ -81,14 +81,17 @@ def stable_cell_ids(page: str) -> str:
 
 
 def localised_document_path(document: Path, lang: str) -> Path:
-    """Where Quarto reads the document in ``lang`` from: beside it, named with a leading ``_``.
+    """Where Quarto reads the document in ``lang`` from: beside it, the language in its name.
+
+    Inside the Quarto project (a name starting with ``_`` or ``.`` would leave
+    it out of the project, and ``--output-dir`` works only for project files).
 
     Examples
     --------
     >>> localised_document_path(Path("reports/arsrapport.qmd"), "en").as_posix()
-    'reports/_arsrapport.en.qmd'
+    'reports/arsrapport-en.qmd'
     """
-    return document.parent / f"_{document.stem}.{lang}{document.suffix}"
+    return document.parent / f"{document.stem}-{lang}{document.suffix}"
 
 
 def render_with_quarto(
@@ -103,8 +106,8 @@ def render_with_quarto(
 
     Quarto renders the document in the edition's language
     (:func:`arr_stats.labels.localise_document`): a copy beside the document
-    (so that ``_quarto.yml`` and the style sheet apply), named with a leading
-    ``_`` (Quarto leaves such files out of a project render), removed after.
+    (so that ``_quarto.yml`` and the style sheet apply,
+    :func:`localised_document_path`), removed after.
     """
     written = []
     localised = localised_document_path(document, edition.lang)
