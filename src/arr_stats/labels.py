@@ -93,12 +93,7 @@ _NB: dict[str, str] = {
     "sec.provenance": "Vedlegg: proveniens",
     "sec.configuration": "Konfigurasjon",
     "fig.states": "Andel i hver tilstand det første året etter utskrivning.",
-    "fig.funnel": (
-        "Traktplott: hver institusjons andel i arbeid 12 måneder etter mot antall opphold, "
-        "med 95 % og 99,8 % kontrollgrenser rundt landsgjennomsnittet: eksakte binomiske, "
-        "eller justert for overspredning når institusjonene varierer mer enn tilfeldighet "
-        "tilsier (notatet under figuren sier hvilke)."
-    ),
+    "fig.funnel": "Traktplott: hver institusjons andel i arbeid 12 måneder etter mot antall opphold, med 95 % og 99,8 % kontrollgrenser rundt landsgjennomsnittet: eksakte binomiske, eller justert for overspredning når institusjonene varierer mer enn tilfeldighet tilsier (notatet under figuren sier hvilke). Institusjoner med for få personer er ikke med.",
     "fig.cumulative": "Kumulativ andel bærekraftig tilbake i arbeid (Aalen–Johansen, 95 % KI).",
     "fig.cumulative_diagnosis": (
         "Kumulativ andel bærekraftig tilbake i arbeid etter diagnosegruppe."
@@ -119,6 +114,12 @@ _NB: dict[str, str] = {
         "observert antall)."
     ),
     "fig.alt_fallback": "Figur",
+    "fig.trend": "Indikatorene de siste rapportårene med 95 % KI (kvartilbredde for dager med helserelaterte ytelser); bakgrunnen viser målnivåene. Verdier som ikke kan vises av personvernhensyn, mangler i figuren.",
+    "fig.hrbdays_units": "Median antall dager med helserelaterte ytelser det første året etter utskrivning per institusjon, med kvartilbredde; bakgrunnen viser målnivåene.",
+    "fig.funnel_srtw": "Traktplott: hver institusjons kumulative andel bærekraftig tilbake i arbeid innen 12 måneder mot antall opphold, med 95 % og 99,8 % kontrollgrenser rundt landsgjennomsnittet (grensene behandler andelen som en enkel andel av kohorten).",
+    "fig.wa_units": "Gjennomsnittlig parret endring i arbeidsevne fra T0 til T3 per institusjon med 95 % KI; bakgrunnen viser målnivåene.",
+    "sec.hrbdays": "Dager med helserelaterte ytelser",
+    "sec.by_unit": "Per institusjon",
     # ---- editions
     "edition.national_short": "Nasjonal utgave",
     "edition.national": "{year} · Nasjonal utgave",
@@ -329,6 +330,13 @@ _NB: dict[str, str] = {
     "variable.sick_leave_status": "Sykmeldingsstatus ved T0",
     "variable.rehab_mode": "Rehabiliteringstype",
     "variable.education": "Utdanning",
+    # ---- results by institution (report.units)
+    "units.caption": "{name} per institusjon, rapportår {year} (utskrevet {discharged})",
+    "units.note": (
+        "Målnivå: {target}. «{label}»: for få personer til å vise verdien; "
+        "enheten er da heller ikke med i den nasjonale verdien."
+    ),
+    "units.level_legend": "Måloppnåelse {level}",
     # ---- figures (report.figures)
     "figure.state_title": (
         "Vist hver {grid}. dag og ved {months} måneder; tilstander med færre enn {min_cell} "
@@ -451,12 +459,7 @@ _EN: dict[str, str] = {
     "sec.provenance": "Appendix: provenance",
     "sec.configuration": "Configuration",
     "fig.states": "Share in each state during the first year after discharge.",
-    "fig.funnel": (
-        "Funnel plot: each institution's share at work 12 months after against its number of "
-        "episodes, with 95% and 99.8% control limits around the national average: exact "
-        "binomial, or adjusted for overdispersion when the institutions vary more than chance "
-        "would explain (the note under the figure says which)."
-    ),
+    "fig.funnel": "Funnel plot: each institution's share at work 12 months after against its number of episodes, with 95% and 99.8% control limits around the national average: exact binomial, or adjusted for overdispersion when the institutions vary more than chance would explain (the note under the figure says which). Institutions with too few persons are left out.",
     "fig.cumulative": (
         "Cumulative proportion in sustainable return to work (Aalen–Johansen, 95% CI)."
     ),
@@ -481,6 +484,12 @@ _EN: dict[str, str] = {
         "observed count)."
     ),
     "fig.alt_fallback": "Figure",
+    "fig.trend": "The indicators over the last report years with 95% CI (interquartile range for days on health-related benefits); the background shows the target levels. Values that cannot be shown for privacy reasons are missing from the figure.",
+    "fig.hrbdays_units": "Median number of days on health-related benefits in the first year after discharge by institution, with interquartile range; the background shows the target levels.",
+    "fig.funnel_srtw": "Funnel plot: each institution's cumulative proportion in sustainable return to work within 12 months against its number of episodes, with 95% and 99.8% control limits around the national average (the limits treat the proportion as a simple share of the cohort).",
+    "fig.wa_units": "Mean paired change in work ability from T0 to T3 by institution with 95% CI; the background shows the target levels.",
+    "sec.hrbdays": "Days on health-related benefits",
+    "sec.by_unit": "By institution",
     "edition.national_short": "National edition",
     "edition.national": "{year} · National edition",
     "edition.institution": "{year} · {label} · own unit against the rest of the country",
@@ -687,6 +696,12 @@ _EN: dict[str, str] = {
     "variable.sick_leave_status": "Sick-leave status at T0",
     "variable.rehab_mode": "Rehabilitation mode",
     "variable.education": "Education",
+    "units.caption": "{name} by institution, report year {year} (discharged {discharged})",
+    "units.note": (
+        "Target levels: {target}. “{label}”: too few persons to show the value; the unit is "
+        "then also left out of the national value."
+    ),
+    "units.level_legend": "Target attainment {level}",
     "figure.state_title": (
         "Shown every {grid} days and at {months} months; states with fewer than {min_cell} "
         "persons at a time are merged (grey)."
