@@ -439,7 +439,7 @@ _EN: dict[str, str] = {
     ),
     "sec.summary": "Summary",
     "sec.trend": "Development over time",
-    "sec.data": "The registry's data",
+    "sec.data": "The registry’s data",
     "sec.episodes": "Registered episodes",
     "sec.coverage": "Coverage, response rate and completeness",
     "sec.linkage": "Linkage to NAV data",
@@ -459,7 +459,7 @@ _EN: dict[str, str] = {
     "sec.provenance": "Appendix: provenance",
     "sec.configuration": "Configuration",
     "fig.states": "Share in each state during the first year after discharge.",
-    "fig.funnel": "Funnel plot: each institution's share at work 12 months after against its number of episodes, with 95% and 99.8% control limits around the national average: exact binomial, or adjusted for overdispersion when the institutions vary more than chance would explain (the note under the figure says which). Institutions with too few persons are left out.",
+    "fig.funnel": "Funnel plot: each institution’s share at work 12 months after against its number of episodes, with 95% and 99.8% control limits around the national average: exact binomial, or adjusted for overdispersion when the institutions vary more than chance would explain (the note under the figure says which). Institutions with too few persons are left out.",
     "fig.cumulative": (
         "Cumulative proportion in sustainable return to work (Aalen–Johansen, 95% CI)."
     ),
@@ -486,7 +486,7 @@ _EN: dict[str, str] = {
     "fig.alt_fallback": "Figure",
     "fig.trend": "The indicators over the last report years with 95% CI (interquartile range for days on health-related benefits); the background shows the target levels. Values that cannot be shown for privacy reasons are missing from the figure.",
     "fig.hrbdays_units": "Median number of days on health-related benefits in the first year after discharge by institution, with interquartile range; the background shows the target levels.",
-    "fig.funnel_srtw": "Funnel plot: each institution's cumulative proportion in sustainable return to work within 12 months against its number of episodes, with 95% and 99.8% control limits around the national average (the limits treat the proportion as a simple share of the cohort).",
+    "fig.funnel_srtw": "Funnel plot: each institution’s cumulative proportion in sustainable return to work within 12 months against its number of episodes, with 95% and 99.8% control limits around the national average (the limits treat the proportion as a simple share of the cohort).",
     "fig.wa_units": "Mean paired change in work ability from T0 to T3 by institution with 95% CI; the background shows the target levels.",
     "sec.hrbdays": "Days on health-related benefits",
     "sec.by_unit": "By institution",
@@ -592,7 +592,7 @@ _EN: dict[str, str] = {
     "caption.casemix_ratios": "Observed / expected, {indicator}",
     "caption.provenance": "Versions and time",
     "caption.inputs": "Inputs (SHA-256)",
-    "caption.author_texts": "The authors' text (SHA-256)",
+    "caption.author_texts": "The authors’ text (SHA-256)",
     "table.summary_note": (
         "Interval: 95% confidence interval (Wilson for shares; for variable completeness "
         "Wilson with the effective sample size, since the answers on one form are related; t "
@@ -616,7 +616,7 @@ _EN: dict[str, str] = {
         "country."
     ),
     "table.institutions_note": (
-        "The number of ARR patients is the institution's own count (registered or not) and is "
+        "The number of ARR patients is the institution’s own count (registered or not) and is "
         "the denominator of the coverage."
     ),
     "table.status_note": "Censored episodes (not followed that long) are left out of the column.",
@@ -673,10 +673,10 @@ _EN: dict[str, str] = {
         "{count} episodes without an observed state at 12 months are left out."
     ),
     "table.casemix_ratios_note": (
-        "The expected count (E) is the sum of each episode's probability in the national "
+        "The expected count (E) is the sum of each episode’s probability in the national "
         "model. The observed count (O) is then a sum of 0/1 outcomes with variance "
         "Σ p(1 − p); the CI and the control limits are exact for that distribution "
-        "(Poisson-binomial), taking the model's probabilities as known."
+        "(Poisson-binomial), taking the model’s probabilities as known."
     ),
     "table.rendered": "Rendered",
     "table.report_code": "Report code (git)",
@@ -729,12 +729,12 @@ _EN: dict[str, str] = {
     "figure.oe": "O/E, {indicator}",
     "figure.oe_note": (
         "The limits are exact for a sum of 0/1 outcomes (Poisson-binomial distribution of O "
-        "with the national model's probabilities), drawn for an institution with the national "
-        "case mix. An institution's own limits follow its own case mix; the ring marks those "
+        "with the national model’s probabilities), drawn for an institution with the national "
+        "case mix. An institution’s own limits follow its own case mix; the ring marks those "
         "outside their own 95% limits."
     ),
     "author.bakgrunn": "Background",
-    "author.vurdering": "The registry's assessment",
+    "author.vurdering": "The registry’s assessment",
     "author.interpretation": "Interpretation",
     "author.forbedring": "Improvement work",
     "author.metode": "Comment",
