@@ -547,7 +547,11 @@ def test_casemix_clean_fit_reports_every_term_and_agrees_with_r_glm(tmp_path):
     assert coef["check"].isna().all() and coef["estimate"].notna().all()
     assert len(coef) == 11  # const, 4 age, 1 sex, 2 diagnosis, 2 rehab mode, pre-days
 
-    _casemix_table_for_r(outcomes).to_csv(tmp_path / "casemix.csv", index=False)
+    # with disclosure the model is fitted on the units whose ratio is shown:
+    # the tiny unit D (3 episodes) is left out, in R too
+    assert result.n == 3000 - 3
+    shown = outcomes[outcomes["institution_id"] != "D"]
+    _casemix_table_for_r(shown).to_csv(tmp_path / "casemix.csv", index=False)
     run_r((PROJECT_ROOT / "tests" / "r" / "glm_check.R").read_text(), tmp_path)
     reference = pd.read_csv(tmp_path / "glm_coefficients.csv").set_index("term")
     assert pd.read_csv(tmp_path / "glm_fit.csv")["converged"].item()
@@ -619,12 +623,13 @@ def test_term_with_fewer_than_min_cell_events_is_not_reported():
 
 def test_casemix_counts_the_srtw_episodes_censored_before_day_f():
     outcomes = _casemix_outcomes()
-    # 7 episodes censored before day 365 (no event), 3 with a competing event first
-    outcomes.loc[outcomes.index[:7], ["rtw_event", "rtw_time"]] = [0, 200]
-    outcomes.loc[outcomes.index[7:10], ["rtw_event", "rtw_time"]] = [2, 100]
+    # 7 episodes censored before day 365 (no event), 3 with a competing event
+    # first; none of the tiny unit D (its first 3 rows), which is not in the model
+    outcomes.loc[outcomes.index[3:10], ["rtw_event", "rtw_time"]] = [0, 200]
+    outcomes.loc[outcomes.index[10:13], ["rtw_event", "rtw_time"]] = [2, 100]
     result = casemix(outcomes, CONFIG, 2025, ind_id="arr_srtw")
     assert result.unknown_outcome == 7
-    assert result.n == 3000 - 7
+    assert result.n == 3000 - 3 - 7
 
 
 def test_a_fit_that_does_not_converge_reports_no_term(monkeypatch):
@@ -641,3 +646,69 @@ def test_a_fit_that_does_not_converge_reports_no_term(monkeypatch):
     coef = result.coefficients
     assert (coef["check"] == "not_converged").all() and coef["estimate"].isna().all()
     assert any("did not converge" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(("returned", "why"), [(3, "O = 3"), (12, "n − O = 3")])
+def test_oe_of_a_unit_whose_counts_are_small_is_hidden_and_left_out_of_the_model(returned, why):
+    # Issue 10: an O/E ratio with its exact interval was printed for a unit
+    # whose indicator was hidden, and the interval gave O back. Unit E: 15
+    # episodes (above min_denominator), of whom 3 (or all but 3) returned.
+    outcomes = _casemix_outcomes()
+    unit_e = outcomes.index[100:115]
+    outcomes.loc[unit_e, "institution_id"] = "E"
+    outcomes.loc[unit_e, "rtw_12m"] = [True] * returned + [False] * (15 - returned)
+    from arr_stats.stats.observed_expected import oe_interval
+
+    # The attack on the unprotected numbers: of the 16 possible O, one gives
+    # the interval as printed (two decimals).
+    exact = casemix(outcomes, CONFIG, 2025, disclose=False)
+    e = exact.institutions.set_index("orgnr").loc["E"]
+    p = exact.episodes.loc[exact.episodes["orgnr"] == "E", "expected"]
+    printed = np.round([e["lower"], e["upper"]], 2)
+    fits = [o for o in range(16) if (np.round(oe_interval(o, p), 2) == printed).all()]
+    assert fits == [returned], why
+    # Its arr_rtw12 is hidden (the same counts) ...
+    from arr_stats.indicators.casemix import hidden_units
+
+    y = outcomes["rtw_12m"].astype(float)
+    assert hidden_units(outcomes["institution_id"], y, "arr_rtw12", CONFIG.disclosure) == {
+        "D",
+        "E",
+    }
+    # ... and so is its O/E: no ratio, interval or limits, and no episode of
+    # E in the model (its n, the funnel lines, the shown units' E).
+    result = casemix(outcomes, CONFIG, 2025)
+    row = result.institutions.set_index("orgnr").loc["E"]
+    assert row["suppressed"]
+    assert row.drop("suppressed").isna().all()
+    assert "E" not in set(result.episodes["orgnr"])
+    assert result.n == 3000 - 3 - 15
+    shown = result.institutions[~result.institutions["suppressed"]]
+    assert sorted(shown["orgnr"]) == ["A", "B", "C"]
+
+
+def test_srtw_oe_is_hidden_when_the_indicator_is_hidden_by_its_censored_episodes():
+    # Unit F: 20 episodes, 17 back at work by day 365 and 3 censored before
+    # it. The model sees 17 of 17 (n − O = 0), but arr_srtw counts all 20
+    # (20 − 17 = 3 not back): the indicator is hidden, so the ratio is too.
+    outcomes = _casemix_outcomes()
+    unit_f = outcomes.index[200:220]
+    outcomes.loc[unit_f, "institution_id"] = "F"
+    outcomes.loc[unit_f[:17], ["rtw_event", "rtw_time"]] = [1, 100]
+    outcomes.loc[unit_f[17:], ["rtw_event", "rtw_time"]] = [0, 200]
+    result = casemix(outcomes, CONFIG, 2025, ind_id="arr_srtw")
+    row = result.institutions.set_index("orgnr").loc["F"]
+    assert row["suppressed"] and pd.isna(row["ratio"])
+    assert "F" not in set(result.episodes["orgnr"])
+    assert result.unknown_outcome == 0  # F's 3 censored are not counted either
+
+
+def test_casemix_with_no_unit_to_show_fits_no_model():
+    # One unit of 15 episodes, 3 back at work: its ratio would give O = 3,
+    # so it is hidden, and with it every episode of the model.
+    outcomes = _casemix_outcomes().iloc[:15].assign(institution_id="A")
+    outcomes["rtw_12m"] = pd.array([True] * 3 + [False] * 12, dtype="boolean")
+    result = casemix(outcomes, CONFIG, 2025)
+    assert result.n == 0 and not result.converged
+    assert result.coefficients.empty
+    assert result.institutions["suppressed"].all() and result.institutions["ratio"].isna().all()

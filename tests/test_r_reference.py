@@ -14,6 +14,11 @@ estimates and standard errors to 1e-6 unless a comment says why not.
   robust ``cluster(person_id)`` standard errors.
 - glm.R – the case-mix logistic model (``glm``, binomial).
 - lme.R – the work-ability mixed model (``nlme::lme``, REML).
+- lme_nested.R – the same with episodes nested in persons
+  (``random = ~ 1 | person_id/episode_id``).
+- grouped_intervals.R – Wilson at the effective sample size and the t interval
+  of a mean, with the variance grouped by person (a hand-written sandwich of
+  ``lm(y ~ 1)``).
 """
 
 from __future__ import annotations
@@ -26,8 +31,16 @@ import pytest
 
 from arr_stats import domain, stats
 from arr_stats.config import DEMO_CONFIG, load_config
+from arr_stats.derive.load import load_build
 from arr_stats.indicators.casemix import casemix
+from arr_stats.indicators.definitions import INDICATOR_STATISTIC, _episode_values
 from arr_stats.stats.cox import CauseSpecificCox
+from arr_stats.stats.intervals import (
+    clustered_wilson_interval,
+    grouped_wilson_interval,
+    t_summary,
+    wilson_interval,
+)
 from tools import PROJECT_ROOT, run_r
 
 TOL = 1e-6
@@ -228,3 +241,105 @@ def test_work_ability_mixed_model_equals_r_lme(demo_derived, tmp_path):
     _close(got.loc[fixed, "std_error"], want.loc[fixed, "std_error"], "standard error")
     variances = ["var(episode)", "var(residual)"]
     _close(got.loc[variances, "estimate"], want.loc[variances, "estimate"], "variance component")
+
+
+def test_work_ability_mixed_model_nested_in_persons_equals_r(demo_derived, tmp_path):
+    responses = pd.read_parquet(demo_derived / "responses.parquet")
+    episodes = pd.read_parquet(demo_derived / "episodes.parquet")
+    model = stats.WorkAbilityMixedModel().fit(responses, episodes)  # default: nested
+    assert model.cluster_ == "person_id"
+    data = responses[["episode_id", "point", "work_ability"]].merge(
+        episodes[["episode_id", "person_id"]], on="episode_id"
+    )
+    data = data.dropna()
+    assert data.groupby("person_id")["episode_id"].nunique().max() == 2
+    data[["person_id", "episode_id", "point", "work_ability"]].to_csv(
+        tmp_path / "wa.csv", index=False
+    )
+    _r("lme_nested.R", tmp_path)
+    want = pd.read_csv(tmp_path / "lme_nested.csv").set_index("term")
+    # the hand-written REML likelihood is lme's: equal at lme's own estimates
+    _close(want.loc[["ll_at_lme"], "estimate"], want.loc[["loglik"], "lme"], "REML loglik")
+    # and its optimum is at least as high as where lme stopped
+    assert want.loc["loglik", "estimate"] >= want.loc["loglik", "lme"] - 1e-9
+    got = model.table_.set_index("term")
+    assert model.n_answers_ == len(data)
+    fixed = [t for t in want.index if t.startswith(("Intercept", "point"))]
+    assert sorted(fixed) == sorted(t for t in got.index if not t.startswith("var("))
+    _close(got.loc[fixed, "estimate"], want.loc[fixed, "estimate"], "fixed effect")
+    _close(got.loc[fixed, "std_error"], want.loc[fixed, "std_error"], "standard error")
+    variances = ["var(person)", "var(episode)", "var(residual)"]
+    # 1e-5 for the variance components: the REML surface is so flat along them
+    # that moving var(person) by 2e-6 changes the log-likelihood by 1e-13, below
+    # the rounding of its sum over the answers; neither optimiser can place them
+    # closer (the fixed effects and their standard errors agree to 1e-6)
+    _close(
+        got.loc[variances, "estimate"],
+        want.loc[variances, "estimate"],
+        "variance component",
+        tol=1e-5,
+    )
+    # lme itself (stopped short by its optimiser) within 1e-3
+    _close(got.loc[variances, "estimate"], want.loc[variances, "lme"], "lme", tol=1e-3)
+    flat = stats.WorkAbilityMixedModel(cluster=None).fit(responses, episodes)
+    assert flat.cluster_ is None and "var(person)" not in set(flat.table_["term"])
+
+
+def _grouped_sets(demo_derived: Path) -> pd.DataFrame:
+    """The demo's indicator values pooled over the report years (persons with two
+    episodes in different years then share a set), with each row's person."""
+    derived = load_build(demo_derived)
+    years = sorted(set(derived.episodes["discharge_year"]))
+    values = pd.concat(
+        [
+            _episode_values(
+                derived.episodes, derived.responses, derived.outcomes, derived.config, y
+            )
+            for y in years
+        ],
+        ignore_index=True,
+    )
+    kinds = {"proportion": "proportion", "item_share": "share", "mean": "mean"}
+    values = values[values["var"].notna()]
+    values = values.assign(kind=values["ind_id"].map(INDICATOR_STATISTIC).map(kinds))
+    values = values[values["kind"].notna()]
+    return pd.DataFrame(
+        {
+            "set": values["ind_id"],
+            "kind": values["kind"],
+            "y": values["var"],
+            "person": values["person_id"],
+            "trials": values["items"].fillna(1).astype(int),
+        }
+    )
+
+
+def test_grouped_intervals_equal_r_sandwich(demo_derived, tmp_path):
+    sets = _grouped_sets(demo_derived)
+    assert set(sets["set"]) == {
+        "arr_rtw12", "arr_resp_t1", "arr_resp_t2", "arr_resp_t3", "arr_compl", "arr_wa_change"
+    }  # fmt: skip
+    sets.to_csv(tmp_path / "grouped.csv", index=False)
+    _r("grouped_intervals.R", tmp_path)
+    want = pd.read_csv(tmp_path / "grouped_out.csv").set_index("set")
+    rows = {}
+    for name, x in sets.groupby("set"):
+        y, persons, kind = x["y"].to_numpy(), x["person"].to_numpy(), x["kind"].iloc[0]
+        assert x["person"].duplicated().any()  # some persons have two episodes here
+        if kind == "proportion":
+            grouped = grouped_wilson_interval(y, persons)
+            plain = grouped_wilson_interval(y)
+            assert plain == wilson_interval(float(y.sum()), len(y))
+        elif kind == "share":
+            grouped = clustered_wilson_interval(y, int(x["trials"].iloc[0]), cluster=persons)
+            plain = clustered_wilson_interval(y, int(x["trials"].iloc[0]))
+        else:
+            g, p = t_summary(y, cluster=persons), t_summary(y)
+            grouped, plain = (g["lower"], g["upper"]), (p["lower"], p["upper"])
+        rows[name] = {"lower": grouped[0], "upper": grouped[1]}
+        rows[name] |= {"lower_iid": plain[0], "upper_iid": plain[1]}
+    got = pd.DataFrame.from_dict(rows, orient="index").loc[want.index]
+    for column in ("lower", "upper", "lower_iid", "upper_iid"):
+        _close(got[column], want[column], f"{column}")
+    ratio = (got["upper"] - got["lower"]) / (got["upper_iid"] - got["lower_iid"])
+    assert (ratio - 1).abs().max() > 1e-3  # the grouping changes the intervals

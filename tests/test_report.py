@@ -599,7 +599,7 @@ def test_cumulative_incidence_table_shows_exact_values_the_pooled_curve_passes_t
     checked = 0
     for row in rows:
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
-        if len(cells) != 2 + len(days):
+        if len(cells) != 2 + len(days) or cells[0] == "Totalt":
             continue
         group = next(
             g
@@ -616,7 +616,9 @@ def test_cumulative_incidence_table_shows_exact_values_the_pooled_curve_passes_t
             assert abs(percent - 100 * truth) <= 0.5 + 1e-9, (group, day, percent, truth)
             assert (abs(percent - 100 * drawn) <= 0.5 + 1e-9).any()
             checked += 1
-    assert checked >= 6, "the table shows too few values to test"
+    # 4: on the session's demo "Annet" (11) is hidden beside "Ukjent" (2), whose
+    # n the cohort's 82 minus the other groups' n would otherwise give back
+    assert checked >= 4, "the table shows too few values to test"
 
 
 @pytest.mark.slow

@@ -225,7 +225,7 @@ _NB: dict[str, str] = {
     "caption.work_status": "Arbeid selvrapportert og i registeret, {unit}, utskrevet {year}",
     "caption.parameters": "Parametre i kjøringen",
     "caption.issues": "Funn i valideringen av leveransen",
-    "caption.casemix": "Case-mix-modell for {indicator} (logistisk, nasjonal, n = {n})",
+    "caption.casemix": "Case-mix-modell for {indicator} (logistisk, nasjonal{n})",
     "caption.casemix_ratios": "Observert / forventet, {indicator}",
     "caption.provenance": "Versjoner og tid",
     "caption.inputs": "Inndata (SHA-256)",
@@ -253,16 +253,28 @@ _NB: dict[str, str] = {
     ),
     "table.institutions_note": (
         "Antall ARR-pasienter er institusjonens eget tall (registrert eller ikke) og er "
-        "nevneren i dekningsgraden."
+        "nevneren i dekningsgraden. «{label}»: for få pasienter til å vise skjemaets tall."
+    ),
+    "table.linkage_note": (
+        "«{label}»: andelen vises ikke når færre enn {min_cell} er koblet eller ikke koblet "
+        "(andel og grunnlag ville gi antallet)."
+    ),
+    "table.wa_no_pairs": "Parret endring i arbeidsevne: ingen enhet har nok par T0–T3 ({label}).",
+    "table.casemix_no_model": (
+        "Case-mix-modell: ingen enhet har tall som kan vises ({label} eller for få med eller "
+        "uten utfallet); modellen vises ikke."
     ),
     "table.status_note": "Sensurerte opphold (ikke fulgt så lenge) er ikke med i kolonnen.",
     "table.cumulative_note": (
-        "Verdiene er de kurven i figuren går gjennom. {hidden}: skjult fordi hendelsene "
-        "siden forrige viste verdi er færre enn {min_cell}. {interval_note}"
+        "Verdiene er de kurven i figuren går gjennom. {hidden} i en kolonne for måneder: "
+        "skjult fordi hendelsene siden forrige viste verdi er færre enn {min_cell}; i "
+        "n-kolonnen: små grupper, og det som ellers kunne regnes ut fra totalen. "
+        "{interval_note}"
     ),
     "table.work_status_note": (
         "Selvrapportert i arbeid: full eller redusert stilling. Registerstatus: ingen "
-        "registrert ytelse den dagen (outcomes.md)."
+        "registrert ytelse den dagen (outcomes.md). {hidden}: skjult fordi færre enn "
+        "{min_cell} har falt ut av oppfølgingen siden forrige viste tall."
     ),
     "table.param_followup": "Oppfølgingstid F",
     "table.param_followup_value": "{days} dager",
@@ -588,7 +600,7 @@ _EN: dict[str, str] = {
     "caption.work_status": "Work self-reported and in the register, {unit}, discharged {year}",
     "caption.parameters": "Parameters of the run",
     "caption.issues": "Findings of the validation of the delivery",
-    "caption.casemix": "Case-mix model for {indicator} (logistic, national, n = {n})",
+    "caption.casemix": "Case-mix model for {indicator} (logistic, national{n})",
     "caption.casemix_ratios": "Observed / expected, {indicator}",
     "caption.provenance": "Versions and time",
     "caption.inputs": "Inputs (SHA-256)",
@@ -617,16 +629,31 @@ _EN: dict[str, str] = {
     ),
     "table.institutions_note": (
         "The number of ARR patients is the institution’s own count (registered or not) and is "
-        "the denominator of the coverage."
+        "the denominator of the coverage. “{label}”: too few patients to show the form’s "
+        "numbers."
+    ),
+    "table.linkage_note": (
+        "“{label}”: the share is not shown when fewer than {min_cell} are linked or not linked "
+        "(share and base would give the count)."
+    ),
+    "table.wa_no_pairs": (
+        "Paired change in work ability: no unit has enough T0–T3 pairs ({label})."
+    ),
+    "table.casemix_no_model": (
+        "Case-mix model: no unit has numbers that can be shown ({label} or too few with or "
+        "without the outcome); the model is not shown."
     ),
     "table.status_note": "Censored episodes (not followed that long) are left out of the column.",
     "table.cumulative_note": (
-        "The values are those the curve of the figure passes through. {hidden}: hidden because "
-        "the events since the previous value shown are fewer than {min_cell}. {interval_note}"
+        "The values are those the curve of the figure passes through. {hidden} in a column of "
+        "months: hidden because the events since the previous value shown are fewer than "
+        "{min_cell}; in the n column: small groups, and what could otherwise be computed from "
+        "the total. {interval_note}"
     ),
     "table.work_status_note": (
         "Self-reported at work: full or reduced position. Register state: no registered "
-        "benefit on that day (outcomes.md)."
+        "benefit on that day (outcomes.md). {hidden}: hidden because fewer than {min_cell} "
+        "have left the follow-up since the previous number shown."
     ),
     "table.param_followup": "Follow-up time F",
     "table.param_followup_value": "{days} days",

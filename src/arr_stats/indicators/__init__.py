@@ -11,6 +11,7 @@ from arr_stats.indicators.aggregate import (
     AGGREGATE_COLUMNS,
     aggregate_indicators,
     coverage_by_institution,
+    shown_units,
 )
 from arr_stats.indicators.casemix import CaseMixResult, casemix
 from arr_stats.indicators.definitions import (
@@ -30,6 +31,7 @@ from arr_stats.indicators.definitions import (
     classify_target,
     episode_indicators,
     t0_items,
+    work_ability_pairs,
 )
 
 __all__ = [
@@ -53,5 +55,7 @@ __all__ = [
     "classify_target",
     "coverage_by_institution",
     "episode_indicators",
+    "shown_units",
     "t0_items",
+    "work_ability_pairs",
 ]

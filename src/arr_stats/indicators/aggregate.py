@@ -24,7 +24,12 @@ from arr_stats.indicators.definitions import (
 )
 from arr_stats.publication.disclosure import hidden_statistic_mask
 from arr_stats.stats.competing_risks import cumulative_incidence_at
-from arr_stats.stats.intervals import clustered_wilson_interval, t_interval, wilson_interval
+from arr_stats.stats.intervals import (
+    clustered_wilson_interval,
+    grouped_wilson_interval,
+    t_interval,
+    wilson_interval,
+)
 
 #: Columns of the aggregated table.
 AGGREGATE_COLUMNS = (
@@ -46,8 +51,19 @@ AGGREGATE_COLUMNS = (
 )
 
 
+def _persons(values: pd.DataFrame, cluster: str | None) -> np.ndarray | None:
+    """The ``cluster`` of every row, or ``None`` (episodes independent) where the rows lack it."""
+    if cluster is None or cluster not in values.columns or values[cluster].isna().all():
+        return None
+    return values[cluster].to_numpy(dtype=object)
+
+
 def _summary(
-    ind_id: str, values: pd.DataFrame, config: RunConfig, coverage: pd.DataFrame | None
+    ind_id: str,
+    values: pd.DataFrame,
+    config: RunConfig,
+    coverage: pd.DataFrame | None,
+    cluster: str | None = DEFAULT_CLUSTER,
 ) -> dict[str, float]:
     """numerator, denominator, value, lower, upper (q1, q3 for a median) of one pooled group."""
     kind = INDICATOR_STATISTIC[ind_id]
@@ -72,11 +88,14 @@ def _summary(
         if values.empty:
             return empty
         # grouped by person where the rows say who they are (docs/survival.md)
-        columns = ["rtw_time", "rtw_event", DEFAULT_CLUSTER]
+        columns = ["rtw_time", "rtw_event"]
+        if _persons(values, cluster) is not None:
+            columns.append(cluster)
         at = cumulative_incidence_at(
-            values[[c for c in columns if c in values.columns]],
+            values[columns],
             day=config.outcomes.followup_days,
             event=EVENT_RTW,
+            cluster=cluster if cluster in columns else None,
         ).iloc[0]
         return {
             "numerator": float(at["events"]),
@@ -85,12 +104,14 @@ def _summary(
             "lower": float(at["lower"]),
             "upper": float(at["upper"]),
         }
-    var = values["var"].dropna().astype(float)
+    present = values[values["var"].notna()]
+    var = present["var"].astype(float)
     if var.empty:
         return empty
     n = float(len(var))
+    persons = _persons(present, cluster)  # None: episodes independent
     if kind == "proportion":
-        lower, upper = wilson_interval(var.sum(), n)
+        lower, upper = grouped_wilson_interval(var.to_numpy(), persons)
         return {
             "numerator": float(var.sum()),
             "denominator": n,
@@ -99,13 +120,15 @@ def _summary(
             "upper": upper,
         }
     if kind == "item_share":
-        lower, upper = clustered_wilson_interval(var, int(values["items"].iloc[0]))
+        lower, upper = clustered_wilson_interval(
+            var.to_numpy(), int(present["items"].iloc[0]), cluster=persons
+        )
         return {"numerator": math.nan, "denominator": n, "value": float(var.mean())} | {
             "lower": lower,
             "upper": upper,
         }
     if kind == "mean":
-        lower, upper = t_interval(var)
+        lower, upper = t_interval(var.to_numpy(), cluster=persons)
         return {"numerator": math.nan, "denominator": n, "value": float(var.mean())} | {
             "lower": lower,
             "upper": upper,
@@ -171,6 +194,41 @@ def _low_coverage_units(
     return set(value.index[low.to_numpy()])
 
 
+def shown_units(sizes: pd.DataFrame, params: DisclosureParams) -> list[str]:
+    """The units whose indicator value is shown, and pooled into rest and nation.
+
+    One rule for every output that shows a unit's indicator, or pools the
+    units into "resten av landet" and the nation (the indicator table, and
+    report tables on the same cohort such as the paired change in work
+    ability): a unit is hidden when
+    :func:`~arr_stats.publication.disclosure.hidden_statistic_mask` hides its
+    statistic.
+
+    Parameters
+    ----------
+    sizes
+        One row per unit (index: the unit) with ``n`` and, for proportions
+        and cumulative incidences, ``numerator`` (NaN or absent for means
+        and medians: only their n counts).
+    params
+        The disclosure parameters.
+
+    Returns
+    -------
+    list of str
+        The shown units, in the order of ``sizes``.
+
+    Examples
+    --------
+    >>> sizes = pd.DataFrame({"n": [40, 9, 30], "numerator": [20, 5, 27]}, index=["A", "B", "C"])
+    >>> shown_units(sizes, DisclosureParams())
+    ['A']
+    """
+    numerator = "numerator" if "numerator" in sizes.columns else None
+    hidden = hidden_statistic_mask(sizes, "n", params, numerator).to_numpy()
+    return [str(u) for u, h in zip(sizes.index, hidden, strict=True) if not h]
+
+
 def _indicator_rows(
     ind_id: str,
     year: int,
@@ -179,6 +237,7 @@ def _indicator_rows(
     units: list[str],
     config: RunConfig,
     disclosure: DisclosureParams | None,
+    cluster: str | None = DEFAULT_CLUSTER,
 ) -> list[dict[str, object]]:
     def pooled(selected: Iterable[str]) -> dict[str, float]:
         selected = set(selected)
@@ -187,6 +246,7 @@ def _indicator_rows(
             values[values["orgnr"].isin(selected)],
             config,
             coverage[coverage.index.isin(selected)],
+            cluster,
         )
 
     own = {unit: pooled([unit]) for unit in units}
@@ -195,12 +255,10 @@ def _indicator_rows(
             {
                 "n": [own[u]["denominator"] for u in units],
                 "numerator": [own[u]["numerator"] for u in units],
-            }
+            },
+            index=units,
         )
-        # numerator is NaN for means and medians: only proportions and
-        # cumulative incidences are hidden for a small numerator.
-        small = hidden_statistic_mask(sizes, "n", disclosure, "numerator").tolist()
-        suppressed = {u for u, s in zip(units, small, strict=True) if s}
+        suppressed = set(units) - set(shown_units(sizes, disclosure))
     else:
         suppressed = set()
     # National and rest-of-country values pool only units that are shown: a
@@ -233,6 +291,7 @@ def aggregate_indicators(
     config: RunConfig,
     years: Iterable[int],
     disclose: bool = True,
+    cluster: str | None = DEFAULT_CLUSTER,
 ) -> pd.DataFrame:
     """Indicators per institution and report year, beside the rest of the country and the nation.
 
@@ -253,6 +312,17 @@ def aggregate_indicators(
         values, and national and
         rest-of-country values pool only the units that are shown. False gives
         the exact values for use inside TSD only.
+    cluster
+        The column the intervals are grouped by (default ``"person_id"``:
+        a person's episodes are one cluster), taken from the derived tables;
+        ``None``, or tables without the column, treat episodes as
+        independent. It applies to every interval of an episode indicator:
+        the Wilson intervals of proportions at the effective sample size
+        (``grouped_wilson_interval``), ``arr_compl``'s
+        (``clustered_wilson_interval``), the t interval of ``arr_wa_change``
+        (cluster-robust standard error, t on persons − 1 degrees of freedom)
+        and the cumulative incidence's. ``arr_dg`` counts patients on the
+        institution's form and has no persons to group.
 
     Returns
     -------
@@ -281,7 +351,7 @@ def aggregate_indicators(
             cohort_year = year - 1 if ind_id in OUTCOME_INDICATORS else year
             ind_values = values[values["ind_id"] == ind_id]
             ind_rows = _indicator_rows(
-                ind_id, year, ind_values, coverage, units, config, disclosure
+                ind_id, year, ind_values, coverage, units, config, disclosure, cluster
             )
             flagged = _low_coverage_units(episodes, institutions, cohort_year, config, disclosure)
             for row in ind_rows:

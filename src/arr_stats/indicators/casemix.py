@@ -10,10 +10,10 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy.optimize import linprog
 
-from arr_stats.config import RunConfig
+from arr_stats.config import DisclosureParams, RunConfig
 from arr_stats.domain import CASEMIX_CATEGORICAL, age_group
 from arr_stats.indicators.definitions import _discharged, _srtw_var
-from arr_stats.publication.disclosure import small_group_mask
+from arr_stats.publication.disclosure import hidden_statistic_mask
 from arr_stats.stats.funnel import FUNNEL_LEVELS
 from arr_stats.stats.observed_expected import oe_control_limits, oe_interval
 
@@ -26,6 +26,18 @@ MISSING_CATEGORY = "ukjent"
 CHECK_SEPARATION = "separation"
 CHECK_NOT_CONVERGED = "not_converged"
 CHECK_FEW_EVENTS = "few_events"
+
+#: Columns of :attr:`CaseMixResult.coefficients`.
+COEFFICIENT_COLUMNS = (
+    "term",
+    "estimate",
+    "std_error",
+    "odds_ratio",
+    "lower",
+    "upper",
+    "p_value",
+    "check",
+)
 
 #: Below this the linear program's objective and coefficients count as zero.
 _LP_TOLERANCE = 1e-7
@@ -48,7 +60,9 @@ class CaseMixResult:
         suppressed``: ``variance`` = Σ p̂(1 − p̂), the variance of O;
         ``lower``/``upper`` the exact interval of O/E
         (:func:`arr_stats.stats.oe_interval`); ``limit…`` the unit's funnel
-        limits at 95 % and 99.8 % (:func:`arr_stats.stats.oe_control_limits`).
+        limits at 95 % and 99.8 % (:func:`arr_stats.stats.oe_control_limits`);
+        ``suppressed`` True for a unit :func:`hidden_units` names (with
+        disclosure; its other columns are empty).
     episodes
         ``orgnr, observed, expected``: each episode's outcome and p̂ (person
         level: for the funnel lines and checks, never published).
@@ -243,6 +257,54 @@ def _casemix_design(cohort: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]
     return sm.add_constant(dummies, has_constant="add"), references
 
 
+def hidden_units(orgnr: pd.Series, y: pd.Series, ind_id: str, params: DisclosureParams) -> set[str]:
+    """Units whose observed / expected ratio may not be published, nor enter the model.
+
+    O/E with its exact interval gives O back (the limits are functions of O
+    and the unit's p̂), and n − O with it; so the ratio follows the counts
+    behind it (:func:`arr_stats.publication.disclosure.hidden_statistic_mask`).
+    A unit is hidden when, among its episodes with a known outcome, n is
+    below ``min_denominator`` or O or n − O is 1 … ``min_cell`` − 1; or when
+    its indicator is hidden by the same rule on the indicator's counts (for
+    ``arr_rtw12`` the same counts; for ``arr_srtw`` n is every episode of the
+    cohort, censored before day F included, and O the returns by day F, the
+    Aalen–Johansen numerator).
+
+    Parameters
+    ----------
+    orgnr
+        The institution of each episode of the cohort.
+    y
+        Each episode's 0/1 outcome (NaN: unknown), aligned with ``orgnr``.
+    ind_id
+        ``arr_rtw12`` or ``arr_srtw``.
+    params
+        The disclosure parameters.
+
+    Returns
+    -------
+    set of str
+        The hidden units.
+
+    Examples
+    --------
+    >>> orgnr = pd.Series(["A"] * 20 + ["B"] * 20)
+    >>> y = pd.Series([1.0] * 10 + [0.0] * 10 + [1.0] * 3 + [0.0] * 17)
+    >>> sorted(hidden_units(orgnr, y, "arr_rtw12", DisclosureParams()))  # B: O = 3
+    ['B']
+    """
+    known = y.notna()
+    frame = pd.DataFrame({"orgnr": orgnr.astype(str).to_numpy(), "y": y.to_numpy(dtype=float)})
+    frame["known"] = known.to_numpy()
+    counts = frame.groupby("orgnr", sort=True).agg(
+        n_all=("y", "size"), n=("known", "sum"), observed=("y", "sum")
+    )
+    hidden = hidden_statistic_mask(counts, "n", params, "observed")
+    if ind_id == "arr_srtw":
+        hidden |= hidden_statistic_mask(counts, "n_all", params, "observed")
+    return set(counts.index[hidden.to_numpy()])
+
+
 def casemix(
     outcomes: pd.DataFrame,
     config: RunConfig,
@@ -266,9 +328,10 @@ def casemix(
         0/1 of :func:`episode_indicators`: RTW by day F, episodes censored
         before day F left out).
     disclose
-        Empty ratios for institutions below ``min_denominator``, and empty
-        coefficients for terms with fewer than ``min_cell`` events or
-        non-events (see Notes).
+        Leave out the units :func:`hidden_units` names (their ratio is empty,
+        and they are not in the model, its ``n`` or ``unknown_outcome``), and
+        give empty coefficients for terms with fewer than ``min_cell`` events
+        or non-events (see Notes).
     level
         Confidence level of the ratio's interval.
 
@@ -280,7 +343,10 @@ def casemix(
     -----
     Binomial GLM (logit link) on age group, sex, diagnosis group,
     ``hrb_days_pre_12m`` and rehab mode, fitted on every institution's cohort
-    together. Expected E = Σ p̂ over an institution's episodes; observed O =
+    together – with disclosure, on the units whose ratio may be shown only
+    (:func:`hidden_units`): a hidden unit's episodes would otherwise enter
+    the model's n, the note's count of episodes left out, and (through the
+    intercept's score equation, Σ O = Σ E) the shown units' ratios. Expected E = Σ p̂ over an institution's episodes; observed O =
     Σ y. With the p̂ treated as known, O is a sum of independent Bernoullis
     (Poisson-binomial: variance Σ p̂(1 − p̂), not the Poisson E); the
     interval of O / E and the funnel limits use that distribution exactly
@@ -303,9 +369,26 @@ def casemix(
         y = cohort["rtw_12m"].astype(float)
     else:
         y = _srtw_var(cohort, config.outcomes.followup_days)
-    keep = y.notna()
-    unknown_outcome = int((~keep).sum())
+    orgnr = cohort["institution_id"].astype(str)
+    units = sorted(set(orgnr))
+    hidden = hidden_units(orgnr, y, ind_id, config.disclosure) if disclose else set()
+    in_model = ~orgnr.isin(hidden)
+    keep = y.notna() & in_model
+    unknown_outcome = int((y.isna() & in_model).sum())
     cohort, y = cohort[keep], y[keep]
+    if cohort.empty:  # no unit may be shown: there is no model to fit
+        return CaseMixResult(
+            coefficients=pd.DataFrame(columns=list(COEFFICIENT_COLUMNS)),
+            institutions=pd.DataFrame(
+                np.nan, index=range(len(units)), columns=list(_unit_columns())
+            ).assign(orgnr=units, suppressed=True)[["orgnr", *_unit_columns(), "suppressed"]],
+            episodes=pd.DataFrame(columns=["orgnr", "observed", "expected"]),
+            n=0,
+            references={},
+            notes=("No unit's ratio may be shown: no model is fitted.",),
+            unknown_outcome=unknown_outcome,
+            converged=False,
+        )
     design, references = _casemix_design(cohort)
     fit, coefficients, notes = _fit_glm(
         y, design, config.disclosure.min_cell, disclose=disclose, level=level
@@ -321,13 +404,10 @@ def casemix(
         n=("observed", "size"), observed=("observed", "sum"), expected=("expected", "sum")
     )
     per_unit = per_unit.join(_observed_expected(frame, level))
+    # every unit of the cohort is listed; a hidden one with empty values
+    per_unit = per_unit.reindex(units if disclose else per_unit.index).rename_axis("orgnr")
     per_unit = per_unit.reset_index()
-    per_unit["suppressed"] = False
-    if disclose:
-        small = small_group_mask(per_unit, "n", config.disclosure)
-        per_unit["suppressed"] = small.to_numpy()
-        shown = [c for c in per_unit.columns if c not in ("orgnr", "suppressed")]
-        per_unit.loc[small.to_numpy(), shown] = np.nan
+    per_unit["suppressed"] = per_unit["orgnr"].isin(hidden)
     return CaseMixResult(
         coefficients=coefficients,
         institutions=per_unit,
@@ -338,6 +418,19 @@ def casemix(
         unknown_outcome=unknown_outcome,
         converged=bool(fit.converged),
     )
+
+
+def _limit_tag(level: float) -> str:
+    """0.95 → "95", 0.998 → "998": the level in a column name."""
+    return f"{100 * level:g}".replace(".", "")
+
+
+def _unit_columns() -> tuple[str, ...]:
+    """The number columns of :attr:`CaseMixResult.institutions`, in order."""
+    limits = [
+        f"limit{_limit_tag(level)}_{side}" for level in FUNNEL_LEVELS for side in ("lower", "upper")
+    ]
+    return ("n", "observed", "expected", "variance", "ratio", "lower", "upper", *limits)
 
 
 def _observed_expected(frame: pd.DataFrame, level: float) -> pd.DataFrame:
@@ -354,7 +447,7 @@ def _observed_expected(frame: pd.DataFrame, level: float) -> pd.DataFrame:
             "upper": upper,
         }
         for _, limit in oe_control_limits(p, FUNNEL_LEVELS).iterrows():
-            tag = f"{100 * limit['level']:g}".replace(".", "")
+            tag = _limit_tag(limit["level"])
             row[f"limit{tag}_lower"] = limit["lower"]
             row[f"limit{tag}_upper"] = limit["upper"]
         rows[orgnr] = row

@@ -119,8 +119,50 @@ def _srtw_var(cohort: pd.DataFrame, followup_days: int) -> pd.Series:
     return var
 
 
+def work_ability_pairs(episodes: pd.DataFrame, responses: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The cohort of ``arr_wa_change`` in report year ``year``: one definition for every output.
+
+    Episodes discharged in ``year − 1`` with a work ability on the T0 form
+    (``episodes``) and on the T3 answer (``responses``). The indicator and
+    the report's table of paired change both read this, so their n's are
+    the same and no difference between them can give a count back.
+
+    Parameters
+    ----------
+    episodes, responses
+        Derived tables; not modified.
+    year
+        Report year.
+
+    Returns
+    -------
+    DataFrame
+        The episodes' rows with ``work_ability_t0``, ``work_ability_t3``
+        (floats) and ``change`` (T3 − T0).
+
+    Examples
+    --------
+    >>> ep = pd.DataFrame({"episode_id": ["a", "b", "c"], "institution_id": "X",
+    ...                    "discharge_date": pd.to_datetime(["2024-03-01"] * 2 + ["2025-03-01"]),
+    ...                    "work_ability": [2.0, None, 4.0]})
+    >>> resp = pd.DataFrame({"episode_id": ["a", "b", "c"], "point": "T3",
+    ...                      "work_ability": [5.0, 6.0, 7.0]})
+    >>> work_ability_pairs(ep, resp, 2025)[["episode_id", "change"]].to_numpy().tolist()
+    [['a', 3.0]]
+    """
+    earlier = _discharged(episodes, year - 1)
+    t3 = responses[responses["point"].astype(str) == "T3"][["episode_id", "work_ability"]]
+    paired = earlier.merge(t3, on="episode_id", how="inner", suffixes=("_t0", "_t3"))
+    paired = paired[paired["work_ability_t0"].notna() & paired["work_ability_t3"].notna()]
+    paired = paired.assign(
+        work_ability_t0=paired["work_ability_t0"].astype(float),
+        work_ability_t3=paired["work_ability_t3"].astype(float),
+    )
+    return paired.assign(change=paired["work_ability_t3"] - paired["work_ability_t0"])
+
+
 def _rows(ind_id: str, year: int, frame: pd.DataFrame, var: pd.Series) -> pd.DataFrame:
-    return pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "ind_id": ind_id,
             "orgnr": frame["institution_id"].astype(str).to_numpy(),
@@ -129,6 +171,10 @@ def _rows(ind_id: str, year: int, frame: pd.DataFrame, var: pd.Series) -> pd.Dat
             "var": pd.to_numeric(var, errors="coerce").astype(float).to_numpy(),
         }
     )
+    if DEFAULT_CLUSTER in frame.columns:  # the intervals are grouped by person
+        persons = frame[DEFAULT_CLUSTER]
+        rows[DEFAULT_CLUSTER] = persons.astype(str).where(persons.notna()).to_numpy()
+    return rows
 
 
 def _episode_values(
@@ -141,9 +187,9 @@ def _episode_values(
     """Every cohort member of every per-episode indicator of report year ``year``.
 
     ``var`` is NaN for a cohort member without a value (only ``arr_srtw``:
-    censored before day F); ``rtw_time``/``rtw_event`` and ``person_id`` (the
-    interval's cluster) ride along for ``arr_srtw``, ``items`` (the number of
-    T0 items) for ``arr_compl``.
+    censored before day F); ``person_id`` (the intervals' cluster) rides along
+    where the source table has it, ``rtw_time``/``rtw_event`` for
+    ``arr_srtw``, ``items`` (the number of T0 items) for ``arr_compl``.
     """
     params = config.outcomes
     pieces = []
@@ -155,19 +201,13 @@ def _episode_values(
     srtw = _rows("arr_srtw", year, cohort, _srtw_var(cohort, params.followup_days))
     srtw["rtw_time"] = cohort["rtw_time"].to_numpy()
     srtw["rtw_event"] = cohort["rtw_event"].to_numpy()
-    if DEFAULT_CLUSTER in cohort.columns:  # the interval is grouped by person
-        srtw[DEFAULT_CLUSTER] = cohort[DEFAULT_CLUSTER].astype(str).to_numpy()
     pieces.append(srtw)
 
     hrb = cohort[cohort["hrb_days_12m"].notna()]
     pieces.append(_rows("arr_hrbdays", year, hrb, hrb["hrb_days_12m"]))
 
-    earlier = _discharged(episodes, year - 1)
-    t3 = responses[responses["point"].astype(str) == "T3"][["episode_id", "work_ability"]]
-    paired = earlier.merge(t3, on="episode_id", how="inner", suffixes=("_t0", "_t3"))
-    paired = paired[paired["work_ability_t0"].notna() & paired["work_ability_t3"].notna()]
-    change = paired["work_ability_t3"].astype(float) - paired["work_ability_t0"].astype(float)
-    pieces.append(_rows("arr_wa_change", year, paired, change))
+    paired = work_ability_pairs(episodes, responses, year)
+    pieces.append(_rows("arr_wa_change", year, paired, paired["change"]))
 
     current = _discharged(episodes, year)
     data_end = pd.Timestamp(params.data_end)

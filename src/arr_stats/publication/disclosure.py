@@ -15,6 +15,8 @@ The rules, as implemented (``docs/indicators.md`` explains each choice):
   two-way table with row and column totals; every hidden cell is shown with the
   same mark (:data:`HIDDEN_MARK`) so a reader cannot tell a small cell from a
   complementary one.
+- :func:`hidden_running_totals` – n's of a cohort followed over time that
+  would give the (small) number who left in between.
 - :func:`pool_survival_steps` – survival and cumulative-incidence curves drawn
   in pooled steps.
 - :func:`check_no_identifiers` – a rendered output that contains something that
@@ -243,6 +245,45 @@ def suppress_statistics(
         values = table[column].astype(object).to_numpy()
         out[column] = pd.Series(np.where(small, label, values), index=table.index, dtype=object)
     return out
+
+
+def hidden_running_totals(totals: Sequence[float], params: DisclosureParams) -> np.ndarray:
+    """Which n's of a cohort followed over time may not be shown.
+
+    The persons followed at successive times (day 0, 183, 365 after
+    discharge) are nested: an n minus the next is the number who left in
+    between (data end, emigration). Read in order, an n whose drop from the
+    last shown n is 1 … ``min_cell`` − 1 would give that count back; it is
+    hidden (and every statistic on it), and the next n is compared with the
+    last shown one. The first n is never hidden here (pass it through
+    :func:`suppress_counts` as any count).
+
+    Parameters
+    ----------
+    totals
+        The n's in time order.
+    params
+        The disclosure parameters.
+
+    Returns
+    -------
+    ndarray of bool
+        True where an n is hidden.
+
+    Examples
+    --------
+    >>> hidden_running_totals([100, 97, 90, 88, 80], DisclosureParams()).tolist()
+    [False, True, False, True, False]
+    """
+    values = np.asarray(totals, dtype=float)
+    hidden = np.zeros(len(values), dtype=bool)
+    last = None
+    for i, value in enumerate(values):
+        if last is not None and 0 < last - value < params.min_cell:
+            hidden[i] = True
+            continue
+        last = value
+    return hidden
 
 
 @dataclass(frozen=True)

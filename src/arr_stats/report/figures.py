@@ -18,7 +18,8 @@ from arr_stats.report.context import (
     needs_outcome_cohort,
 )
 from arr_stats.report.formats import nb_percent
-from arr_stats.stats.clustering import interval_note
+from arr_stats.stats.clustering import OE_INTERVAL_NOTES, interval_note
+from arr_stats.stats.work_ability import resolve_cluster
 
 
 @needs_outcome_cohort
@@ -210,7 +211,7 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
         ctx.t("figure.oe", indicator=ctx.t(f"indicator.{ind_id}").lower()),
         percent=False,
         limits_label=ctx.t("figure.exact"),
-        note=ctx.t("figure.oe_note"),
+        note=f"{ctx.t('figure.oe_note')} {OE_INTERVAL_NOTES[ctx.lang]}",
         outside=(points["y"] < points["limit95_lower"]) | (points["y"] > points["limit95_upper"]),
     )
 
@@ -274,4 +275,5 @@ def work_ability_figure(ctx: ReportContext) -> Figure:
     table = table[table["mean"].map(lambda v: not isinstance(v, str))]
     for column in ("mean", "lower", "upper"):
         table[column] = table[column].astype(float)
-    return plot_work_ability(table, lang=ctx.lang)
+    cluster = resolve_cluster(domain.DEFAULT_CLUSTER, responses, cohort)
+    return _with_interval_note(plot_work_ability(table, lang=ctx.lang), cluster, ctx.lang)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,6 @@ from arr_stats.publication import disclosure
 from arr_stats.report.context import (
     TREND_YEARS,
     ReportContext,
-    _own_hidden,
     _own_responses,
     needs_outcome_cohort,
 )
@@ -33,11 +33,17 @@ from arr_stats.report.formats import (
     format_value,
     html_table,
     level_text,
+    nb_number,
     nb_percent,
     shown_path,
     target_text,
 )
-from arr_stats.stats.clustering import INDICATOR_INTERVAL_NOTES, interval_note
+from arr_stats.stats.clustering import (
+    OE_INTERVAL_NOTES,
+    indicator_interval_note,
+    interval_note,
+)
+from arr_stats.stats.work_ability import resolve_cluster
 
 
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
@@ -117,7 +123,7 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
     numeric = [c for c in table.columns if c not in text_columns]
     note = ctx.t(
         "table.summary_note",
-        interval_note=INDICATOR_INTERVAL_NOTES[lang],
+        interval_note=indicator_interval_note(domain.DEFAULT_CLUSTER, lang),
         label=disclosure.small_group_label(params),
     )
     if any(flags):
@@ -220,26 +226,57 @@ def indicator_by_institution(
     return html_table(table, caption=caption, numeric=list(table.columns[1:]), row_classes=classes)
 
 
+def _count_text(counts: pd.Series, params: Any, lang: str = "nb") -> list[str]:
+    """Counts as the report prints them: "<5" for 1 … ``min_cell`` − 1
+    (:func:`~arr_stats.publication.disclosure.is_small_count`), else in the style of ``lang``."""
+    small = disclosure.is_small_count(counts, params)
+    return [
+        disclosure.small_count_label(params) if s else nb_number(v, 0, lang)
+        for s, v in zip(small, counts, strict=True)
+    ]
+
+
 def linkage_table(ctx: ReportContext) -> HtmlBlock:
-    """The linkage rate of episodes and persons to the NAV data."""
+    """The linkage rate of episodes and persons to the NAV data.
+
+    A share is shown with its base, so it is hidden (like any proportion,
+    :func:`~arr_stats.publication.disclosure.hidden_statistic_mask`) when
+    the linked or the unlinked count is 1 … ``min_cell`` − 1 or the base is
+    below ``min_denominator``: 98,0 % of 200 would give back 4 unlinked.
+    """
     linkage = ctx.derived.linkage.set_index("measure")["value"]
-    rows = []
-    for what, part, whole in (
-        (ctx.t("table.linked_episodes"), "episodes_linked", "episodes"),
-        (ctx.t("table.linked_persons"), "persons_matched", "persons"),
-    ):
-        if part in linkage and whole in linkage and linkage[whole] > 0:
-            rows.append(
-                {
-                    ctx.t("col.measure"): what,
-                    ctx.t("col.share"): ctx.percent(linkage[part] / linkage[whole], 1),
-                    ctx.t("col.base"): ctx.number(linkage[whole]),
-                }
-            )
+    params = ctx.config.disclosure
+    measure_column = ctx.t("col.measure")
+    measures = [
+        {measure_column: what, "part": linkage[part], "whole": linkage[whole]}
+        for what, part, whole in (
+            (ctx.t("table.linked_episodes"), "episodes_linked", "episodes"),
+            (ctx.t("table.linked_persons"), "persons_matched", "persons"),
+        )
+        if part in linkage and whole in linkage and linkage[whole] > 0
+    ]
+    frame = pd.DataFrame(measures, columns=[measure_column, "part", "whole"])
+    hidden = disclosure.hidden_statistic_mask(frame, "whole", params, "part").to_numpy()
+    share_column, base_column = ctx.t("col.share"), ctx.t("col.base")
+    table = pd.DataFrame(
+        {
+            measure_column: frame[measure_column],
+            share_column: [
+                disclosure.small_group_label(params) if h else ctx.percent(p / w, 1)
+                for h, p, w in zip(hidden, frame["part"], frame["whole"], strict=True)
+            ],
+            base_column: _count_text(frame["whole"], params, ctx.lang),
+        }
+    )
     return html_table(
-        pd.DataFrame(rows),
+        table,
         caption=ctx.t("caption.linkage"),
-        numeric=[ctx.t("col.share"), ctx.t("col.base")],
+        numeric=[share_column, base_column],
+        note=ctx.t(
+            "table.linkage_note",
+            label=disclosure.small_group_label(params),
+            min_cell=params.min_cell,
+        ),
     )
 
 
@@ -303,20 +340,41 @@ def participants_table(ctx: ReportContext, variable: str) -> HtmlBlock:
 
 
 def institutions_table(ctx: ReportContext) -> HtmlBlock:
-    """The institutions' background forms of the report year."""
+    """The institutions' background forms of the report year.
+
+    The patient count is a count of persons (:func:`~arr_stats.publication.
+    disclosure.suppress_counts`), and the form's statistics of those persons
+    (mean age, waiting time, programme length) are hidden for an institution
+    with fewer than ``min_denominator`` patients (or none given): a mean age
+    of one patient is that patient's age.
+    """
     forms = ctx.derived.institutions
     forms = forms[forms["year"] == ctx.year].sort_values("name")
+    params = ctx.config.disclosure
+    small = disclosure.small_group_mask(forms, "n_patients", params).to_numpy()
+    label = disclosure.small_group_label(params)
+
+    def statistic(column: str, decimals: int) -> list[str]:
+        return [
+            label if s else ctx.number(v, decimals)
+            for s, v in zip(small, forms[column], strict=True)
+        ]
+
     numbers = {
-        ctx.t("col.arr_patients"): [ctx.number(v) for v in forms["n_patients"]],
-        ctx.t("col.mean_age"): [ctx.number(v, 1) for v in forms["mean_age"]],
-        ctx.t("col.waiting_days"): [ctx.number(v) for v in forms["waiting_days"]],
-        ctx.t("col.programme_weeks"): [ctx.number(v, 1) for v in forms["programme_weeks"]],
+        ctx.t("col.arr_patients"): _count_text(forms["n_patients"], params, ctx.lang),
+        ctx.t("col.mean_age"): statistic("mean_age", 1),
+        ctx.t("col.waiting_days"): statistic("waiting_days", 0),
+        ctx.t("col.programme_weeks"): statistic("programme_weeks", 1),
     }
     column = ctx.t("col.institution")
     table = pd.DataFrame(
         {
-            column: forms["name"].astype(str),
-            ctx.t("col.region"): forms["health_region"].astype(object).fillna("–").astype(str),
+            column: forms["name"].astype(str).to_numpy(),
+            ctx.t("col.region"): forms["health_region"]
+            .astype(object)
+            .fillna("–")
+            .astype(str)
+            .to_numpy(),
             **numbers,
         }
     )
@@ -326,7 +384,7 @@ def institutions_table(ctx: ReportContext) -> HtmlBlock:
         caption=ctx.t("caption.institutions", year=ctx.year),
         numeric=list(numbers),
         row_classes=["own" if own_name and n == own_name else "" for n in table[column]],
-        note=ctx.t("table.institutions_note"),
+        note=ctx.t("table.institutions_note", label=label),
     )
 
 
@@ -394,21 +452,29 @@ def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
     month_days = sorted(ctx.config.outcomes.month_days.items())
     values = disclosure.pooled_values_at(curve, params, [day for _, day in month_days])
     values = values.assign(group=values["group"].astype(object)).set_index(["group", "time"])
+    groups = list(curve["group"].astype(object).drop_duplicates())
     n = cohort.groupby(cohort["diagnosis_group"].astype(object), observed=True).size()
+    # The n column and its total (the cohort, published elsewhere too) are one
+    # line: a small group's n is hidden with a complement, so that the total
+    # minus the shown groups does not give it back.
+    line = disclosure.suppress_with_margins(
+        pd.DataFrame({"n": [int(n.get(g, 0)) for g in groups]}, index=groups), params
+    )
+    sizes = line.display["n"]
     shown_groups = set(_pooled(curve, ctx)["group"].astype(object))
     rows = []
-    for group in curve["group"].astype(object).drop_duplicates():
-        size = int(n.get(group, 0))
+    for group in groups:
         entry = {
             ctx.t("col.diagnosis_group"): str(group_label(group, ctx.lang)),
-            "n": disclosure.suppress_counts(pd.DataFrame({"n": [size]}), ["n"], params)["n"].iloc[
-                0
-            ],
+            "n": sizes.loc[group],
         }
         for months, day in month_days:
             column = ctx.t("col.months", months=months)
             if group not in shown_groups:
                 entry[column] = disclosure.small_group_label(params)
+                continue
+            if line.mask.loc[group, "n"]:  # an interval's width would tell the hidden n
+                entry[column] = disclosure.HIDDEN_MARK
                 continue
             r = values.loc[(group, day)]
             if not r["shown"]:
@@ -419,11 +485,15 @@ def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
                 f"({ctx.number(100 * r['lower'])}–{ctx.percent(r['upper'])})"
             )
         rows.append(entry)
-    table = pd.DataFrame(rows)
+    rows.append({ctx.t("col.diagnosis_group"): ctx.total_label, "n": sizes.iloc[-1]})
+    table = pd.DataFrame(rows).fillna("")
     return html_table(
         table,
         caption=ctx.t("caption.cumulative", unit=ctx.unit_label, year=ctx.year - 1),
         numeric=list(table.columns[1:]),
+        row_classes=[
+            "total" if v == ctx.total_label else "" for v in table[ctx.t("col.diagnosis_group")]
+        ],
         note=ctx.t(
             "table.cumulative_note",
             hidden=disclosure.HIDDEN_MARK,
@@ -433,19 +503,55 @@ def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
     )
 
 
+def _work_ability_groups(ctx: ReportContext) -> pd.DataFrame:
+    """The pairs of ``arr_wa_change`` labelled as the table shows them (``report_unit``).
+
+    The cohort is the indicator's (:func:`arr_stats.indicators.work_ability_pairs`)
+    and so are the pooled units (:func:`arr_stats.indicators.shown_units`):
+    "resten av landet" and the nation pool only the units whose indicator
+    is shown, so each n here is the indicator's n of the same unit, rest or
+    nation. The own unit is always its own row (hidden when small); when it
+    is hidden, or too small for a table of its own (:meth:`ReportContext.
+    own_is_small`), it is compared with the nation instead of the rest.
+    """
+    d = ctx.derived
+    pairs = indicators.work_ability_pairs(d.episodes, d.responses, ctx.year)
+    unit = pairs["institution_id"].astype(str)
+    sizes = unit.value_counts().sort_index().rename("n").to_frame()
+    shown = set(indicators.shown_units(sizes, ctx.config.disclosure))
+    earlier = d.episodes[d.episodes["discharge_year"] == ctx.year - 1]
+    pooled = unit.isin(shown)
+    if ctx.is_national or ctx.own_is_small(ctx.reportable(earlier)):
+        return pairs[pooled].assign(report_unit=ctx.national_label)
+    own = unit == ctx.institution
+    others = pooled & ~own
+    label = ctx.rest_label if ctx.institution in shown else ctx.national_label
+    return pd.concat(
+        [pairs[own].assign(report_unit=ctx.own_label), pairs[others].assign(report_unit=label)],
+        ignore_index=True,
+    )
+
+
 @needs_outcome_cohort
 def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
-    """Paired change in work ability T0 → T3 with a t interval."""
-    responses, cohort = _own_responses(ctx)
-    change = stats.work_ability_change(responses, by="report_unit", episodes=cohort)
+    """Paired change in work ability T0 → T3 with a t interval, on the cohort of ``arr_wa_change``."""
+    groups = _work_ability_groups(ctx)
     params = ctx.config.disclosure
-    if _own_hidden(change, params, ctx.own_label):  # own row stays; the rest becomes the nation
-        national_responses, national_cohort = _own_responses(ctx, national=True)
-        national = stats.work_ability_change(
-            national_responses, by="report_unit", episodes=national_cohort
-        )
-        own = change[change["group"].astype(object) == ctx.own_label]
-        change = pd.concat([own, national], ignore_index=True)
+    if groups.empty:  # no unit with enough pairs to show (the nation pools none)
+        text = ctx.t("table.wa_no_pairs", label=disclosure.small_group_label(params))
+        return HtmlBlock(f'<p class="table-note">{html.escape(text)}</p>')
+    long = pd.concat(
+        [
+            groups[["episode_id"]].assign(point=point, work_ability=groups[column])
+            for point, column in (("T0", "work_ability_t0"), ("T3", "work_ability_t3"))
+        ],
+        ignore_index=True,
+    )
+    change = stats.work_ability_change(long, by="report_unit", episodes=groups)
+    order = [ctx.own_label, ctx.rest_label, ctx.national_label]
+    change = change.sort_values(
+        "group", key=lambda g: g.astype(object).map(order.index), kind="mergesort"
+    )
     rows = []
     for _, r in change.iterrows():
         small = r["n"] < params.min_denominator
@@ -467,10 +573,12 @@ def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
             }
         )
     table = pd.DataFrame(rows)
+    cluster = resolve_cluster(domain.DEFAULT_CLUSTER, long, groups)
     return html_table(
         table,
         caption=ctx.t("caption.wa_change", year=ctx.year - 1),
         numeric=["n", "T0", "T3", ctx.t("col.change_ci")],
+        note=interval_note(cluster, ctx.lang),
     )
 
 
@@ -497,28 +605,40 @@ def work_status_table(ctx: ReportContext) -> HtmlBlock:
     cohort = ctx.own(cohort)
     responses = responses[responses["episode_id"].isin(cohort["episode_id"])]
     params = ctx.config.disclosure
-    rows = []
+    counts = []
     for point, months in POINT_MONTHS.items():
         answered = responses[(responses["point"] == point) & responses["work_status"].notna()]
-        n = len(answered)
-        working = answered["work_status"].astype(str).str.startswith("I arbeid").sum()
         day = ctx.config.outcomes.month_days.get(months, 0)
         states = ctx.derived.daily_states
         states = states[states["episode_id"].isin(cohort["episode_id"]) & (states["day"] == day)]
-        observed = states["state"].notna().sum()
-        register = (states["state"].astype(object) == "working").sum()
+        counts.append(
+            {
+                "point": point,
+                "months": months,
+                "n": len(answered),
+                "working": answered["work_status"].astype(str).str.startswith("I arbeid").sum(),
+                "observed": states["state"].notna().sum(),
+                "register": (states["state"].astype(object) == "working").sum(),
+            }
+        )
+    counts = pd.DataFrame(counts)
+    # those followed at T1, T2, T3 are nested: a drop of 1–4 would be a count
+    left = disclosure.hidden_running_totals(counts["observed"], params)
+    shown_n = disclosure.suppress_counts(counts, ["n", "observed"], params)
+    rows = []
+    for i, c in counts.iterrows():
         rows.append(
             {
-                ctx.t("col.point"): ctx.t("col.point_value", point=point, months=months),
-                ctx.t("col.answers_n"): disclosure.suppress_counts(
-                    pd.DataFrame({"n": [n]}), ["n"], params
-                )["n"].iloc[0],
-                ctx.t("col.self_working"): _share_or_label(working, n, params, ctx.lang),
-                ctx.t("col.followed_n"): disclosure.suppress_counts(
-                    pd.DataFrame({"n": [observed]}), ["n"], params
-                )["n"].iloc[0],
+                ctx.t("col.point"): ctx.t("col.point_value", point=c["point"], months=c["months"]),
+                ctx.t("col.answers_n"): shown_n["n"].iloc[i],
+                ctx.t("col.self_working"): _share_or_label(c["working"], c["n"], params, ctx.lang),
+                ctx.t("col.followed_n"): disclosure.HIDDEN_MARK
+                if left[i]
+                else shown_n["observed"].iloc[i],
                 ctx.t("col.register_state", state=state_label("working", ctx.lang)): (
-                    _share_or_label(register, observed, params, ctx.lang)
+                    disclosure.HIDDEN_MARK
+                    if left[i]
+                    else _share_or_label(c["register"], c["observed"], params, ctx.lang)
                 ),
             }
         )
@@ -527,7 +647,9 @@ def work_status_table(ctx: ReportContext) -> HtmlBlock:
         table,
         caption=ctx.t("caption.work_status", unit=ctx.unit_label, year=ctx.year - 1),
         numeric=list(table.columns[1:]),
-        note=ctx.t("table.work_status_note"),
+        note=ctx.t(
+            "table.work_status_note", hidden=disclosure.HIDDEN_MARK, min_cell=params.min_cell
+        ),
     )
 
 
@@ -635,6 +757,10 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
 
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    if result.n == 0:
+        label = disclosure.small_group_label(ctx.config.disclosure)
+        text = ctx.t("table.casemix_no_model", label=label)
+        return HtmlBlock(f'<p class="table-note">{html.escape(text)}</p>')
     coef = result.coefficients[result.coefficients["estimate"].notna()]
     z = norm.ppf(0.975)
     scale = np.where(
@@ -667,7 +793,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
         caption=ctx.t(
             "caption.casemix",
             indicator=ctx.t(f"indicator.{ind_id}").lower(),
-            n=ctx.number(result.n),
+            n=_casemix_n_text(result, ctx.config.disclosure, ctx.lang),
         ),
         numeric=[odds_column, ci_column, "p"],
         note=ctx.t("table.casemix_references", references=references)
@@ -689,6 +815,20 @@ _CHECK_TEXT = {
     CHECK_SEPARATION: "table.check_separation",
     CHECK_NOT_CONVERGED: "table.check_not_converged",
 }
+
+
+def _casemix_n_text(result: Any, params: Any, lang: str = "nb") -> str:
+    """ ", n = …" for the caption: the model's n unless it would give a small count back.
+
+    The model's episodes and those left out for an unknown outcome add up to
+    the cohort, whose size other outputs show; so the two are one line with a
+    total (:func:`~arr_stats.publication.disclosure.suppress_with_margins`),
+    and when the count left out is hidden, the model's n is hidden too.
+    """
+    line = pd.DataFrame({"model": [result.n], "left_out": [result.unknown_outcome]})
+    if disclosure.suppress_with_margins(line, params).mask.loc[0, "model"]:
+        return ""
+    return f", n = {nb_number(result.n, 0, lang)}"
 
 
 def _casemix_checks_note(result: Any, ind_id: str, ctx: ReportContext) -> str:
@@ -753,7 +893,7 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlB
         caption=ctx.t("caption.casemix_ratios", indicator=ctx.t(f"indicator.{ind_id}").lower()),
         numeric=["O/E", ctx.t("col.ci95")],
         row_classes=classes,
-        note=ctx.t("table.casemix_ratios_note"),
+        note=f"{ctx.t('table.casemix_ratios_note')} {OE_INTERVAL_NOTES[ctx.lang]}",
     )
 
 

@@ -21,6 +21,7 @@ from matplotlib.ticker import FuncFormatter
 from matplotlib.transforms import Bbox
 
 from arr_stats import indicators
+from arr_stats.domain import DEFAULT_CLUSTER
 from arr_stats.publication import disclosure
 from arr_stats.report import figures
 from arr_stats.report.context import (
@@ -42,6 +43,7 @@ from arr_stats.report.formats import (
     target_text,
 )
 from arr_stats.report.tables import _flag_text, _row, _shown, _unit_rows
+from arr_stats.stats.clustering import indicator_interval_note
 
 #: Columns of :func:`unit_results`.
 UNIT_RESULT_COLUMNS = (
@@ -218,8 +220,14 @@ def unit_results_table(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> Ht
             "units.note",
             target=target_text(ind_id, ctx.config, lang),
             label=disclosure.small_group_label(params),
-        ),
+        )
+        + (f" {indicator_interval_note(DEFAULT_CLUSTER, lang)}" if _has_interval(ind_id) else ""),
     )
+
+
+def _has_interval(ind_id: str) -> bool:
+    """Whether the indicator's spread is a confidence interval (not the median's quartiles)."""
+    return indicators.INTERVAL_KIND[indicators.INDICATOR_STATISTIC[ind_id]] is not None
 
 
 # ---------------------------------------------------------------- figures

@@ -15,7 +15,7 @@
 The estimators, variances and intervals are written up in ``docs/survival.md``.
 """
 
-from arr_stats.stats.clustering import interval_note
+from arr_stats.stats.clustering import indicator_interval_note, interval_note
 from arr_stats.stats.competing_risks import (
     CumulativeIncidence,
     aalen_johansen,
@@ -33,7 +33,12 @@ from arr_stats.stats.funnel import (
     overdispersion,
     proportion_funnel_limits,
 )
-from arr_stats.stats.intervals import t_interval, t_summary, wilson_interval
+from arr_stats.stats.intervals import (
+    grouped_wilson_interval,
+    t_interval,
+    t_summary,
+    wilson_interval,
+)
 from arr_stats.stats.kaplan_meier import KaplanMeier, kaplan_meier
 from arr_stats.stats.observed_expected import (
     oe_control_limits,
@@ -68,6 +73,8 @@ __all__ = [
     "cumulative_incidence",
     "cumulative_incidence_at",
     "funnel_limits",
+    "grouped_wilson_interval",
+    "indicator_interval_note",
     "interval_note",
     "kaplan_meier",
     "median_time",

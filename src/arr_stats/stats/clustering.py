@@ -10,8 +10,14 @@ and ``coxph(..., cluster = person)`` report (``docs/survival.md``).
 - :func:`grouped_ij_variance` – Kaplan–Meier and Aalen–Johansen curves;
 - :func:`efron_score_residuals` – the Cox model's robust (sandwich) variance;
 - :data:`INTERVAL_NOTES` / :func:`interval_note`, :data:`INDICATOR_INTERVAL_NOTES`
-  – the sentence a table or figure prints to say which variance its
-  intervals use.
+  / :func:`indicator_interval_note`, :data:`OE_INTERVAL_NOTES` – the sentence
+  a table or figure prints to say which variance its intervals use.
+
+The proportions, shares and means (Wilson at the effective sample size, the t
+interval) take ``cluster`` too; their grouped variance of a mean is
+:func:`arr_stats.stats.intervals.grouped_mean_variance`. The work-ability
+mixed model nests episodes in persons
+(:class:`arr_stats.stats.work_ability.WorkAbilityMixedModel`).
 """
 
 from __future__ import annotations
@@ -49,21 +55,82 @@ INTERVAL_NOTES: dict[str, dict[bool, str]] = {
 }
 
 
-#: The indicator tables' footnote (one table mixes the kinds of interval): the
-#: cumulative incidence (``arr_srtw``) is grouped by person, the Wilson and t
-#: intervals of proportions and means are not.
-INDICATOR_INTERVAL_NOTES: dict[str, str] = {
+#: The indicator tables' footnote, by whether the intervals were grouped by
+#: person (``True``: :func:`~arr_stats.indicators.aggregate_indicators`'s
+#: default ``cluster="person_id"``) or not. Every interval of an episode
+#: indicator is grouped (Wilson at the effective sample size, the t interval of
+#: ``arr_wa_change``, the cumulative incidence); ``arr_dg`` counts the patients on
+#: the institution's form, who are not identified, and is not.
+INDICATOR_INTERVAL_NOTES: dict[str, dict[bool, str]] = {
+    "nb": {
+        True: (
+            "Intervallene tar hensyn til at samme person kan ha flere opphold (variansen "
+            "er gruppert på person; for andeler Wilson med effektivt utvalg, for "
+            "gjennomsnitt t med antall personer − 1 frihetsgrader). Dekningsgraden "
+            "teller pasienter fra institusjonens skjema og er ikke gruppert."
+        ),
+        False: (
+            "Intervallene behandler oppholdene som uavhengige, også når samme person har "
+            "flere opphold."
+        ),
+    },
+    "en": {
+        True: (
+            "The intervals allow for one person having several episodes (variance grouped "
+            "by person; for proportions Wilson at the effective sample size, for means t "
+            "on persons − 1 degrees of freedom). Coverage counts the patients on the "
+            "institution's form and is not grouped."
+        ),
+        False: (
+            "The intervals treat episodes as independent, also when one person has "
+            "several episodes."
+        ),
+    },
+}
+
+#: The footnote of observed / expected ratios and their funnel limits: the
+#: exact Poisson-binomial distribution assumes independent episodes, also two
+#: of one person (docs/indicators.md says why that is kept).
+OE_INTERVAL_NOTES: dict[str, str] = {
     "nb": (
-        "Intervallet for kumulativ andel tar hensyn til at samme person kan ha flere "
-        "opphold (gruppert på person); intervallene for andeler og gjennomsnitt behandler "
-        "oppholdene som uavhengige."
+        "KI og kontrollgrensene behandler oppholdene som uavhengige, også to opphold av "
+        "samme person; i ett års kull er det nesten aldri mer enn ett opphold per person."
     ),
     "en": (
-        "The interval of the cumulative incidence allows for one person having several "
-        "episodes (grouped by person); the intervals of proportions and means treat "
-        "episodes as independent."
+        "The interval and the control limits treat episodes as independent, also two "
+        "episodes of one person; one year's cohort almost never has more than one "
+        "episode per person."
     ),
 }
+
+
+def _checked(lang: str) -> str:
+    if lang not in INTERVAL_NOTES:
+        raise ValueError(f"lang must be one of {sorted(INTERVAL_NOTES)}, got {lang!r}")
+    return lang
+
+
+def indicator_interval_note(cluster: str | None, lang: str = "nb") -> str:
+    """The indicator table's footnote: whether its intervals were grouped by person.
+
+    Parameters
+    ----------
+    cluster
+        The ``cluster`` the indicators were aggregated with (``None``:
+        episodes independent).
+    lang
+        ``"nb"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> indicator_interval_note(None, "en")
+    'The intervals treat episodes as independent, also when one person has several episodes.'
+    """
+    return INDICATOR_INTERVAL_NOTES[_checked(lang)][cluster is not None]
 
 
 def interval_note(cluster: str | None, lang: str = "nb") -> str:
@@ -86,9 +153,7 @@ def interval_note(cluster: str | None, lang: str = "nb") -> str:
     >>> interval_note("person_id", "en")
     'The confidence intervals allow for one person having several episodes (robust variance, grouped by person).'
     """
-    if lang not in INTERVAL_NOTES:
-        raise ValueError(f"lang must be one of {sorted(INTERVAL_NOTES)}, got {lang!r}")
-    return INTERVAL_NOTES[lang][cluster is not None]
+    return INTERVAL_NOTES[_checked(lang)][cluster is not None]
 
 
 def cluster_codes(df: pd.DataFrame, cluster: str | None) -> np.ndarray | None:
