@@ -110,8 +110,6 @@ def test_engine_quarto_without_quarto_is_a_clear_error(tmp_path, monkeypatch):
         render.choose_engine("quarto")
     assert render.choose_engine("auto") == ("fallback", None)
     assert render.choose_engine("fallback") == ("fallback", None)
-    with pytest.raises(ArrStatsError, match="--pdf needs Quarto"):
-        render.choose_engine("auto", pdf=True)
 
 
 def test_engine_auto_prefers_quarto_on_the_path(tmp_path, monkeypatch):
@@ -544,15 +542,17 @@ def test_edition_in_headless_chromium(rendered, tmp_path, which):
 def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_params, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
     year = demo_params.years[1]
-    pages, figures = [], []
+    pages, printed, figures = [], [], []
     for run in ("a", "b"):
         render.render_reports(
-            demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback"
+            demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback", pdf=True
         )
         pages.append((tmp_path / run / str(year) / "national.html").read_bytes())
+        printed.append((tmp_path / run / str(year) / "national.pdf").read_bytes())
         folder = tmp_path / run / str(year) / "figures" / "national"
         figures.append({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
     assert pages[0] == pages[1]
+    assert printed[0].startswith(b"%PDF") and printed[0] == printed[1]
     # the web figures too (PNG, SVG, figures.csv)
     assert len(figures[0]) >= 19 and figures[0] == figures[1]
     # 1790000000 s after the epoch = 2026-09-21 14:13:20 UTC

@@ -10,7 +10,8 @@
 #   chromium          chromium               report pages in a real browser
 #   pspp              pspp                   SPSS files as PSPP writes them
 #   readstat          readstat               SAS files (ReadStat's converter)
-#   pdftoppm          poppler-utils          PDF pages as pictures
+#   pdftoppm          poppler-utils          PDF pages as pictures; with it pdftotext,
+#                                            pdfimages, pdfinfo (the printed report's tests)
 #   Rscript + R packages survival, cmprsk, nlme, haven
 #                     r-base-core r-cran-*   estimators checked against R
 #   quarto            ../shared/quarto       the report's Quarto path (tests only)

@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--all-institutions", action="store_true", help="every institution")
     p.add_argument("--no-national", action="store_true", help="skip the national edition")
     p.add_argument("--out", help="output folder (default: reports/_output)")
-    p.add_argument("--pdf", action="store_true", help="also PDF through Typst (Quarto only)")
+    p.add_argument("--pdf", action="store_true", help="also PDF (Typst, either engine)")
     p.add_argument(
         "--engine",
         choices=("auto", "quarto", "fallback"),

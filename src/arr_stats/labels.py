@@ -42,6 +42,7 @@ _NB: dict[str, str] = {
     "doc.lang": "nb",
     "doc.title": "Årsrapport – Nasjonalt kvalitetsregister for arbeidsrettet rehabilitering (ARR)",
     "doc.toc_title": "Innhold",
+    "doc.running_title": "Årsrapport ARR",
     "doc.figure": "Figur",
     "doc.table": "Tabell",
     "doc.intro": (
@@ -417,6 +418,7 @@ _EN: dict[str, str] = {
     "doc.lang": "en",
     "doc.title": "Annual report – Norwegian Quality Registry for Work-Oriented Rehabilitation (ARR)",
     "doc.toc_title": "Contents",
+    "doc.running_title": "Annual report ARR",
     "doc.figure": "Figure",
     "doc.table": "Table",
     "doc.intro": (

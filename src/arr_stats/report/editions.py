@@ -94,6 +94,7 @@ class Edition:
         return {
             "subtitle": self.subtitle,
             "toc-title": t("doc.toc_title", self.lang),
+            "running-title": t("doc.running_title", self.lang),
         }
 
 

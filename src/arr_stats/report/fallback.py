@@ -24,6 +24,7 @@ from arr_stats.report.editions import (
     kernel_env,
 )
 from arr_stats.report.formats import raw_html_of
+from arr_stats.report.pdf import CAPTION, MARKDOWN_SOURCE, notebook_to_pdf
 
 _OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
 
@@ -255,6 +256,7 @@ def prepare_notebook(
     found_parameters = False
     for cell in nb.cells:
         if cell.cell_type == "markdown":
+            cell.metadata[MARKDOWN_SOURCE] = cell.source  # for the PDF, which numbers itself
             cell.source = next(numbered_iter)
             cells.append(cell)
             continue
@@ -281,15 +283,18 @@ def prepare_notebook(
     return nb, meta, toc
 
 
-def _caption(kind: str, number: int, text: str, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+def _caption(
+    kind: str, number: int, text: str, label: str | None, lang: str = DEFAULT_LANGUAGE
+) -> dict[str, Any]:
     import nbformat
 
-    label = t("doc.figure" if kind == "fig" else "doc.table", lang)
+    name = t("doc.figure" if kind == "fig" else "doc.table", lang)
     return nbformat.v4.new_output(
         "display_data",
         data={
-            "text/html": f'<p class="caption">{label} {number}: {html.escape(text, quote=False)}</p>'
+            "text/html": f'<p class="caption">{name} {number}: {html.escape(text, quote=False)}</p>'
         },
+        metadata={CAPTION: {"kind": kind, "number": number, "text": text, "label": label}},
     )
 
 
@@ -336,7 +341,7 @@ def apply_cell_options(nb: Any, lang: str = DEFAULT_LANGUAGE) -> Any:
             caption = options[f"{kind}_cap"]
             if caption and outputs:
                 counters[kind] += 1
-                outputs.append(_caption(kind, counters[kind], caption, lang))
+                outputs.append(_caption(kind, counters[kind], caption, options["label"], lang))
         cell.outputs = outputs
         if not options["echo"]:
             cell.metadata["transient"] = {"remove_source": True}
@@ -455,6 +460,23 @@ async def _execute(nb: Any, cwd: Path, edition: Edition) -> tuple[Any, float]:
     return nb, time.perf_counter() - start
 
 
+def _edition_settings(edition: Edition) -> dict[str, Any]:
+    """What an edition sets over the document's settings: its subtitle, titles in its language.
+
+    Examples
+    --------
+    >>> _edition_settings(Edition(2025, lang="en"))["format"]["typst"]
+    {'toc-title': 'Contents'}
+    """
+    extra = edition.metadata
+    toc = {"toc-title": extra["toc-title"]}
+    return {
+        "subtitle": extra["subtitle"],
+        "running-title": extra["running-title"],
+        "format": {"html": dict(toc), "typst": dict(toc)},
+    }
+
+
 def render_fallback_editions(
     editions: Sequence[Edition],
     params_of: Callable[[Edition], dict[str, Any]],
@@ -462,8 +484,14 @@ def render_fallback_editions(
     document: Path = REPORT_DOCUMENT,
     workers: int = PARALLEL_EDITIONS,
     report: Callable[[RenderedEdition], None] | None = None,
+    pdf: bool = False,
 ) -> list[RenderedEdition]:
-    """Render editions through Jupyter, ``workers`` at a time, each in a fresh kernel."""
+    """Render editions through Jupyter, ``workers`` at a time, each in a fresh kernel.
+
+    Each edition is written as HTML and, with ``pdf``, also as PDF from the same
+    execution (:mod:`arr_stats.report.pdf`: Pandoc and Typst with Quarto's
+    template).
+    """
     text = document.read_text(encoding="utf-8")
     settings = _project_settings(document)
     style_file = document.parent / "style.css"
@@ -475,12 +503,18 @@ def render_fallback_editions(
             localised = localise_document(text, edition.lang)
             nb, meta, toc = prepare_notebook(localised, params_of(edition), settings)
             meta["subtitle"] = edition.subtitle
-            meta = _merged(meta, {"format": {"html": {"toc-title": edition.metadata["toc-title"]}}})
+            meta = _merged(meta, _edition_settings(edition))
             nb, _ = await _execute(nb, document.parent, edition)
-            page = notebook_to_html(apply_cell_options(nb, edition.lang), meta, toc, style)
+            nb = apply_cell_options(nb, edition.lang)
+            page = notebook_to_html(nb, meta, toc, style)
             target = year_dir / f"{edition.stem}.html"
             target.write_text(page, encoding="utf-8")
-            done = RenderedEdition(edition, (target,), time.perf_counter() - start)
+            paths = [target]
+            if pdf:
+                printed = year_dir / f"{edition.stem}.pdf"
+                # Pandoc and Typst run outside the event loop: the other kernel goes on.
+                paths.append(await asyncio.to_thread(notebook_to_pdf, nb, meta, printed))
+            done = RenderedEdition(edition, tuple(paths), time.perf_counter() - start)
             if report:
                 report(done)
             return done

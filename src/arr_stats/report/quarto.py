@@ -42,7 +42,7 @@ def quarto_command(
     >>> cmd[:5]
     ['quarto', 'render', 'r/a.qmd', '--to', 'html']
     >>> cmd[5:]
-    ['--output', 'national.html', '--output-dir', 'o', '--execute-params', 'p.yml', '-M', 'subtitle:2025 · Nasjonal utgave', '-M', 'toc-title:Innhold']
+    ['--output', 'national.html', '--output-dir', 'o', '--execute-params', 'p.yml', '-M', 'subtitle:2025 · Nasjonal utgave', '-M', 'toc-title:Innhold', '-M', 'running-title:Årsrapport ARR']
     """
     extension = "pdf" if to == "typst" else "html"
     return [

@@ -19,7 +19,8 @@ nationally and once per institution. Two engines render it:
     project uses are applied (``echo``, ``eval``, ``output``, ``include``,
     ``warning``, ``fig-cap``, ``tbl-cap``), and nbconvert writes the cells into
     one self-contained HTML page with the style sheet, a table of contents and
-    every figure embedded as a base64 PNG.
+    every figure embedded as a base64 PNG; PDF goes through Pandoc and Typst
+    with Quarto's template (:mod:`arr_stats.report.pdf`).
 
 The output is deterministic apart from the render time shown in the provenance
 appendix, and that too is fixed when ``SOURCE_DATE_EPOCH`` is set: fresh
@@ -60,16 +61,14 @@ def web_figures_dir(year_dir: Path, edition: Edition) -> Path:
     return year_dir / "figures" / edition.stem
 
 
-def choose_engine(engine: str, pdf: bool = False) -> tuple[str, Path | None]:
+def choose_engine(engine: str) -> tuple[str, Path | None]:
     """Resolve ``--engine`` to ``"quarto"`` or ``"fallback"``.
 
     Parameters
     ----------
     engine
         ``auto`` (Quarto when on the ``PATH``, else the fallback), ``quarto`` or
-        ``fallback``.
-    pdf
-        Whether PDF is asked for; only Quarto (through Typst) writes PDF.
+        ``fallback``. Both write HTML and, when asked, PDF.
 
     Returns
     -------
@@ -79,8 +78,7 @@ def choose_engine(engine: str, pdf: bool = False) -> tuple[str, Path | None]:
     Raises
     ------
     ArrStatsError
-        ``quarto`` asked for but not installed; PDF asked for without Quarto;
-        an unknown engine name.
+        ``quarto`` asked for but not installed; an unknown engine name.
     """
     if engine not in ENGINES:
         raise ArrStatsError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -89,20 +87,19 @@ def choose_engine(engine: str, pdf: bool = False) -> tuple[str, Path | None]:
         raise ArrStatsError(
             "--engine quarto: the quarto command was not found on the PATH. Install Quarto "
             "(it is in environment.yml, the conda environment used in TSD) or use "
-            "--engine fallback to render HTML through Jupyter."
+            "--engine fallback to render through Jupyter, Pandoc and Typst."
         )
     chosen = "quarto" if quarto is not None else "fallback"
-    if pdf and chosen == "fallback":
-        raise ArrStatsError(
-            "--pdf needs Quarto (PDF is written through Typst), and the quarto command was "
-            "not found on the PATH. Render inside the conda environment (environment.yml) "
-            "or leave out --pdf."
-        )
     return chosen, quarto
 
 
-def check_rendered(path: Path, person_ids: Sequence[str] | None = None) -> None:
+def check_rendered(
+    path: Path, person_ids: Sequence[str] | None = None, companions: Sequence[Path] = ()
+) -> None:
     """Refuse a rendered file that shows a person identifier (disclosure.md).
+
+    The HTML page is checked; ``companions`` (the edition's PDF, printed from
+    the same document and data) are removed with it when it fails.
 
     Embedded images (``data:`` URIs) and hexadecimal digests (the git commit,
     SHA-256 of the inputs in the provenance appendix) are left out of the
@@ -117,8 +114,10 @@ def check_rendered(path: Path, person_ids: Sequence[str] | None = None) -> None:
     try:
         check_no_identifiers(text, person_ids)
     except ArrStatsError as exc:
-        path.unlink()
-        raise ArrStatsError(f"{path.name}: {exc}; the file was removed") from exc
+        for removed in (path, *companions):
+            removed.unlink(missing_ok=True)
+        names = ", ".join(p.name for p in (path, *companions))
+        raise ArrStatsError(f"{path.name}: {exc}; removed {names}") from exc
 
 
 def _say(text: str) -> None:
@@ -154,7 +153,8 @@ def render_reports(
         Editions go to ``out_dir/<year>/national.html`` and
         ``out_dir/<year>/<institution_id>.html``, with ``indicators.csv``.
     pdf
-        Also PDF through Typst (Quarto only).
+        Also PDF, through Typst with the template of ``reports/typst/`` on either
+        engine.
     engine
         ``auto``, ``quarto`` or ``fallback``.
     lang
@@ -171,11 +171,11 @@ def render_reports(
     Raises
     ------
     ArrStatsError
-        Quarto asked for and missing, PDF without Quarto, missing derived
+        Quarto asked for and missing, Pandoc or Typst missing for PDF, missing derived
         tables, an unknown institution, a failing cell, or an identifier in a
         rendered output.
     """
-    chosen, quarto = choose_engine(engine, pdf)
+    chosen, quarto = choose_engine(engine)
     derived_dir = Path(derived_dir)
     editions = plan_editions(derived_dir, year, institution, all_institutions, national, lang)
     out_dir = Path(out_dir) if out_dir is not None else config.report_dir
@@ -204,6 +204,11 @@ def render_reports(
     )
     _say(f"rendering {len(editions)} edition(s) of {year} ({lang}) with {how} into {year_dir}")
     start = time.perf_counter()
+    # the year's linked tables, protected together once; every edition reads them
+    from arr_stats.report.tables import write_year_publication
+
+    publication = write_year_publication(config, derived_dir, year)
+    _say(f"  protected publication of {year} in {publication[0].parent}")
     if chosen == "quarto":
         assert quarto is not None
         rendered = []
@@ -214,15 +219,16 @@ def render_reports(
             report(done)
             rendered.append(done)
     else:
-        rendered = render_fallback_editions(editions, params_of, year_dir, report=report)
+        rendered = render_fallback_editions(editions, params_of, year_dir, report=report, pdf=pdf)
 
     written: list[Path] = []
     for done in rendered:
         for path in done.paths:
             if path.suffix == ".html":
-                check_rendered(path, person_ids)
+                check_rendered(path, person_ids, [p for p in done.paths if p != path])
             written.append(path)
     written += write_indicator_files(config, derived_dir, year, year_dir, say=_say)
+    written += publication
     _say(
         f"rendered {len(editions)} edition(s) in {time.perf_counter() - start:.1f} s "
         f"({chosen}); files in {year_dir}, web figures in {year_dir / 'figures'}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import html
 import json
 from collections.abc import Sequence
@@ -14,12 +16,13 @@ from IPython.display import Markdown
 from scipy.stats import norm
 
 from arr_stats import domain, indicators, labels, stats
-from arr_stats.config import PROJECT_ROOT, RunConfig
+from arr_stats.config import PROJECT_ROOT, RunConfig, config_to_dict
 from arr_stats.indicators.casemix import CHECK_FEW_EVENTS, CHECK_NOT_CONVERGED, CHECK_SEPARATION
 from arr_stats.labels import t
-from arr_stats.publication import disclosure
+from arr_stats.publication import disclosure, linked
 from arr_stats.report.context import (
     TREND_YEARS,
+    UNKNOWN_LABEL,
     ReportContext,
     _own_responses,
     needs_outcome_cohort,
@@ -165,19 +168,17 @@ def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
 
 
 def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
-    """Registered (consenting) episodes per institution and discharge year, with totals."""
-    episodes = ctx.derived.episodes
-    years = [y for y in range(ctx.year - TREND_YEARS + 1, ctx.year + 1)]
-    recent = episodes[episodes["discharge_year"].isin(years)]
+    """Registered (consenting) episodes per institution and discharge year, with totals.
+
+    The cells are the year's jointly protected publication's (:func:`year_publication`).
+    """
     names = ctx.institution_names()
-    counts = pd.crosstab(recent["institution_id"].astype(str), recent["discharge_year"])
-    counts = counts.reindex(columns=[y for y in years if y in counts.columns], fill_value=0)
-    counts.index = [names.get(i, i) for i in counts.index]
-    counts = counts.sort_index()
-    counts.columns = [str(c) for c in counts.columns]
-    shown = disclosure.suppress_with_margins(
-        counts, ctx.config.disclosure, total_label=ctx.total_label
-    ).display
+    suppressed = year_publication(ctx).grid(linked.EPISODES_TABLE, [(linked.NATIONAL, "")])
+    shown = suppressed.display
+    total = ctx.total_label
+    row_labels = [names.get(i, i) if i != linked.TOTAL else total for i in shown.index]
+    shown = shown.set_axis(row_labels)
+    shown = pd.concat([shown.drop(index=total).sort_index(), shown.loc[[total]]])
     own_name = names.get(ctx.institution) if ctx.institution else None
     column = ctx.t("col.institution")
     table = shown.reset_index(names=column)
@@ -186,7 +187,7 @@ def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
         caption=ctx.t("caption.episodes"),
         numeric=list(shown.columns),
         row_classes=[
-            "total" if name == ctx.total_label else ("own" if own_name and name == own_name else "")
+            "total" if name == total else ("own" if own_name and name == own_name else "")
             for name in table[column]
         ],
         note=ctx.t(
@@ -195,6 +196,116 @@ def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
             hidden=disclosure.HIDDEN_MARK,
         ),
     )
+
+
+def publication_folder(derived_dir: Path, year: int) -> Path:
+    """Where the year's protected publication is written: ``publication/<year>/`` in the build."""
+    return Path(derived_dir) / "publication" / str(year)
+
+
+def _publication_fingerprint(ctx: ReportContext) -> str:
+    """What the year's publication is made from: the tables read and the parameters."""
+    digest = hashlib.sha256()
+    for name in ("episodes", "outcomes"):
+        path = ctx.derived.directory / f"{name}.parquet"
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    settings = config_to_dict(ctx.config)  # the one serialised form: same settings, same text
+    shaping = {k: settings[k] for k in ("nav", "outcomes", "disclosure")}
+    digest.update(json.dumps([ctx.year, shaping], sort_keys=True).encode())
+    digest.update(repr((list(PARTICIPANT_VARIABLES), TREND_YEARS, UNKNOWN_LABEL)).encode())
+    return digest.hexdigest()
+
+
+def _compute_publication(ctx: ReportContext) -> linked.YearPublication:
+    return linked.year_publication(
+        ctx.derived.episodes,
+        ctx.process_cohort(),
+        ctx.outcome_cohort(),
+        ctx.config,
+        ctx.year,
+        list(PARTICIPANT_VARIABLES),
+        TREND_YEARS,
+        UNKNOWN_LABEL,
+    )
+
+
+def year_publication(ctx: ReportContext) -> linked.YearPublication:
+    """The jointly protected linked count tables of the edition's year.
+
+    Read from ``publication/<year>/`` in the build when ``arr-stats report``
+    wrote it from the same tables and parameters (:func:`write_year_publication`),
+    else computed; either way once per loaded build, year and disclosure
+    parameters (:func:`arr_stats.publication.linked.cached`). Every table of
+    every edition therefore reads the same protected cells.
+    """
+
+    def load_or_compute() -> linked.YearPublication:
+        folder = publication_folder(ctx.derived.directory, ctx.year)
+        saved = linked.read_publication(folder, _publication_fingerprint(ctx))
+        return saved if saved is not None else _compute_publication(ctx)
+
+    return linked.cached(ctx.derived, (ctx.year, ctx.config.disclosure), load_or_compute)
+
+
+def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> list[Path]:
+    """Compute the year's publication once and write it into the build (Parquet + CSV).
+
+    ``arr-stats report`` calls this before the editions, which then read it
+    (:func:`year_publication`) instead of computing it each.
+
+    The audit written is the exact one (every hidden cell's bounds).
+
+    Returns
+    -------
+    list of Path
+        The files written (:func:`arr_stats.publication.linked.write_publication`).
+    """
+    from arr_stats.derive.load import load_build
+    from arr_stats.publication.audit import audit
+
+    ctx = ReportContext(load_build(derived_dir, config), int(year), None, None, "")
+    publication = _compute_publication(ctx)
+    # the file an output checker reads: every hidden cell's exact bounds
+    exact = audit(publication.cells, publication.relations, ctx.config.disclosure, exact=True)
+    if not exact.passed:  # cannot happen: the same verdict as the protection's audit
+        raise linked.AuditError(f"the publication of {year} fails the exact audit")
+    publication = dataclasses.replace(publication, audit=exact)
+    folder = publication_folder(ctx.derived.directory, year)
+    return linked.write_publication(publication, folder, _publication_fingerprint(ctx))
+
+
+def _shares(suppressed: disclosure.SuppressedTable, column: str, lang: str = "nb") -> list[str]:
+    """A column's shares of its total, printed where the count and the total are shown."""
+    totals = suppressed.counts.loc[linked.TOTAL]
+    show = linked.share_shown(suppressed.mask)[column].to_numpy()
+    share = (suppressed.counts[column] / totals[column]).to_numpy() if totals[column] else None
+    return [
+        nb_percent(share[i], 0, lang) if share is not None and show[i] else ""
+        for i in range(len(show))
+    ]
+
+
+def _row_label(variable: str, label: str, ctx: ReportContext) -> str:
+    """A row of a protected participants table (bokmål, as protected) in the edition's language.
+
+    The publication is protected once for every edition, with the bokmål
+    labels of :func:`arr_stats.plotting.group_label` and :data:`UNKNOWN_LABEL`;
+    an edition in another language prints them from the data dictionary.
+    """
+    if ctx.lang == labels.DEFAULT_LANGUAGE:
+        return label
+    if label == linked.TOTAL:
+        return ctx.total_label
+    if label == UNKNOWN_LABEL:
+        return ctx.unknown_label
+    from arr_stats.dictionary import load_dictionary
+    from arr_stats.plotting import group_label
+
+    if variable == "diagnosis_group":
+        groups = load_dictionary().diagnosis_groups
+        key = next((k for k, v in groups.items() if v["label"] == label), None)
+        return label if key is None else str(group_label(key, ctx.lang))
+    return str(code_label(variable, label, ctx.lang))
 
 
 def indicator_by_institution(
@@ -286,50 +397,29 @@ PARTICIPANT_VARIABLES: dict[str, str] = labels.group("variable")
 
 
 def participants_table(ctx: ReportContext, variable: str) -> HtmlBlock:
-    """Distribution of one background variable in the report year (own unit and the rest)."""
-    from arr_stats.plotting import group_label
+    """Distribution of one background variable in the report year (own unit and the rest).
 
+    The cells are the year's jointly protected publication's (:func:`year_publication`):
+    the own unit's, the rest of the country's and the nation's columns are
+    protected together with every other edition's.
+    """
     cohort = ctx.process_cohort()
-    if variable == "age_group":
-        raw = domain.age_group(cohort["age_at_admission"])
-    else:
-        raw = cohort[variable]
-    categories = list(raw.cat.categories) if isinstance(raw.dtype, pd.CategoricalDtype) else []
-    lang = ctx.lang
-
-    def printed(value: object) -> str:
-        return str(group_label(code_label(variable, value, lang), lang))
-
-    # dict.fromkeys: a category labelled like the missing values ("Ukjent") is listed once
-    order = list(dict.fromkeys([printed(c) for c in categories] + [ctx.unknown_label]))
-    values = raw.astype(object)
-    values = values.map(printed).where(values.notna(), ctx.unknown_label)
     small_unit = ctx.own_is_small(cohort)
+    table = linked.participants_table_name(variable)
     if ctx.is_national or small_unit:
-        unit = pd.Series(ctx.national_label, index=cohort.index)
+        columns = [(linked.NATIONAL, ctx.national_label)]
     else:
-        own = cohort["institution_id"].astype(str) == ctx.institution
-        unit = pd.Series(np.where(own, ctx.own_label, ctx.rest_label), index=cohort.index)
-    counts = pd.crosstab(values, unit)
-    counts = counts[
-        [c for c in (ctx.national_label, ctx.own_label, ctx.rest_label) if c in counts.columns]
-    ]
-    known = [o for o in order if o in counts.index]
-    counts = counts.reindex(known + sorted(set(counts.index) - set(known)))
-    suppressed = disclosure.suppress_with_margins(
-        counts, ctx.config.disclosure, total_label=ctx.total_label
-    )
-    display = suppressed.display.copy()
-    totals = suppressed.counts.loc[ctx.total_label]
-    name = ctx.t(f"variable.{variable}")
-    out = pd.DataFrame({name: display.index})
-    for column in counts.columns:
-        out[ctx.t("col.n_suffix", column=column)] = display[column].to_numpy()
-        share = suppressed.counts[column] / totals[column] if totals[column] else np.nan
-        hidden = suppressed.mask[column].to_numpy()
-        out[ctx.t("col.pct_suffix", column=column)] = [
-            "" if h else ctx.percent(s) for h, s in zip(hidden, np.asarray(share), strict=True)
+        columns = [
+            (linked.unit_key(ctx.institution), ctx.own_label),
+            (linked.rest_key(ctx.institution), ctx.rest_label),
         ]
+    suppressed = year_publication(ctx).grid(table, columns)
+    display = suppressed.display
+    name = ctx.t(f"variable.{variable}")
+    out = pd.DataFrame({name: [_row_label(variable, str(v), ctx) for v in display.index]})
+    for _, column in columns:
+        out[ctx.t("col.n_suffix", column=column)] = display[column].to_numpy()
+        out[ctx.t("col.pct_suffix", column=column)] = _shares(suppressed, column, ctx.lang)
     return html_table(
         out,
         caption=ctx.t("caption.participants", variable=name, year=ctx.year),
@@ -395,32 +485,19 @@ def status_table(ctx: ReportContext) -> HtmlBlock:
 
     if ctx.own_is_small(ctx.outcome_cohort()):
         return ctx.small_unit_note()
-    cohort = ctx.own(ctx.outcome_cohort())
-    columns = {
-        f"state_{m}m": ctx.t("col.months", months=m) for m in sorted(ctx.config.outcomes.month_days)
-    }
-    order = list(ctx.config.outcomes.state_order)
-    counts = pd.DataFrame(
-        {
-            label: cohort[col].astype(object).value_counts().reindex(order, fill_value=0)
-            for col, label in columns.items()
-            if col in cohort
-        }
-    )
-    counts.index = [state_label(s, ctx.lang) for s in counts.index]
-    suppressed = disclosure.suppress_with_margins(
-        counts, ctx.config.disclosure, total_label=ctx.total_label
-    )
+    unit = linked.NATIONAL if ctx.is_national else linked.unit_key(ctx.institution)
+    suppressed = year_publication(ctx).grid(linked.STATUS_TABLE, [(unit, "")])
+    index = [
+        state_label(s, ctx.lang) if s != linked.TOTAL else ctx.total_label
+        for s in suppressed.display.index
+    ]
     state_column = ctx.t("col.state")
-    out = pd.DataFrame({state_column: suppressed.display.index})
-    totals = suppressed.counts.loc[ctx.total_label]
-    for column in counts.columns:
-        out[ctx.t("col.n_suffix", column=column)] = suppressed.display[column].to_numpy()
-        hidden = suppressed.mask[column].to_numpy()
-        share = (suppressed.counts[column] / totals[column]).to_numpy()
-        out[ctx.t("col.pct_suffix", column=column)] = [
-            "" if h else ctx.percent(s) for h, s in zip(hidden, share, strict=True)
-        ]
+    months = {linked.month_label(m): m for m in ctx.config.outcomes.month_days}
+    out = pd.DataFrame({state_column: index})
+    for column in suppressed.counts.columns:
+        printed = ctx.t("col.months", months=months[column]) if column in months else column
+        out[ctx.t("col.n_suffix", column=printed)] = suppressed.display[column].to_numpy()
+        out[ctx.t("col.pct_suffix", column=printed)] = _shares(suppressed, column, ctx.lang)
     return html_table(
         out,
         caption=ctx.t("caption.status", unit=ctx.unit_label, year=ctx.year - 1),
