@@ -177,7 +177,7 @@ def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
     shown = suppressed.display
     total = ctx.total_label
     row_labels = [names.get(i, i) if i != linked.TOTAL else total for i in shown.index]
-    shown = shown.set_axis(row_labels)
+    shown = shown.set_axis(row_labels).rename(columns={linked.TOTAL: total})
     shown = pd.concat([shown.drop(index=total).sort_index(), shown.loc[[total]]])
     own_name = names.get(ctx.institution) if ctx.institution else None
     column = ctx.t("col.institution")
@@ -495,7 +495,13 @@ def status_table(ctx: ReportContext) -> HtmlBlock:
     months = {linked.month_label(m): m for m in ctx.config.outcomes.month_days}
     out = pd.DataFrame({state_column: index})
     for column in suppressed.counts.columns:
-        printed = ctx.t("col.months", months=months[column]) if column in months else column
+        printed = (
+            ctx.t("col.months", months=months[column])
+            if column in months
+            else ctx.total_label
+            if column == linked.TOTAL
+            else column
+        )
         out[ctx.t("col.n_suffix", column=printed)] = suppressed.display[column].to_numpy()
         out[ctx.t("col.pct_suffix", column=printed)] = _shares(suppressed, column, ctx.lang)
     return html_table(
