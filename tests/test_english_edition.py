@@ -16,6 +16,7 @@ import re
 import string
 
 import pytest
+from test_report_offline import pdf_pages
 
 from arr_stats.config import DEMO_CONFIG, load_config
 from arr_stats.dictionary import load_dictionary
@@ -188,7 +189,7 @@ def test_english_editions_lie_beside_the_bokmal_ones():
 
 @pytest.fixture(scope="module")
 def english(tmp_path_factory, config_for, demo_delivery, demo_derived, demo_params):
-    """``english(engine)``: the national edition in English, rendered once per engine."""
+    """``english(engine)``: the national edition in English (HTML, PDF), rendered once per engine."""
     year = demo_params.years[1]
     config = config_for(demo_delivery, demo_derived, demo_params.data_end)
     done: dict[str, dict] = {}
@@ -197,7 +198,7 @@ def english(tmp_path_factory, config_for, demo_delivery, demo_derived, demo_para
         if engine not in done:
             out = tmp_path_factory.mktemp(f"english-{engine}")
             written = render.render_reports(
-                config, demo_derived, year, out_dir=out, engine=engine, lang="en"
+                config, demo_derived, year, out_dir=out, engine=engine, lang="en", pdf=True
             )
             done[engine] = {"year": year, "dir": out / str(year), "written": written}
         return done[engine]
@@ -210,6 +211,16 @@ def _visible_text(page: str) -> str:
     page = re.sub(r"<pre\b.*?</pre>", " ", page, flags=re.S)  # the configuration (JSON)
     page = re.sub(r"<[^>]+>", " ", page)
     return re.sub(r"\s+", " ", html.unescape(page))
+
+
+def _assert_no_bokmal(text: str, names: set[str]) -> None:
+    """No bokmål letter or word in ``text`` once the data's own ``names`` are taken out."""
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    left = [text[max(0, m.start() - 40) : m.end() + 40] for m in NORWEGIAN_LETTERS.finditer(text)]
+    assert not left, left[:5]
+    words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+    assert not words & set(NORWEGIAN_WORDS), sorted(words & set(NORWEGIAN_WORDS))
 
 
 ENGINES = [pytest.param("fallback"), pytest.param("quarto", marks=pytest.mark.quarto)]
@@ -238,15 +249,14 @@ def test_the_english_national_edition_has_no_bokmal_left(english, engine, demo_d
     names |= set(derived.institutions["health_region"].dropna().astype(str))
     names |= set(derived.issues["rule"].astype(str)) | set(derived.issues["table"].astype(str))
     names |= set((derived.build.get("inputs") or {}).keys())
-    text = _visible_text(page)
-    for name in sorted(names, key=len, reverse=True):
-        text = text.replace(name, " ")
-    left = [text[max(0, m.start() - 40) : m.end() + 40] for m in NORWEGIAN_LETTERS.finditer(text)]
-    assert not left, left[:5]
-    words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
-    assert not words & set(NORWEGIAN_WORDS), sorted(words & set(NORWEGIAN_WORDS))
+    _assert_no_bokmal(_visible_text(page), names)
+    # the printed edition too (its configuration block left out, as in the HTML)
+    printed = " ".join(pdf_pages(year_dir / "national.en.pdf"))
+    printed = printed[: printed.rfind("Configuration")]
+    assert "Annual report ARR" in printed and "Figure 1" in printed and "Table 1" in printed
+    _assert_no_bokmal(re.sub(r"\s+", " ", printed), names)
     # English number style: per cent without a space, no decimal comma in a table cell
-    assert re.search(r"\d%", text) and not re.search(r"\d\u00a0%", page)
+    assert re.search(r"\d%", _visible_text(page)) and not re.search(r"\d\u00a0%", page)
     assert not re.search(r"<td[^>]*>[−+]?\d+,\d+\s*(%|days|points)?</td>", page)
     # the web figures: beside the bokmål ones, their alt text the English captions
     with (year_dir / "figures" / "national.en" / "figures.csv").open(encoding="utf-8") as f:
