@@ -304,3 +304,12 @@ def test_an_english_edition_shows_only_the_authors_english_text(tmp_path):
     (year / "vurdering.de.md").write_text("Ein gutes Jahr.\n", encoding="utf-8")
     with pytest.raises(ArrStatsError, match="not a text of the report"):
         authors.check_texts(tmp_path, 2025, [None])
+
+
+def test_the_document_can_be_written_in_a_language_for_a_hand_render(capsys):
+    from arr_stats import labels
+
+    assert labels.main(["en"]) == 0
+    written = capsys.readouterr().out
+    assert written == localise_document(REPORT_DOCUMENT.read_text(encoding="utf-8"), "en")
+    assert labels.main(["de"]) == 2

@@ -858,3 +858,29 @@ def localise_document(text: str, lang: str = DEFAULT_LANGUAGE) -> str:
     '## Summary {#sec-s}'
     """
     return _PLACEHOLDER.sub(lambda m: t(m.group(1), lang), text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m arr_stats.labels LANG [DOCUMENT]``: print the document in ``LANG``.
+
+    For rendering the document by hand with Quarto (``arr-stats report``
+    does this itself); the default document is ``reports/arsrapport.qmd``.
+    """
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in LANGUAGES or len(args) > 2:
+        print(f"usage: python -m arr_stats.labels {{{','.join(LANGUAGES)}}} [DOCUMENT]")
+        return 2
+    if len(args) == 2:
+        from pathlib import Path
+
+        document = Path(args[1])
+    else:
+        from arr_stats.report.editions import REPORT_DOCUMENT as document
+    sys.stdout.write(localise_document(document.read_text(encoding="utf-8"), args[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
