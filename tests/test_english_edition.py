@@ -313,3 +313,14 @@ def test_the_document_can_be_written_in_a_language_for_a_hand_render(capsys):
     written = capsys.readouterr().out
     assert written == localise_document(REPORT_DOCUMENT.read_text(encoding="utf-8"), "en")
     assert labels.main(["de"]) == 2
+
+
+def test_the_command_takes_the_language(capsys):
+    from arr_stats.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["report", "--year", "2025"]).lang == "nb"
+    assert parser.parse_args(["report", "--year", "2025", "--lang", "en"]).lang == "en"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["report", "--year", "2025", "--lang", "de"])
+    assert "invalid choice: 'de'" in capsys.readouterr().err
