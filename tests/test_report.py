@@ -162,7 +162,10 @@ def test_quarto_path_builds_the_documented_command(
         f"{inst}.pdf",
     ]
     first = calls[0]["args"]
-    assert first[:5] == ["render", str(editions.REPORT_DOCUMENT), "--to", "html", "--output"]
+    # Quarto reads the document with its labels in the edition's language, beside it
+    localised = quarto.localised_document_path(editions.REPORT_DOCUMENT, "nb")
+    assert first[:5] == ["render", str(localised), "--to", "html", "--output"]
+    assert not localised.exists()  # removed after the render
     assert calls[1]["args"][2:4] == ["--to", "typst"]
     assert calls[0]["cwd"] == str(editions.REPORTS_DIR)  # Quarto runs next to _quarto.yml
     assert first[first.index("-M") + 1] == f"subtitle:{year} · Nasjonal utgave"

@@ -173,6 +173,7 @@ def test_text_hashes_table_lists_the_files_shown_relative_to_the_text_folder(tmp
             config=SimpleNamespace(text_dir=tmp_path),
             year=2025,
             institution=institution,
+            lang="nb",
             derived=SimpleNamespace(persons=pd.DataFrame({"person_id": ["P1"]})),
         )
 

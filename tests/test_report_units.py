@@ -310,7 +310,9 @@ def _section_of(qmd: str, call: str) -> str:
 
 
 def test_the_report_places_each_unit_result_in_its_section():
-    qmd = QMD.read_text(encoding="utf-8")
+    from arr_stats.labels import localise_document
+
+    qmd = localise_document(QMD.read_text(encoding="utf-8"), "nb")  # headings from the catalogue
     expected = {
         "units.trend_figure(agg, ctx)": "Sammendrag",
         'units.unit_results_table(agg, ctx, "arr_rtw12")': "Arbeidsdeltakelse",

@@ -21,6 +21,7 @@ from pathlib import Path
 from arr_stats import __version__
 from arr_stats.config import ConfigError, config_for_delivery, load_config, parse_date
 from arr_stats.errors import ArrStatsError
+from arr_stats.labels import DEFAULT_LANGUAGE, LANGUAGES
 
 
 class ToolParser(argparse.ArgumentParser):
@@ -159,6 +160,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             out_dir=out,
             pdf=args.pdf,
             engine=args.engine,
+            lang=args.lang,
         )
     if args.verbosity > 0:
         print(report_summary(written, args.year, verbose=args.verbosity > 1))
@@ -295,6 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "quarto", "fallback"),
         default="auto",
         help="auto: Quarto when on the PATH, else the Jupyter fallback",
+    )
+    p.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=DEFAULT_LANGUAGE,
+        help="language of the editions (default nb: bokmål); other languages are written "
+        "beside the bokmål ones as national.<lang>.html",
     )
     p.set_defaults(func=cmd_report)
     return parser

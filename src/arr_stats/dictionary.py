@@ -57,6 +57,8 @@ class Variable:
     references: str | None = None
     codes_from: str | None = None
     empty_means: float | None = None
+    #: English labels of the codes (the report's English edition), where given.
+    codes_en: dict[int, str] = field(default_factory=dict)
     #: Codes that mean missing in this variable (data-model.md: coded items and
     #: 0–10 scales of the registry files); empty for every other variable.
     missing_codes: tuple[int, ...] = ()
@@ -168,6 +170,19 @@ class DataDictionary:
         """Whether a non-empty diagnosis code has the form of ICD-10 or ICPC-2."""
         return self.diagnosis_group(code) != "unknown"
 
+    def code_label_en(self, name: str, label: str) -> str:
+        """The English label of a code of variable ``name`` given its (bokmål) label.
+
+        The first table with a variable ``name`` whose codes are labelled in
+        English gives it (``codes_en``); a label without one is returned as it is.
+        """
+        for table in self.tables:
+            for variable in table.variables:
+                if variable.name == name and variable.codes_en:
+                    english = {v: variable.codes_en.get(k, v) for k, v in variable.codes.items()}
+                    return english.get(label, label)
+        return label
+
     def state_labels(self) -> list[str]:
         """Every daily state named by the benefits codelist."""
         states = {b.state_full for b in self.benefits.values()}
@@ -187,6 +202,7 @@ def _variable(entry: dict[str, Any], where: str) -> Variable:
         required=bool(entry.get("required", False)),
         description=entry.get("description", ""),
         codes={int(k): str(v) for k, v in (entry.get("codes") or {}).items()},
+        codes_en={int(k): str(v) for k, v in (entry.get("codes_en") or {}).items()},
         range=(float(rng[0]), float(rng[1])) if rng else None,
         codelist=entry.get("codelist"),
         references=entry.get("references"),

@@ -6,7 +6,7 @@ returns a :class:`matplotlib.figure.Figure`; nothing is shown or saved here.
 Figures are built without pyplot, so they work headless (Agg) and leave no
 global figure state behind. Labels are Norwegian bokmål by default and
 English with ``lang="en"``; every label is in :data:`LABELS` (state names,
-axis titles) or in the data dictionary (diagnosis groups).
+axis titles, from :mod:`arr_stats.labels`) or in the data dictionary (diagnosis groups).
 
 Counts (numbers at risk, n) may arrive as strings such as ``"<5"`` from the
 disclosure module; they are printed as they are.
@@ -34,75 +34,25 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
+from arr_stats import labels as _catalogue
 from arr_stats.dictionary import load_dictionary
 from arr_stats.domain import DEFAULT_STATE_ORDER, MERGED_STATE, month_day
-
-#: Languages the figures can be labelled in.
-LANGUAGES: tuple[str, ...] = ("nb", "en")
+from arr_stats.labels import LANGUAGES
 
 _DICTIONARY = load_dictionary()
 
-#: Every label the figures print, by language: axis titles here; the labels of
+#: Every label the figures print, by language: axis titles from the label
+#: catalogue (:mod:`arr_stats.labels`, keys ``plot.*``); the labels of
 #: the daily states (``states``) and of the ``rtw_event`` codes (``events``)
 #: from the data dictionary (codelists/states.yaml, codelists/rtw_events.yaml),
 #: added below; diagnosis-group labels from codelists/diagnosis_groups.yaml.
 LABELS: dict[str, dict[str, Any]] = {
-    "nb": {
-        "days": "Dager etter utskrivning",
-        "survival": "Andel ikke tilbake i arbeid",
-        "cumulative_incidence": "Kumulativ andel tilbake i arbeid",
-        "share": "Andel",
-        "merged_states": "Små tilstander, slått sammen",
-        "at_risk": "Antall i risiko",
-        "work_ability": "Arbeidsevne (0–10)",
-        "point": "Registreringstidspunkt",
-        "hazard_ratio": "Hasardratio (95 % KI)",
-        "state": "Tilstand",
-        "all": "Alle",
-        "reference": "ref.",
-        "points": {
-            "T0": "T0 før",
-            "T1": "T1 etter",
-            "T2": "T2 6 mnd",
-            "T3": "T3 12 mnd",
-        },
-        "variables": {
-            "age_group": "Aldersgruppe",
-            "sex": "Kjønn",
-            "diagnosis_group": "Diagnosegruppe",
-            "hrb_days_pre_12m": "Dager med helserelaterte ytelser siste år før",
-            "rehab_mode": "Rehabiliteringstype",
-            "institution_id": "Institusjon",
-        },
-    },
-    "en": {
-        "days": "Days after discharge",
-        "survival": "Proportion not returned to work",
-        "cumulative_incidence": "Cumulative proportion returned to work",
-        "share": "Share",
-        "merged_states": "Small states, merged",
-        "at_risk": "Number at risk",
-        "work_ability": "Work ability (0–10)",
-        "point": "Registration point",
-        "hazard_ratio": "Hazard ratio (95% CI)",
-        "state": "State",
-        "all": "All",
-        "reference": "ref.",
-        "points": {
-            "T0": "T0 before",
-            "T1": "T1 after",
-            "T2": "T2 6 months",
-            "T3": "T3 12 months",
-        },
-        "variables": {
-            "age_group": "Age group",
-            "sex": "Sex",
-            "diagnosis_group": "Diagnosis group",
-            "hrb_days_pre_12m": "Days on health-related benefits in the year before",
-            "rehab_mode": "Rehabilitation mode",
-            "institution_id": "Institution",
-        },
-    },
+    lang: {
+        **{k: v for k, v in _catalogue.group("plot", lang).items() if "." not in k},
+        "points": _catalogue.group("plot.points", lang),
+        "variables": _catalogue.group("plot.variables", lang),
+    }
+    for lang in LANGUAGES
 }
 
 for _lang, _key in (("nb", "label"), ("en", "label_en")):

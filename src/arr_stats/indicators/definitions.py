@@ -14,6 +14,7 @@ import pandas as pd
 from arr_stats.config import IndicatorTarget, RunConfig
 from arr_stats.dictionary import load_dictionary
 from arr_stats.domain import DEFAULT_CLUSTER, EVENT_RTW, RESPONSE_POINT_MONTHS
+from arr_stats.labels import group, t
 
 #: Indicator ids (stable) and the statistic each is summarised with.
 INDICATOR_STATISTIC: dict[str, str] = {
@@ -28,18 +29,9 @@ INDICATOR_STATISTIC: dict[str, str] = {
     "arr_compl": "item_share",
 }
 
-#: Indicator names (nb), as in the specification.
-INDICATOR_NAMES: dict[str, str] = {
-    "arr_rtw12": "I arbeid 12 måneder etter",
-    "arr_srtw": "Bærekraftig tilbakeføring innen 12 mnd",
-    "arr_hrbdays": "Dager med helserelaterte ytelser",
-    "arr_wa_change": "Endring i arbeidsevne",
-    "arr_resp_t1": "Svarprosent T1",
-    "arr_resp_t2": "Svarprosent T2",
-    "arr_resp_t3": "Svarprosent T3",
-    "arr_dg": "Dekningsgrad",
-    "arr_compl": "Variabelkompletthet",
-}
+#: Indicator names (nb), as in the specification (the label catalogue,
+#: :mod:`arr_stats.labels`, holds them in every language).
+INDICATOR_NAMES: dict[str, str] = group("indicator")
 
 #: Indicators on 12-month outcomes: cohort = episodes discharged in Y − 1.
 OUTCOME_INDICATORS = ("arr_rtw12", "arr_srtw", "arr_hrbdays", "arr_wa_change")
@@ -49,7 +41,7 @@ OUTCOME_INDICATORS = ("arr_rtw12", "arr_srtw", "arr_hrbdays", "arr_wa_change")
 LEVEL_HIGH, LEVEL_MODERATE, LEVEL_LOW = "høy", "moderat", "lav"
 
 #: The flag of a unit whose coverage is below ``RunConfig.low_coverage_threshold``.
-LOW_COVERAGE_LABEL = "Lav dekningsgrad"
+LOW_COVERAGE_LABEL = t("flag.low_coverage")
 
 #: ``context`` of every upload row.
 UPLOAD_CONTEXT = "caregiver"

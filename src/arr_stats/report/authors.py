@@ -36,6 +36,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown
 
 from arr_stats.errors import ArrStatsError
+from arr_stats.labels import CATALOGUE, DEFAULT_LANGUAGE, LANGUAGES, t
 from arr_stats.publication.disclosure import check_no_identifiers
 
 if TYPE_CHECKING:
@@ -68,61 +69,81 @@ class TextSlot:
 SLOTS: tuple[TextSlot, ...] = (
     TextSlot(
         "bakgrunn",
-        "Bakgrunn",
+        t("author.bakgrunn"),
         "innledningen, før 1 Sammendrag",
         "Registerets formål, hvem som rapporterer, og hva som er nytt i år.",
     ),
     TextSlot(
         "vurdering",
-        "Registerets vurdering",
+        t("author.vurdering"),
         "1 Sammendrag, etter indikatorene",
         "Registerets samlede vurdering av årets resultater og måloppnåelse.",
     ),
     TextSlot(
         "datagrunnlag",
-        "Tolkning",
+        t("author.interpretation"),
         "2 Registerets datagrunnlag, til slutt",
         "Dekningsgrad, svarprosent og kobling: hva de betyr for resultatene.",
     ),
     TextSlot(
         "deltakerne",
-        "Tolkning",
+        t("author.interpretation"),
         "3 Deltakerne, til slutt",
         "Hvem pasientene er, og endringer fra tidligere år.",
     ),
     TextSlot(
         "forbedring",
-        "Forbedringsarbeid",
+        t("author.forbedring"),
         "4 Institusjonene, til slutt",
         "Forbedringsarbeid ved institusjonene og i registeret, og hva det har gitt.",
     ),
     TextSlot(
         "arbeid",
-        "Tolkning",
+        t("author.interpretation"),
         "5 Arbeidsdeltakelse, til slutt",
         "Tolkning av arbeidsdeltakelsen det første året og andelen i arbeid 12 måneder etter.",
     ),
     TextSlot(
         "tid",
-        "Tolkning",
+        t("author.interpretation"),
         "6 Tid til tilbakeføring, til slutt",
         "Tolkning av tiden til bærekraftig tilbakeføring til arbeid.",
     ),
     TextSlot(
         "selvrapportert",
-        "Tolkning",
+        t("author.interpretation"),
         "7 Selvrapportert arbeid og arbeidsevne, til slutt",
         "Tolkning av selvrapportert arbeidsevne og arbeid.",
     ),
     TextSlot(
         "metode",
-        "Kommentar",
+        t("author.metode"),
         "8 Metode og datakvalitet, til slutt",
         "Kjente svakheter i data og metode, og hva registeret gjør med dem.",
     ),
 )
 
 _BY_NAME = {slot.name: slot for slot in SLOTS}
+
+#: The catalogue key of each slot's heading (:mod:`arr_stats.labels`).
+_HEADING_KEYS = {
+    name: f"author.{name}"
+    if f"author.{name}" in CATALOGUE[DEFAULT_LANGUAGE]
+    else "author.interpretation"
+    for name in _BY_NAME
+}
+
+
+def text_name(name: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The file name of slot ``name`` in ``lang``: ``vurdering.md``, ``vurdering.en.md``.
+
+    Examples
+    --------
+    >>> text_name("vurdering"), text_name("vurdering", "en")
+    ('vurdering.md', 'vurdering.en.md')
+    """
+    return f"{name}.md" if lang == DEFAULT_LANGUAGE else f"{name}.{lang}.md"
+
 
 #: The folder of template files beside the year folders.
 TEMPLATE_FOLDER = "TEMPLATE"
@@ -160,10 +181,14 @@ def slot(name: str) -> TextSlot:
         raise ArrStatsError(f"no text slot {name!r}; the slots are {known}") from None
 
 
-def text_file(text_dir: Path, year: int, institution: str | None, name: str) -> Path | None:
+def text_file(
+    text_dir: Path, year: int, institution: str | None, name: str, lang: str = DEFAULT_LANGUAGE
+) -> Path | None:
     """The file of slot ``name`` an edition shows, or ``None``.
 
-    The institution's own file when there is one, else the year's.
+    The institution's own file when there is one, else the year's. An edition
+    in another language than bokmål shows only the files written in it
+    (``<name>.<lang>.md``, :func:`text_name`).
 
     Examples
     --------
@@ -172,9 +197,9 @@ def text_file(text_dir: Path, year: int, institution: str | None, name: str) -> 
     """
     slot(name)
     year_dir = Path(text_dir) / str(year)
-    candidates = [year_dir / f"{name}.md"]
+    candidates = [year_dir / text_name(name, lang)]
     if institution is not None:
-        candidates.insert(0, year_dir / str(institution) / f"{name}.md")
+        candidates.insert(0, year_dir / str(institution) / text_name(name, lang))
     return next((p for p in candidates if p.is_file()), None)
 
 
@@ -215,7 +240,7 @@ def read_text(path: Path, person_ids: Iterable[str] | None = None) -> str | None
     return body
 
 
-def slot_markdown(name: str, body: str) -> str:
+def slot_markdown(name: str, body: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """The Markdown a slot's text is shown as: its lead in bold, then the text.
 
     A bold lead rather than a heading: both engines render it the same way,
@@ -228,7 +253,8 @@ def slot_markdown(name: str, body: str) -> str:
     <BLANKLINE>
     Godt år.
     """
-    return f"**{slot(name).heading}**\n\n{body}"
+    heading = slot(name).heading if lang == DEFAULT_LANGUAGE else t(_HEADING_KEYS[name], lang)
+    return f"**{heading}**\n\n{body}"
 
 
 def text(ctx: ReportContext, name: str) -> Markdown | None:
@@ -242,11 +268,11 @@ def text(ctx: ReportContext, name: str) -> Markdown | None:
     ArrStatsError
         An unknown slot, or a text that :func:`read_text` refuses.
     """
-    path = text_file(ctx.config.text_dir, ctx.year, ctx.institution, name)
+    path = text_file(ctx.config.text_dir, ctx.year, ctx.institution, name, ctx.lang)
     if path is None:
         return None
     body = read_text(path, ctx.derived.persons["person_id"].astype(str))
-    return None if body is None else Markdown(slot_markdown(name, body))
+    return None if body is None else Markdown(slot_markdown(name, body, ctx.lang))
 
 
 def edition_texts(ctx: ReportContext) -> list[Path]:
@@ -254,7 +280,7 @@ def edition_texts(ctx: ReportContext) -> list[Path]:
     ids = ctx.derived.persons["person_id"].astype(str)
     shown = []
     for s in SLOTS:
-        path = text_file(ctx.config.text_dir, ctx.year, ctx.institution, s.name)
+        path = text_file(ctx.config.text_dir, ctx.year, ctx.institution, s.name, ctx.lang)
         if path is not None and read_text(path, ids) is not None:
             shown.append(path)
     return shown
@@ -275,9 +301,9 @@ def text_hashes_table(ctx: ReportContext) -> HTML | None:
     root = Path(ctx.config.text_dir)
     table = pd.DataFrame(
         [(p.relative_to(root).as_posix(), sha256_file(p)) for p in shown],
-        columns=["Fil", "SHA-256"],
+        columns=[t("col.file", ctx.lang), "SHA-256"],
     )
-    return html_table(table, caption="Forfatternes tekst (SHA-256)")
+    return html_table(table, caption=t("caption.author_texts", ctx.lang))
 
 
 def check_texts(
@@ -319,7 +345,8 @@ def check_texts(
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.md")):
-            if path.stem not in _BY_NAME:
+            stem, _, lang = path.stem.partition(".")
+            if stem not in _BY_NAME or (lang and lang not in LANGUAGES[1:]):
                 known = ", ".join(f"{s.name}.md" for s in SLOTS)
                 raise ArrStatsError(f"{path}: not a text of the report; the files read are {known}")
             read_text(path, ids)

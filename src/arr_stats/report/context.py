@@ -17,20 +17,21 @@ import pandas as pd
 from arr_stats.config import RunConfig, config_from_dict
 from arr_stats.derive.load import Derived, load_build
 from arr_stats.errors import ArrStatsError
+from arr_stats.labels import DEFAULT_LANGUAGE, check_language, t
 from arr_stats.publication import disclosure
 from arr_stats.report.formats import HtmlBlock
 
 #: Years shown in the development tables (the report year and the four before).
 TREND_YEARS = 5
 
-#: Label of the pooled other institutions.
-REST_LABEL = "Resten av landet"
+#: Label of the pooled other institutions (bokmål; :attr:`ReportContext.rest_label` per language).
+REST_LABEL = t("unit.rest")
 
-NATIONAL_LABEL = "Nasjonalt"
+NATIONAL_LABEL = t("unit.national")
 
-OWN_LABEL = "Egen enhet"
+OWN_LABEL = t("unit.own")
 
-UNKNOWN_LABEL = "Ukjent"
+UNKNOWN_LABEL = t("unit.unknown")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class ReportContext:
         Its name from the background form.
     render_time
         When the edition was rendered (provenance).
+    lang
+        The language of the edition (:data:`arr_stats.labels.LANGUAGES`);
+        every label comes from :mod:`arr_stats.labels` in it.
     """
 
     derived: Derived
@@ -57,6 +61,48 @@ class ReportContext:
     institution: str | None
     institution_name: str | None
     render_time: str
+    lang: str = DEFAULT_LANGUAGE
+
+    def t(self, key: str, /, **fields: Any) -> str:
+        """The label ``key`` in the edition's language (:func:`arr_stats.labels.t`)."""
+        return t(key, self.lang, **fields)
+
+    def number(self, value: float, decimals: int = 0) -> str:
+        """A number in the edition's language (:func:`~arr_stats.report.formats.nb_number`)."""
+        from arr_stats.report.formats import nb_number
+
+        return nb_number(value, decimals, self.lang)
+
+    def percent(self, share: float, decimals: int = 0) -> str:
+        """A share as a percentage in the edition's language."""
+        from arr_stats.report.formats import nb_percent
+
+        return nb_percent(share, decimals, self.lang)
+
+    @property
+    def national_label(self) -> str:
+        """The nation as a group ("Nasjonalt")."""
+        return self.t("unit.national")
+
+    @property
+    def own_label(self) -> str:
+        """The edition's own unit as a group ("Egen enhet")."""
+        return self.t("unit.own")
+
+    @property
+    def rest_label(self) -> str:
+        """The other institutions pooled ("Resten av landet")."""
+        return self.t("unit.rest")
+
+    @property
+    def unknown_label(self) -> str:
+        """A missing value ("Ukjent")."""
+        return self.t("unit.unknown")
+
+    @property
+    def total_label(self) -> str:
+        """The margin row of a table ("Totalt")."""
+        return self.t("unit.total")
 
     @property
     def config(self) -> RunConfig:
@@ -71,7 +117,9 @@ class ReportContext:
     @property
     def unit_label(self) -> str:
         """How the edition's own unit is named in text."""
-        return NATIONAL_LABEL if self.is_national else (self.institution_name or self.institution)
+        if self.is_national:
+            return self.national_label
+        return self.institution_name or self.institution
 
     @property
     def trend_years(self) -> list[int]:
@@ -113,10 +161,8 @@ class ReportContext:
     def small_unit_note(self) -> HtmlBlock:
         """The note shown where a small unit's own table is withheld."""
         label = disclosure.small_group_label(self.config.disclosure)
-        return HtmlBlock(
-            f'<p class="table-note">{html.escape(self.unit_label)}: for få opphold i '
-            f"kohorten ({html.escape(label)}); tabellen vises ikke av personvernhensyn.</p>"
-        )
+        text = self.t("note.small_unit", unit=self.unit_label, label=label)
+        return HtmlBlock(f'<p class="table-note">{html.escape(text)}</p>')
 
     def reportable(self, cohort: pd.DataFrame) -> pd.DataFrame:
         """The rows of ``cohort`` that may enter a published number.
@@ -150,6 +196,7 @@ def open_report(
     derived_dir: str | Path | None = None,
     config_json: str | None = None,
     render_time: str | None = None,
+    lang: str | None = None,
 ) -> ReportContext:
     """Open one edition: what the document's first cell calls with its parameters.
 
@@ -169,6 +216,8 @@ def open_report(
         document. Its outcome parameters must be the build's.
     render_time
         Shown in the provenance appendix; default now (UTC).
+    lang
+        The edition's language, default bokmål (:data:`arr_stats.labels.LANGUAGES`).
     """
     if derived_dir is None:
         raise ArrStatsError("open_report needs derived_dir: the folder of a build")
@@ -180,7 +229,8 @@ def open_report(
     inst = None if institution in (None, "", "None") else str(institution)
     name = derived.institution_names().get(inst) if inst else None
     when = render_time or dt.datetime.now(tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return ReportContext(derived, int(year), inst, name, when)
+    language = check_language(lang or DEFAULT_LANGUAGE)
+    return ReportContext(derived, int(year), inst, name, when, language)
 
 
 def needs_outcome_cohort(section: Callable[..., Any]) -> Callable[..., Any]:
@@ -196,10 +246,9 @@ def needs_outcome_cohort(section: Callable[..., Any]) -> Callable[..., Any]:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         ctx = next(a for a in (*args, *kwargs.values()) if isinstance(a, ReportContext))
         if len(ctx.outcome_cohort()) < ctx.config.disclosure.min_denominator:
-            return HtmlBlock(
-                f'<p class="table-note">Ingen 12-månedersutfall å vise: for få opphold '
-                f"avsluttet i {ctx.year - 1} ({disclosure.small_group_label(ctx.config.disclosure)}).</p>"
-            )
+            label = disclosure.small_group_label(ctx.config.disclosure)
+            text = ctx.t("note.no_outcomes", year=ctx.year - 1, label=label)
+            return HtmlBlock(f'<p class="table-note">{html.escape(text)}</p>')
         return section(*args, **kwargs)
 
     return guarded
@@ -214,14 +263,14 @@ def _unit_groups(ctx: ReportContext, cohort: pd.DataFrame, national: bool = Fals
     edition) minus the rest would give back the small unit's own values.
     """
     if ctx.is_national or national or ctx.own_is_small(cohort):
-        return cohort.assign(report_unit=NATIONAL_LABEL)
+        return cohort.assign(report_unit=ctx.national_label)
     own = cohort["institution_id"].astype(str) == ctx.institution
-    return cohort.assign(report_unit=np.where(own, OWN_LABEL, REST_LABEL))
+    return cohort.assign(report_unit=np.where(own, ctx.own_label, ctx.rest_label))
 
 
-def _own_hidden(table: pd.DataFrame, params: Any) -> bool:
+def _own_hidden(table: pd.DataFrame, params: Any, own_label: str = OWN_LABEL) -> bool:
     """Whether any statistic of the own unit in a ``group, n`` table is hidden."""
-    own = table[table["group"].astype(object) == OWN_LABEL]
+    own = table[table["group"].astype(object) == own_label]
     return bool(disclosure.small_group_mask(own, "n", params).any())
 
 

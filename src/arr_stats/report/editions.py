@@ -12,6 +12,7 @@ from typing import Any
 
 from arr_stats.config import PROJECT_ROOT, RunConfig, config_to_dict
 from arr_stats.errors import ArrStatsError
+from arr_stats.labels import DEFAULT_LANGUAGE, check_language, t
 
 #: The folder of the Quarto project (``_quarto.yml``, the document, the style sheet).
 REPORTS_DIR = PROJECT_ROOT / "reports"
@@ -47,6 +48,8 @@ class Edition:
         The institution id (``inst_id``), or ``None`` for the national edition.
     institution_name
         The institution's name from its background form, when known.
+    lang
+        The language (:data:`arr_stats.labels.LANGUAGES`); bokmål by default.
 
     Examples
     --------
@@ -54,27 +57,45 @@ class Edition:
     ('national', '2025 · Nasjonal utgave')
     >>> Edition(2025, "974589095", "Rehab Nord").subtitle
     '2025 · Rehab Nord (974589095) · egen enhet mot resten av landet'
+    >>> Edition(2025, lang="en").stem, Edition(2025, lang="en").subtitle
+    ('national.en', '2025 · National edition')
     """
 
     year: int
     institution: str | None = None
     institution_name: str | None = None
+    lang: str = DEFAULT_LANGUAGE
 
     @property
     def stem(self) -> str:
-        """The output file name without extension (``national`` or the institution id)."""
-        if self.institution is None:
-            return NATIONAL_STEM
-        return re.sub(r"[^\w.-]", "_", self.institution)
+        """The output file name without extension.
+
+        ``national`` or the institution id; an edition in another language
+        than bokmål adds the language (``national.en``, ``974589095.en``), so
+        that its files lie beside the bokmål ones.
+        """
+        stem = (
+            NATIONAL_STEM if self.institution is None else re.sub(r"[^\w.-]", "_", self.institution)
+        )
+        return stem if self.lang == DEFAULT_LANGUAGE else f"{stem}.{self.lang}"
 
     @property
     def subtitle(self) -> str:
         """The subtitle under the document's title, naming the year and the edition."""
         if self.institution is None:
-            return f"{self.year} · Nasjonal utgave"
+            return t("edition.national", self.lang, year=self.year)
         name = self.institution_name or self.institution
         label = f"{name} ({self.institution})" if name != self.institution else name
-        return f"{self.year} · {label} · egen enhet mot resten av landet"
+        return t("edition.institution", self.lang, year=self.year, label=label)
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """Document metadata set per edition (``-M`` for Quarto, the front matter on the fallback)."""
+        return {
+            "subtitle": self.subtitle,
+            "toc-title": t("doc.toc_title", self.lang),
+            "running-title": t("doc.running_title", self.lang),
+        }
 
 
 @dataclass(frozen=True)
@@ -92,8 +113,9 @@ def plan_editions(
     institution: str | None = None,
     all_institutions: bool = False,
     national: bool = True,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> list[Edition]:
-    """The editions to render, national first, then institutions in id order.
+    """The editions to render, national first, then institutions in id order, in ``lang``.
 
     An institution belongs to year ``Y`` when it has a background form for
     ``Y`` or consenting episodes discharged in ``Y`` or ``Y − 1``.
@@ -120,7 +142,8 @@ def plan_editions(
     in_year |= set(episodes.loc[recent, "institution_id"].astype(str))
     names = institution_names(forms, year)
 
-    editions = [Edition(year)] if national else []
+    lang = check_language(lang)
+    editions = [Edition(year, lang=lang)] if national else []
     if institution is not None:
         known = set(forms["institution_id"].astype(str)) | set(
             episodes["institution_id"].astype(str)
@@ -130,9 +153,9 @@ def plan_editions(
                 f"institution {institution!r} is not in the derived tables; known ids: "
                 f"{', '.join(sorted(known))}"
             )
-        editions.append(Edition(year, str(institution), names.get(str(institution))))
+        editions.append(Edition(year, str(institution), names.get(str(institution)), lang))
     elif all_institutions:
-        editions += [Edition(year, i, names.get(i)) for i in sorted(in_year)]
+        editions += [Edition(year, i, names.get(i), lang) for i in sorted(in_year)]
     if not editions:
         raise ArrStatsError(
             "nothing to render: --no-national without --institution or --all-institutions"
@@ -164,6 +187,7 @@ def document_parameters(
         "derived_dir": str(Path(derived_dir).resolve()),
         "config_json": json.dumps(config_to_dict(config), sort_keys=True, ensure_ascii=False),
         "render_time": render_time,
+        "lang": edition.lang,
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from arr_stats.errors import ArrStatsError
+from arr_stats.labels import DEFAULT_LANGUAGE, localise_document, t
 from arr_stats.report.editions import (
     CELL_TIMEOUT,
     PARALLEL_EDITIONS,
@@ -282,10 +283,12 @@ def prepare_notebook(
     return nb, meta, toc
 
 
-def _caption(kind: str, number: int, text: str, label: str | None) -> dict[str, Any]:
+def _caption(
+    kind: str, number: int, text: str, label: str | None, lang: str = DEFAULT_LANGUAGE
+) -> dict[str, Any]:
     import nbformat
 
-    name = "Figur" if kind == "fig" else "Tabell"
+    name = t("doc.figure" if kind == "fig" else "doc.table", lang)
     return nbformat.v4.new_output(
         "display_data",
         data={
@@ -295,7 +298,7 @@ def _caption(kind: str, number: int, text: str, label: str | None) -> dict[str, 
     )
 
 
-def apply_cell_options(nb: Any) -> Any:
+def apply_cell_options(nb: Any, lang: str = DEFAULT_LANGUAGE) -> Any:
     """Apply the Quarto cell options to an executed notebook (in place; returns it).
 
     ``include: false`` drops the cell; ``echo: false`` hides its code;
@@ -338,7 +341,7 @@ def apply_cell_options(nb: Any) -> Any:
             caption = options[f"{kind}_cap"]
             if caption and outputs:
                 counters[kind] += 1
-                outputs.append(_caption(kind, counters[kind], caption, options["label"]))
+                outputs.append(_caption(kind, counters[kind], caption, options["label"], lang))
         cell.outputs = outputs
         if not options["echo"]:
             cell.metadata["transient"] = {"remove_source": True}
@@ -457,6 +460,23 @@ async def _execute(nb: Any, cwd: Path, edition: Edition) -> tuple[Any, float]:
     return nb, time.perf_counter() - start
 
 
+def _edition_settings(edition: Edition) -> dict[str, Any]:
+    """What an edition sets over the document's settings: its subtitle, titles in its language.
+
+    Examples
+    --------
+    >>> _edition_settings(Edition(2025, lang="en"))["format"]["typst"]
+    {'toc-title': 'Contents'}
+    """
+    extra = edition.metadata
+    toc = {"toc-title": extra["toc-title"]}
+    return {
+        "subtitle": extra["subtitle"],
+        "running-title": extra["running-title"],
+        "format": {"html": dict(toc), "typst": dict(toc)},
+    }
+
+
 def render_fallback_editions(
     editions: Sequence[Edition],
     params_of: Callable[[Edition], dict[str, Any]],
@@ -480,10 +500,12 @@ def render_fallback_editions(
     async def one(edition: Edition, gate: asyncio.Semaphore) -> RenderedEdition:
         async with gate:
             start = time.perf_counter()
-            nb, meta, toc = prepare_notebook(text, params_of(edition), settings)
+            localised = localise_document(text, edition.lang)
+            nb, meta, toc = prepare_notebook(localised, params_of(edition), settings)
             meta["subtitle"] = edition.subtitle
+            meta = _merged(meta, _edition_settings(edition))
             nb, _ = await _execute(nb, document.parent, edition)
-            nb = apply_cell_options(nb)
+            nb = apply_cell_options(nb, edition.lang)
             page = notebook_to_html(nb, meta, toc, style)
             target = year_dir / f"{edition.stem}.html"
             target.write_text(page, encoding="utf-8")

@@ -11,14 +11,13 @@ from matplotlib.figure import Figure
 from arr_stats import domain, indicators, stats
 from arr_stats.publication import disclosure
 from arr_stats.report.context import (
-    OWN_LABEL,
     ReportContext,
     _own_hidden,
     _own_responses,
     _unit_groups,
     needs_outcome_cohort,
 )
-from arr_stats.report.formats import nb_number, nb_percent
+from arr_stats.report.formats import nb_percent
 from arr_stats.stats.clustering import OE_INTERVAL_NOTES, interval_note
 from arr_stats.stats.work_ability import resolve_cluster
 
@@ -40,11 +39,15 @@ def state_occupation_figure(ctx: ReportContext) -> Figure:
     days = disclosure.state_grid(params, outcomes.month_days.values(), outcomes.followup_days)
     return plot_state_occupation(
         disclosure.protect_state_occupation(occupation, params, days),
+        lang=ctx.lang,
         state_order=outcomes.state_order,
         ncols=2 if not ctx.is_national else 1,
-        title=f"Vist hver {params.state_grid_days}. dag og ved "
-        f"{', '.join(str(m) for m in sorted(outcomes.month_days))} måneder; tilstander med "
-        f"færre enn {params.min_cell} personer på et tidspunkt er slått sammen (grått).",
+        title=ctx.t(
+            "figure.state_title",
+            grid=params.state_grid_days,
+            months=", ".join(str(m) for m in sorted(outcomes.month_days)),
+            min_cell=params.min_cell,
+        ),
     )
 
 
@@ -76,11 +79,12 @@ def _funnel(
         fig = Figure(figsize=(7.0, 4.2))
         ax = fig.subplots()
         if points.empty or not np.isfinite(centre):
-            ax.text(0.5, 0.5, "For få personer til å vise", ha="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, ctx.t("figure.too_few"), ha="center", transform=ax.transAxes)
             return fig
         for level, style in ((0.95, "--"), (0.998, ":")):
             lim = limits[limits["level"] == level]
-            text = f"{nb_number(100 * level, 1 if level > 0.99 else 0)} % grense ({limits_label})"
+            shown = ctx.number(100 * level, 1 if level > 0.99 else 0)
+            text = ctx.t("figure.limit", level=shown, limits=limits_label)
             ax.plot(lim["x"], lim["lower"], style, color="#555", lw=1, label=text)
             ax.plot(lim["x"], lim["upper"], style, color="#555", lw=1)
         ax.axhline(centre, color="#222", lw=1, label=centre_label)
@@ -91,7 +95,7 @@ def _funnel(
             s=28,
             color=PALETTE[0],
             zorder=3,
-            label="Institusjoner",
+            label=ctx.t("unit.institutions"),
         )
         if own.any():
             ax.scatter(
@@ -101,7 +105,7 @@ def _funnel(
                 color=PALETTE[1],
                 marker="D",
                 zorder=4,
-                label=OWN_LABEL,
+                label=ctx.own_label,
             )
         if outside is not None and outside.any():
             ax.scatter(
@@ -112,12 +116,14 @@ def _funnel(
                 edgecolors="#b2182b",
                 linewidths=1.2,
                 zorder=5,
-                label="Utenfor egne 95 %-grenser",
+                label=ctx.t("figure.outside"),
             )
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if percent:
-            ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: nb_percent(v)))
+            ax.yaxis.set_major_formatter(
+                mpl.ticker.FuncFormatter(lambda v, _: nb_percent(v, 0, ctx.lang))
+            )
         ax.legend(loc="lower right", fontsize=8)
         fig.text(0.01, 0.01, note, fontsize=7, ha="left", va="bottom", wrap=True)
         fig.subplots_adjust(bottom=0.22)
@@ -130,21 +136,17 @@ def _funnel_sizes(x: pd.Series) -> np.ndarray:
     return np.unique(np.round(grid).astype(int))
 
 
-def _dispersion_note(dispersion: stats.Overdispersion) -> str:
+def _dispersion_note(dispersion: stats.Overdispersion, ctx: ReportContext) -> str:
     """Which limits are drawn and the overdispersion estimate, in words."""
     p = dispersion.p_value
-    test = f"p {'< 0,001' if p < 0.001 else '= ' + nb_number(p, 3)}"
-    estimate = f"φ = {nb_number(dispersion.phi, 2)} (χ²-test, k = {dispersion.k}: {test})"
-    if dispersion.present:
-        return (
-            f"Grensene er justert for overspredning (additiv tilfeldig effekt, "
-            f"τ² = {nb_number(dispersion.tau2, 4)}; Spiegelhalter 2005, FunnelPlotR): "
-            f"institusjonene varierer mer enn tilfeldighet tilsier, {estimate}."
-        )
-    return (
-        "Grensene er eksakte binomiske (Spiegelhalter 2005); ingen påvist "
-        f"overspredning, {estimate}."
+    test = ctx.t("figure.p_small") if p < 0.001 else f"p = {ctx.number(p, 3)}"
+    estimate = ctx.t(
+        "figure.estimate", phi=ctx.number(dispersion.phi, 2), k=dispersion.k, test=test
     )
+    if dispersion.present:
+        tau2 = ctx.number(dispersion.tau2, 4)
+        return ctx.t("figure.overdispersed", tau2=tau2, estimate=estimate)
+    return ctx.t("figure.not_overdispersed", estimate=estimate)
 
 
 def funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figure:
@@ -160,23 +162,23 @@ def funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str = "arr_rtw1
     p = float(national["value"].iloc[0]) if len(national) else math.nan
     points = units.assign(x=units["denominator"], y=units["value"])
     limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])
-    label, note = "eksakt binomisk", ""
+    label, note = ctx.t("figure.exact_binomial"), ""
     if not points.empty and np.isfinite(p):
         dispersion = stats.overdispersion(
             units["numerator"].astype(float), units["denominator"].astype(float), p
         )
         limits = stats.proportion_funnel_limits(p, _funnel_sizes(points["x"]), dispersion)
         limits = limits.rename(columns={"denominator": "x"})
-        label = "justert for overspredning" if dispersion.present else label
-        note = _dispersion_note(dispersion)
+        label = ctx.t("figure.adjusted") if dispersion.present else label
+        note = _dispersion_note(dispersion, ctx)
     return _funnel(
         ctx,
         points,
         limits,
         p,
-        f"Nasjonalt ({nb_percent(p)})",
-        "Antall opphold i nevneren",
-        indicators.INDICATOR_NAMES[ind_id],
+        ctx.t("figure.national_value", value=ctx.percent(p)),
+        ctx.t("figure.denominator"),
+        ctx.t(f"indicator.{ind_id}"),
         percent=True,
         limits_label=label,
         note=note,
@@ -204,25 +206,19 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
         points,
         limits,
         1.0,
-        "Som forventet (O/E = 1)",
-        "Forventet antall (E)",
-        f"O/E, {indicators.INDICATOR_NAMES[ind_id].lower()}",
+        ctx.t("figure.as_expected"),
+        ctx.t("figure.expected"),
+        ctx.t("figure.oe", indicator=ctx.t(f"indicator.{ind_id}").lower()),
         percent=False,
-        limits_label="eksakt",
-        note=(
-            "Grensene er eksakte for en sum av 0/1-utfall (Poisson-binomisk fordeling av O "
-            "med den nasjonale modellens sannsynligheter), tegnet for en institusjon med "
-            "nasjonal pasientsammensetning. En institusjons egne grenser følger dens egen "
-            "pasientsammensetning; ringen markerer dem som er utenfor sine egne 95 %-grenser. "
-            f"{OE_INTERVAL_NOTES['nb']}"
-        ),
+        limits_label=ctx.t("figure.exact"),
+        note=f"{ctx.t('figure.oe_note')} {OE_INTERVAL_NOTES[ctx.lang]}",
         outside=(points["y"] < points["limit95_lower"]) | (points["y"] > points["limit95_upper"]),
     )
 
 
-def _with_interval_note(figure: Figure, cluster: str | None) -> Figure:
+def _with_interval_note(figure: Figure, cluster: str | None, lang: str = "nb") -> Figure:
     """The footnote under a figure with intervals: which variance they use (``interval_note``)."""
-    figure.text(0.01, 0.0, interval_note(cluster), fontsize=7, ha="left", va="top")
+    figure.text(0.01, 0.0, interval_note(cluster, lang), fontsize=7, ha="left", va="top")
     return figure
 
 
@@ -246,8 +242,10 @@ def cumulative_incidence_figure(ctx: ReportContext, by: str | None = None) -> Fi
         cohort = cohort.assign(institution=cohort["institution_id"].astype(str).map(names))
         by = "institution"
     fitted = stats.CumulativeIncidence(event=domain.EVENT_RTW).fit(cohort, by=by)
-    figure = plot_cumulative_incidence(_pooled(fitted.curve_, ctx), confidence=by is None)
-    return _with_interval_note(figure, fitted.cluster_) if by is None else figure
+    figure = plot_cumulative_incidence(
+        _pooled(fitted.curve_, ctx), lang=ctx.lang, confidence=by is None
+    )
+    return _with_interval_note(figure, fitted.cluster_, ctx.lang) if by is None else figure
 
 
 @needs_outcome_cohort
@@ -257,7 +255,8 @@ def kaplan_meier_figure(ctx: ReportContext) -> Figure:
 
     cohort = _unit_groups(ctx, ctx.outcome_cohort())
     fitted = stats.KaplanMeier().fit(cohort, by="report_unit")
-    return _with_interval_note(plot_survival(_pooled(fitted.curve_, ctx)), fitted.cluster_)
+    figure = plot_survival(_pooled(fitted.curve_, ctx), lang=ctx.lang)
+    return _with_interval_note(figure, fitted.cluster_, ctx.lang)
 
 
 @needs_outcome_cohort
@@ -267,7 +266,7 @@ def work_ability_figure(ctx: ReportContext) -> Figure:
 
     responses, cohort = _own_responses(ctx)
     table = stats.work_ability_by_point(responses, by="report_unit", episodes=cohort)
-    if _own_hidden(table, ctx.config.disclosure):  # then compare with the nation, not the rest
+    if _own_hidden(table, ctx.config.disclosure, ctx.own_label):  # then nation, not the rest
         responses, cohort = _own_responses(ctx, national=True)
         table = stats.work_ability_by_point(responses, by="report_unit", episodes=cohort)
     table = disclosure.suppress_statistics(
@@ -277,4 +276,4 @@ def work_ability_figure(ctx: ReportContext) -> Figure:
     for column in ("mean", "lower", "upper"):
         table[column] = table[column].astype(float)
     cluster = resolve_cluster(domain.DEFAULT_CLUSTER, responses, cohort)
-    return _with_interval_note(plot_work_ability(table), cluster)
+    return _with_interval_note(plot_work_ability(table, lang=ctx.lang), cluster, ctx.lang)

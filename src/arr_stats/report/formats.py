@@ -1,4 +1,4 @@
-"""How the report prints numbers, intervals, target levels and HTML tables (Norwegian style).
+"""How the report prints numbers, intervals, target levels and HTML tables, per language.
 
 Tables and notes reach the page as :class:`HtmlBlock`: HTML carried in a
 Markdown raw block (``{=html}``), not as a Jupyter ``text/html`` output.
@@ -26,49 +26,78 @@ from IPython.display import Markdown
 
 from arr_stats import indicators
 from arr_stats.config import RunConfig
+from arr_stats.labels import DEFAULT_LANGUAGE, t
 
 #: How each indicator's value is printed; indicators not named are shares.
 VALUE_FORMAT: dict[str, str] = {"arr_hrbdays": "days", "arr_wa_change": "points"}
 
-#: Printed names of the target levels and their CSS classes.
-LEVEL_TEXT = {
-    indicators.LEVEL_HIGH: ("Høy", "level-high"),
-    indicators.LEVEL_MODERATE: ("Moderat", "level-moderate"),
-    indicators.LEVEL_LOW: ("Lav", "level-low"),
+#: Catalogue keys of the target levels' printed names, and their CSS classes.
+LEVEL_KEYS = {
+    indicators.LEVEL_HIGH: ("format.level_high", "level-high"),
+    indicators.LEVEL_MODERATE: ("format.level_moderate", "level-moderate"),
+    indicators.LEVEL_LOW: ("format.level_low", "level-low"),
 }
+
+#: Printed names of the target levels (bokmål) and their CSS classes.
+LEVEL_TEXT = {level: (t(key), css) for level, (key, css) in LEVEL_KEYS.items()}
+
+
+def level_text(level: object, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str] | None:
+    """The printed name and CSS class of a target level, or ``None`` for no level.
+
+    Examples
+    --------
+    >>> level_text("høy", "en"), level_text(None)
+    (('High', 'level-high'), None)
+    """
+    if level not in LEVEL_KEYS:
+        return None
+    key, css = LEVEL_KEYS[level]
+    return t(key, lang), css
+
 
 #: Inline colours of the level cells, so that they survive Quarto's Typst (PDF) tables.
 LEVEL_COLOURS = {"level-high": "#cfe8d5", "level-moderate": "#fbe8b5", "level-low": "#f6cfcb"}
 
 
-def nb_number(value: float, decimals: int = 0) -> str:
-    """A number in Norwegian style: decimal comma, thin space between thousands.
+def nb_number(value: float, decimals: int = 0, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A number in the style of ``lang``.
+
+    Bokmål: decimal comma, thin space between thousands; English: decimal
+    point, comma between thousands. Both print a true minus sign.
 
     Examples
     --------
     >>> nb_number(1234.5, 1), nb_number(-0.25, 2), nb_number(float("nan"))
     ('1\\u202f234,5', '−0,25', '–')
+    >>> nb_number(1234.5, 1, "en"), nb_number(-0.25, 2, "en")
+    ('1,234.5', '−0.25')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return "–"
-    text = f"{abs(float(value)):,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return ("−" if float(value) < 0 and text.strip("0,\u202f") else "") + text
+    text = f"{abs(float(value)):,.{decimals}f}"
+    if lang == "nb":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return ("−" if float(value) < 0 and text.strip("0,.\u202f") else "") + text
 
 
-def nb_percent(share: float, decimals: int = 0) -> str:
-    """A share as a Norwegian percentage.
+def nb_percent(share: float, decimals: int = 0, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A share as a percentage: ``54 %`` (non-breaking space) in bokmål, ``54%`` in English.
 
     Examples
     --------
-    >>> nb_percent(0.5432)
-    '54\\xa0%'
+    >>> nb_percent(0.5432), nb_percent(0.5432, 1, "en")
+    ('54\\xa0%', '54.3%')
     """
     if share is None or pd.isna(share):
         return "–"
-    return f"{nb_number(100 * float(share), decimals)}\u00a0%"
+    space = "\u00a0" if lang == "nb" else ""
+    return f"{nb_number(100 * float(share), decimals, lang)}{space}%"
 
 
-def format_value(ind_id: str, value: float, signed: bool = False) -> str:
+def format_value(
+    ind_id: str, value: float, signed: bool = False, lang: str = DEFAULT_LANGUAGE
+) -> str:
     """An indicator value with its unit.
 
     Examples
@@ -77,31 +106,39 @@ def format_value(ind_id: str, value: float, signed: bool = False) -> str:
     ('54\\xa0%', '118 dager')
     >>> format_value("arr_wa_change", 1.37, signed=True)
     '+1,4 poeng'
+    >>> format_value("arr_wa_change", 1.37, signed=True, lang="en")
+    '+1.4 points'
     """
     if value is None or pd.isna(value):
         return "–"
     kind = VALUE_FORMAT.get(ind_id, "share")
     if kind == "days":
-        return f"{nb_number(value)} dager"
+        return t("format.days", lang, value=nb_number(value, 0, lang))
     if kind == "points":
         sign = "+" if signed and value > 0 else ""
-        return f"{sign}{nb_number(value, 1)} poeng"
-    return nb_percent(value)
+        return sign + t("format.points", lang, value=nb_number(value, 1, lang))
+    return nb_percent(value, 0, lang)
 
 
-def format_interval(ind_id: str, lower: float, upper: float) -> str:
+def format_interval(ind_id: str, lower: float, upper: float, lang: str = DEFAULT_LANGUAGE) -> str:
     """``lower–upper`` in the indicator's unit (without repeating it in the middle)."""
     if lower is None or upper is None or pd.isna(lower) or pd.isna(upper):
         return "–"
     kind = VALUE_FORMAT.get(ind_id, "share")
     if kind == "days":
-        return f"{nb_number(lower)}–{nb_number(upper)} dager"
+        both = f"{nb_number(lower, 0, lang)}–{nb_number(upper, 0, lang)}"
+        return t("format.days", lang, value=both)
     if kind == "points":
-        return f"{nb_number(lower, 1)} til {nb_number(upper, 1)}"
-    return f"{nb_number(100 * lower)}–{nb_percent(upper)}"
+        return t(
+            "format.points_interval",
+            lang,
+            lower=nb_number(lower, 1, lang),
+            upper=nb_number(upper, 1, lang),
+        )
+    return f"{nb_number(100 * lower, 0, lang)}–{nb_percent(upper, 0, lang)}"
 
 
-def format_spread(ind_id: str, row: pd.Series) -> tuple[str, str]:
+def format_spread(ind_id: str, row: pd.Series, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str]:
     """The name and text of an aggregated row's interval, or of a median's quartiles.
 
     A median (``arr_hrbdays``) is shown with its interquartile range
@@ -116,8 +153,8 @@ def format_spread(ind_id: str, row: pd.Series) -> tuple[str, str]:
     ('95\xa0% KI', '48–60\xa0%')
     """
     if indicators.INDICATOR_STATISTIC[ind_id] == "median":
-        return "kvartilbredde", format_interval(ind_id, row.get("q1"), row.get("q3"))
-    return "95\u00a0% KI", format_interval(ind_id, row.get("lower"), row.get("upper"))
+        return t("format.iqr", lang), format_interval(ind_id, row.get("q1"), row.get("q3"), lang)
+    return t("format.ci95", lang), format_interval(ind_id, row.get("lower"), row.get("upper"), lang)
 
 
 def shown_path(path: str | PurePath, base: str | PurePath | None) -> str:
@@ -145,13 +182,35 @@ def shown_path(path: str | PurePath, base: str | PurePath | None) -> str:
     return path.name
 
 
-def target_text(ind_id: str, config: RunConfig) -> str:
+def code_label(variable: str, value: object, lang: str = DEFAULT_LANGUAGE) -> object:
+    """A code's label of ``variable`` in ``lang`` from the data dictionary (``codes_en``).
+
+    The episodes carry the bokmål labels of the codes; any other value
+    (diagnosis groups, age groups, missing) is returned as it is.
+
+    Examples
+    --------
+    >>> code_label("sex", "Kvinne", "en"), code_label("sex", "Kvinne"), code_label("age_group", "<30", "en")
+    ('Female', 'Kvinne', '<30')
+    """
+    if lang == DEFAULT_LANGUAGE or not isinstance(value, str):
+        return value
+    from arr_stats.dictionary import load_dictionary
+
+    return load_dictionary().code_label_en(variable, value)
+
+
+def target_text(ind_id: str, config: RunConfig, lang: str = DEFAULT_LANGUAGE) -> str:
     """The target levels of an indicator, e.g. ``høy ≥ 60 %, lav < 40 %``."""
     target = config.targets[ind_id]
     high, low = ("≥", "<") if target.direction == "higher" else ("≤", ">")
-    return (
-        f"høy {high} {format_value(ind_id, target.level_green)}, "
-        f"lav {low} {format_value(ind_id, target.level_yellow)}"
+    return t(
+        "format.target",
+        lang,
+        high=high,
+        green=format_value(ind_id, target.level_green, lang=lang),
+        low=low,
+        yellow=format_value(ind_id, target.level_yellow, lang=lang),
     )
 
 

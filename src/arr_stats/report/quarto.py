@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from arr_stats.errors import ArrStatsError
+from arr_stats.labels import localise_document
 from arr_stats.report.editions import REPORT_DOCUMENT, Edition, kernel_env
 
 
@@ -41,7 +42,7 @@ def quarto_command(
     >>> cmd[:5]
     ['quarto', 'render', 'r/a.qmd', '--to', 'html']
     >>> cmd[5:]
-    ['--output', 'national.html', '--output-dir', 'o', '--execute-params', 'p.yml', '-M', 'subtitle:2025 · Nasjonal utgave']
+    ['--output', 'national.html', '--output-dir', 'o', '--execute-params', 'p.yml', '-M', 'subtitle:2025 · Nasjonal utgave', '-M', 'toc-title:Innhold', '-M', 'running-title:Årsrapport ARR']
     """
     extension = "pdf" if to == "typst" else "html"
     return [
@@ -56,8 +57,7 @@ def quarto_command(
         str(output_dir),
         "--execute-params",
         str(params_file),
-        "-M",
-        f"subtitle:{edition.subtitle}",
+        *(arg for key, value in edition.metadata.items() for arg in ("-M", f"{key}:{value}")),
     ]
 
 
@@ -80,6 +80,20 @@ def stable_cell_ids(page: str) -> str:
     return _RANDOM_CELL_ID.sub(lambda _: f'<div id="cell-u{next(counter):03d}" class="cell"', page)
 
 
+def localised_document_path(document: Path, lang: str) -> Path:
+    """Where Quarto reads the document in ``lang`` from: beside it, the language in its name.
+
+    Inside the Quarto project (a name starting with ``_`` or ``.`` would leave
+    it out of the project, and ``--output-dir`` works only for project files).
+
+    Examples
+    --------
+    >>> localised_document_path(Path("reports/arsrapport.qmd"), "en").as_posix()
+    'reports/arsrapport-en.qmd'
+    """
+    return document.parent / f"{document.stem}-{lang}{document.suffix}"
+
+
 def render_with_quarto(
     quarto: Path,
     edition: Edition,
@@ -88,7 +102,33 @@ def render_with_quarto(
     pdf: bool,
     document: Path = REPORT_DOCUMENT,
 ) -> list[Path]:
-    """Render one edition with Quarto into ``year_dir`` (HTML, and PDF when asked)."""
+    """Render one edition with Quarto into ``year_dir`` (HTML, and PDF when asked).
+
+    Quarto renders the document in the edition's language
+    (:func:`arr_stats.labels.localise_document`): a copy beside the document
+    (so that ``_quarto.yml`` and the style sheet apply,
+    :func:`localised_document_path`), removed after.
+    """
+    written = []
+    localised = localised_document_path(document, edition.lang)
+    localised.write_text(
+        localise_document(document.read_text(encoding="utf-8"), edition.lang), encoding="utf-8"
+    )
+    try:
+        written = _render_document(quarto, localised, edition, params, year_dir, pdf)
+    finally:
+        localised.unlink(missing_ok=True)
+    return written
+
+
+def _render_document(
+    quarto: Path,
+    document: Path,
+    edition: Edition,
+    params: dict[str, Any],
+    year_dir: Path,
+    pdf: bool,
+) -> list[Path]:
     written = []
     with tempfile.TemporaryDirectory(prefix="arr-quarto-") as tmp:
         params_file = Path(tmp) / "params.yml"

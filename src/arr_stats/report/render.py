@@ -40,6 +40,7 @@ from typing import Any
 
 from arr_stats.config import RunConfig
 from arr_stats.errors import ArrStatsError
+from arr_stats.labels import DEFAULT_LANGUAGE
 from arr_stats.report.authors import check_texts
 from arr_stats.report.editions import (
     ENGINES,
@@ -133,6 +134,7 @@ def render_reports(
     out_dir: Path | None = None,
     pdf: bool = False,
     engine: str = "auto",
+    lang: str = DEFAULT_LANGUAGE,
 ) -> list[Path]:
     """Render the annual report of ``year``: the national edition and institution editions.
 
@@ -155,6 +157,11 @@ def render_reports(
         engine.
     engine
         ``auto``, ``quarto`` or ``fallback``.
+    lang
+        The language of the editions (:data:`arr_stats.labels.LANGUAGES`).
+        Bokmål editions are ``national.html``, ``<institution_id>.html``;
+        another language adds itself to the name (``national.en.html``,
+        web figures in ``figures/national.en/``).
 
     Returns
     -------
@@ -170,7 +177,7 @@ def render_reports(
     """
     chosen, quarto = choose_engine(engine)
     derived_dir = Path(derived_dir)
-    editions = plan_editions(derived_dir, year, institution, all_institutions, national)
+    editions = plan_editions(derived_dir, year, institution, all_institutions, national, lang)
     out_dir = Path(out_dir) if out_dir is not None else config.report_dir
     year_dir = out_dir / str(year)
     year_dir.mkdir(parents=True, exist_ok=True)
@@ -195,7 +202,7 @@ def render_reports(
         if engine == "auto"
         else f"the Jupyter fallback ({PARALLEL_EDITIONS} kernels at a time)"
     )
-    _say(f"rendering {len(editions)} edition(s) of {year} with {how} into {year_dir}")
+    _say(f"rendering {len(editions)} edition(s) of {year} ({lang}) with {how} into {year_dir}")
     start = time.perf_counter()
     # the year's linked tables, protected together once; every edition reads them
     from arr_stats.report.tables import write_year_publication

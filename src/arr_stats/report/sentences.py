@@ -9,14 +9,13 @@ from arr_stats import indicators
 from arr_stats.publication import disclosure
 from arr_stats.report.context import ReportContext
 from arr_stats.report.formats import (
-    LEVEL_TEXT,
     bullet_list,
     format_spread,
     format_value,
-    nb_number,
+    level_text,
     target_text,
 )
-from arr_stats.report.tables import _row, _unit_rows
+from arr_stats.report.tables import _flag_text, _row, _unit_rows
 
 
 def indicator_sentence(
@@ -28,27 +27,35 @@ def indicator_sentence(
     (høy ≥ 60 %, lav < 40 %).`` Every number and the level come from the row;
     a unit below ``min_denominator`` gets "ikke vist".
     """
-    name = indicators.INDICATOR_NAMES[ind_id]
+    lang = ctx.lang
+    name = ctx.t(f"indicator.{ind_id}")
     params = ctx.config.disclosure
     if own is None:
-        return (
-            f"**{name}**: ikke vist – færre enn {params.min_denominator} personer "
-            f"({disclosure.small_group_label(params)})."
+        return ctx.t(
+            "sentence.hidden",
+            name=name,
+            n=params.min_denominator,
+            label=disclosure.small_group_label(params),
         )
-    interval, interval_text = format_spread(ind_id, own)
-    level = LEVEL_TEXT.get(own["level"], ("ukjent", None))[0].lower()
-    text = (
-        f"**{name}**: {format_value(ind_id, own['value'], signed=True)} "
-        f"({interval} {interval_text}, "
-        f"n = {nb_number(own['denominator'])}), {level} måloppnåelse "
-        f"({target_text(ind_id, ctx.config)})."
+    interval, interval_text = format_spread(ind_id, own, lang)
+    level = (level_text(own["level"], lang) or (ctx.t("format.level_unknown"), None))[0].lower()
+    text = ctx.t(
+        "sentence.indicator",
+        name=name,
+        value=format_value(ind_id, own["value"], signed=True, lang=lang),
+        interval=interval,
+        interval_text=interval_text,
+        n=ctx.number(own["denominator"]),
+        level=level,
+        target=target_text(ind_id, ctx.config, lang),
     )
     if not ctx.is_national:
         if rest is not None:
-            text += f" Resten av landet: {format_value(ind_id, rest['value'], signed=True)}."
-        flag = own.get("coverage_flag")
-        if isinstance(flag, str):
-            text += f" {flag}: tolk resultatet med forsiktighet."
+            value = format_value(ind_id, rest["value"], signed=True, lang=lang)
+            text += ctx.t("sentence.rest", value=value)
+        flag = _flag_text(own.get("coverage_flag"), ctx)
+        if flag is not None:
+            text += ctx.t("sentence.flag", flag=flag)
     return text
 
 

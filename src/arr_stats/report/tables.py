@@ -15,19 +15,18 @@ import pandas as pd
 from IPython.display import Markdown
 from scipy.stats import norm
 
-from arr_stats import domain, indicators, stats
+from arr_stats import domain, indicators, labels, stats
 from arr_stats.config import PROJECT_ROOT, RunConfig, config_to_dict
 from arr_stats.indicators.casemix import (
     CHECK_FEW_EVENTS,
     CHECK_NOT_CONVERGED,
     CHECK_SEPARATION,
     CHECK_UNBOUNDED,
+    MAX_STD_ERROR,
 )
+from arr_stats.labels import t
 from arr_stats.publication import disclosure, linked
 from arr_stats.report.context import (
-    NATIONAL_LABEL,
-    OWN_LABEL,
-    REST_LABEL,
     TREND_YEARS,
     UNKNOWN_LABEL,
     ReportContext,
@@ -36,12 +35,13 @@ from arr_stats.report.context import (
 )
 from arr_stats.report.figures import _pooled
 from arr_stats.report.formats import (
-    LEVEL_TEXT,
     HtmlBlock,
+    code_label,
     format_interval,
     format_spread,
     format_value,
     html_table,
+    level_text,
     nb_number,
     nb_percent,
     shown_path,
@@ -85,10 +85,17 @@ def _row(frame: pd.DataFrame, ind_id: str) -> pd.Series | None:
     return row
 
 
-def _shown(row: pd.Series | None, ind_id: str, params: Any) -> str:
+def _shown(row: pd.Series | None, ind_id: str, params: Any, lang: str = "nb") -> str:
     if row is None:
         return disclosure.small_group_label(params)
-    return format_value(ind_id, row["value"], signed=True)
+    return format_value(ind_id, row["value"], signed=True, lang=lang)
+
+
+def _flag_text(flag: object, ctx: ReportContext) -> str | None:
+    """A unit's coverage flag in the edition's language, or ``None`` without one."""
+    if not isinstance(flag, str):
+        return None
+    return ctx.t("flag.low_coverage") if flag == indicators.LOW_COVERAGE_LABEL else flag
 
 
 def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
@@ -96,43 +103,45 @@ def summary_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
     units = _unit_rows(agg, ctx, ctx.year)
     params = ctx.config.disclosure
     rows, levels, flags = [], [], []
-    for ind_id, name in indicators.INDICATOR_NAMES.items():
+    lang = ctx.lang
+    col_level = ctx.t("col.level")
+    for ind_id in indicators.INDICATOR_NAMES:
         own = _row(units["own"], ind_id)
         level = None if own is None else own["level"]
-        text, css = LEVEL_TEXT.get(level, ("–", None))
+        text, css = level_text(level, lang) or ("–", None)
         entry = {
-            "Indikator": name,
-            ctx.unit_label if ctx.is_national else OWN_LABEL: _shown(own, ind_id, params),
-            "Intervall": "–" if own is None else format_spread(ind_id, own)[1],
-            "n": "–" if own is None else nb_number(own["denominator"]),
-            "Måloppnåelse": text,
+            ctx.t("col.indicator"): ctx.t(f"indicator.{ind_id}"),
+            ctx.unit_label if ctx.is_national else ctx.own_label: _shown(own, ind_id, params, lang),
+            ctx.t("col.interval"): "–" if own is None else format_spread(ind_id, own, lang)[1],
+            "n": "–" if own is None else ctx.number(own["denominator"]),
+            col_level: text,
         }
         if not ctx.is_national:
-            entry[REST_LABEL] = _shown(_row(units["rest"], ind_id), ind_id, params)
-            entry[NATIONAL_LABEL] = _shown(_row(units["national"], ind_id), ind_id, params)
+            entry[ctx.rest_label] = _shown(_row(units["rest"], ind_id), ind_id, params, lang)
+            entry[ctx.national_label] = _shown(
+                _row(units["national"], ind_id), ind_id, params, lang
+            )
         if ctx.is_national:  # the institution table is wide already; the sentences name it
-            entry["Målnivå"] = target_text(ind_id, ctx.config)
+            entry[ctx.t("col.target")] = target_text(ind_id, ctx.config, lang)
         rows.append(entry)
         levels.append(css)
         flag = None if own is None or ctx.is_national else own.get("coverage_flag")
-        flags.append(flag if isinstance(flag, str) else None)
+        flags.append(_flag_text(flag, ctx))
     table = pd.DataFrame(rows)
-    numeric = [c for c in table.columns if c not in ("Indikator", "Måloppnåelse", "Målnivå")]
-    note = (
-        "Intervall: 95 % konfidensintervall (Wilson for andeler; for variabelkompletthet "
-        "Wilson med effektivt utvalg, siden svarene på ett skjema henger sammen; t for "
-        "gjennomsnitt; Aalen–Johansen for kumulativ andel); for medianen kvartilbredden "
-        "(25.–75. persentil). "
-        f"{indicator_interval_note(domain.DEFAULT_CLUSTER)} "
-        f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien."
+    text_columns = (ctx.t("col.indicator"), col_level, ctx.t("col.target"))
+    numeric = [c for c in table.columns if c not in text_columns]
+    note = ctx.t(
+        "table.summary_note",
+        interval_note=indicator_interval_note(domain.DEFAULT_CLUSTER, lang),
+        label=disclosure.small_group_label(params),
     )
     if any(flags):
-        note += f" Enheten er merket «{indicators.LOW_COVERAGE_LABEL}»."
+        note += ctx.t("table.summary_flag_note", flag=ctx.t("flag.low_coverage"))
     return html_table(
         table,
-        caption=f"Kvalitetsindikatorer {ctx.year}, {ctx.unit_label}",
+        caption=ctx.t("caption.summary", year=ctx.year, unit=ctx.unit_label),
         numeric=numeric,
-        cell_classes={"Måloppnåelse": levels},
+        cell_classes={col_level: levels},
         note=note,
     )
 
@@ -142,25 +151,25 @@ def trend_table(agg: pd.DataFrame, ctx: ReportContext) -> HtmlBlock:
     params = ctx.config.disclosure
     years = ctx.trend_years or [ctx.year]  # a first report year has no earlier year
     rows, classes = [], []
-    for ind_id, name in indicators.INDICATOR_NAMES.items():
+    for ind_id in indicators.INDICATOR_NAMES:
+        name = ctx.t(f"indicator.{ind_id}")
         series = ["own"] if ctx.is_national else ["own", "rest"]
         for which in series:
-            entry = {"Indikator": name if which == "own" else ""}
+            entry = {ctx.t("col.indicator"): name if which == "own" else ""}
             if not ctx.is_national:
-                entry["Enhet"] = OWN_LABEL if which == "own" else REST_LABEL
+                entry[ctx.t("col.unit")] = ctx.own_label if which == "own" else ctx.rest_label
             for year in years:
                 units = _unit_rows(agg, ctx, year)
-                entry[str(year)] = _shown(_row(units[which], ind_id), ind_id, params)
+                entry[str(year)] = _shown(_row(units[which], ind_id), ind_id, params, ctx.lang)
             rows.append(entry)
             classes.append("own" if which == "own" and not ctx.is_national else "")
     table = pd.DataFrame(rows)
     return html_table(
         table,
-        caption=f"Utvikling {years[0]}–{years[-1]}, {ctx.unit_label}",
+        caption=ctx.t("caption.trend", first=years[0], last=years[-1], unit=ctx.unit_label),
         numeric=[str(y) for y in years],
         row_classes=classes,
-        note="Rapportår: prosessmål gjelder opphold avsluttet i året, "
-        "12-månedersutfall opphold avsluttet året før.",
+        note=ctx.t("table.trend_note"),
     )
 
 
@@ -172,22 +181,26 @@ def episodes_by_institution(ctx: ReportContext) -> HtmlBlock:
     names = ctx.institution_names()
     suppressed = year_publication(ctx).grid(linked.EPISODES_TABLE, [(linked.NATIONAL, "")])
     shown = suppressed.display
-    labels = [names.get(i, i) if i != linked.TOTAL else "Totalt" for i in shown.index]
-    shown = shown.set_axis(labels)
-    shown = pd.concat([shown.drop(index="Totalt").sort_index(), shown.loc[["Totalt"]]])
+    total = ctx.total_label
+    row_labels = [names.get(i, i) if i != linked.TOTAL else total for i in shown.index]
+    shown = shown.set_axis(row_labels).rename(columns={linked.TOTAL: total})
+    shown = pd.concat([shown.drop(index=total).sort_index(), shown.loc[[total]]])
     own_name = names.get(ctx.institution) if ctx.institution else None
-    table = shown.reset_index(names="Institusjon")
+    column = ctx.t("col.institution")
+    table = shown.reset_index(names=column)
     return html_table(
         table,
-        caption="Registrerte opphold med samtykke, etter institusjon og utskrivningsår",
+        caption=ctx.t("caption.episodes"),
         numeric=list(shown.columns),
         row_classes=[
-            "total" if name == "Totalt" else ("own" if own_name and name == own_name else "")
-            for name in table["Institusjon"]
+            "total" if name == total else ("own" if own_name and name == own_name else "")
+            for name in table[column]
         ],
-        note=f"«{disclosure.small_count_label(ctx.config.disclosure)}» og "
-        f"«{disclosure.HIDDEN_MARK}»: skjult av personvernhensyn (små tall og "
-        "tall som ellers kunne regnes ut fra summene).",
+        note=ctx.t(
+            "table.episodes_note",
+            small=disclosure.small_count_label(ctx.config.disclosure),
+            hidden=disclosure.HIDDEN_MARK,
+        ),
     )
 
 
@@ -267,12 +280,38 @@ def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> l
     return linked.write_publication(publication, folder, _publication_fingerprint(ctx))
 
 
-def _shares(suppressed: disclosure.SuppressedTable, column: str) -> list[str]:
+def _shares(suppressed: disclosure.SuppressedTable, column: str, lang: str = "nb") -> list[str]:
     """A column's shares of its total, printed where the count and the total are shown."""
     totals = suppressed.counts.loc[linked.TOTAL]
     show = linked.share_shown(suppressed.mask)[column].to_numpy()
     share = (suppressed.counts[column] / totals[column]).to_numpy() if totals[column] else None
-    return [nb_percent(share[i]) if share is not None and show[i] else "" for i in range(len(show))]
+    return [
+        nb_percent(share[i], 0, lang) if share is not None and show[i] else ""
+        for i in range(len(show))
+    ]
+
+
+def _row_label(variable: str, label: str, ctx: ReportContext) -> str:
+    """A row of a protected participants table (bokmål, as protected) in the edition's language.
+
+    The publication is protected once for every edition, with the bokmål
+    labels of :func:`arr_stats.plotting.group_label` and :data:`UNKNOWN_LABEL`;
+    an edition in another language prints them from the data dictionary.
+    """
+    if ctx.lang == labels.DEFAULT_LANGUAGE:
+        return label
+    if label == linked.TOTAL:
+        return ctx.total_label
+    if label == UNKNOWN_LABEL:
+        return ctx.unknown_label
+    from arr_stats.dictionary import load_dictionary
+    from arr_stats.plotting import group_label
+
+    if variable == "diagnosis_group":
+        groups = load_dictionary().diagnosis_groups
+        key = next((k for k, v in groups.items() if v["label"] == label), None)
+        return label if key is None else str(group_label(key, ctx.lang))
+    return str(code_label(variable, label, ctx.lang))
 
 
 def indicator_by_institution(
@@ -285,30 +324,31 @@ def indicator_by_institution(
     inst = this[this["unit"] == indicators.UNIT_INSTITUTION]
     units = sorted(inst["orgnr"].astype(str).unique(), key=lambda u: names.get(u, u))
     rows, classes = [], []
+    column = ctx.t("col.institution")
     for unit in [*units, None]:
-        entry = {"Institusjon": NATIONAL_LABEL if unit is None else names.get(unit, unit)}
+        entry = {column: ctx.national_label if unit is None else names.get(unit, unit)}
         for ind_id in ind_ids:
             if unit is None:
                 pick = this[(this["ind_id"] == ind_id) & (this["unit"] == indicators.UNIT_NATIONAL)]
             else:
                 pick = inst[(inst["ind_id"] == ind_id) & (inst["orgnr"].astype(str) == unit)]
             row = _row(pick.set_index("ind_id"), ind_id)
-            entry[indicators.INDICATOR_NAMES[ind_id]] = _shown(row, ind_id, params)
-            flag = None if row is None else row["coverage_flag"]
-            if unit is not None and isinstance(flag, str) and flag not in entry["Institusjon"]:
-                entry["Institusjon"] += f" ({flag})"
+            entry[ctx.t(f"indicator.{ind_id}")] = _shown(row, ind_id, params, ctx.lang)
+            flag = None if row is None else _flag_text(row["coverage_flag"], ctx)
+            if unit is not None and flag is not None and flag not in entry[column]:
+                entry[column] += f" ({flag})"
         rows.append(entry)
         classes.append("total" if unit is None else ("own" if unit == ctx.institution else ""))
     table = pd.DataFrame(rows)
     return html_table(table, caption=caption, numeric=list(table.columns[1:]), row_classes=classes)
 
 
-def _count_text(counts: pd.Series, params: Any) -> list[str]:
+def _count_text(counts: pd.Series, params: Any, lang: str = "nb") -> list[str]:
     """Counts as the report prints them: "<5" for 1 … ``min_cell`` − 1
-    (:func:`~arr_stats.publication.disclosure.is_small_count`), else in Norwegian style."""
+    (:func:`~arr_stats.publication.disclosure.is_small_count`), else in the style of ``lang``."""
     small = disclosure.is_small_count(counts, params)
     return [
-        disclosure.small_count_label(params) if s else nb_number(v)
+        disclosure.small_count_label(params) if s else nb_number(v, 0, lang)
         for s, v in zip(small, counts, strict=True)
     ]
 
@@ -323,44 +363,43 @@ def linkage_table(ctx: ReportContext) -> HtmlBlock:
     """
     linkage = ctx.derived.linkage.set_index("measure")["value"]
     params = ctx.config.disclosure
+    measure_column = ctx.t("col.measure")
     measures = [
-        {"Mål": what, "part": linkage[part], "whole": linkage[whole]}
+        {measure_column: what, "part": linkage[part], "whole": linkage[whole]}
         for what, part, whole in (
-            ("Opphold koblet til NAV-data", "episodes_linked", "episodes"),
-            ("Personer koblet til NAV-data", "persons_matched", "persons"),
+            (ctx.t("table.linked_episodes"), "episodes_linked", "episodes"),
+            (ctx.t("table.linked_persons"), "persons_matched", "persons"),
         )
         if part in linkage and whole in linkage and linkage[whole] > 0
     ]
-    frame = pd.DataFrame(measures, columns=["Mål", "part", "whole"])
+    frame = pd.DataFrame(measures, columns=[measure_column, "part", "whole"])
     hidden = disclosure.hidden_statistic_mask(frame, "whole", params, "part").to_numpy()
+    share_column, base_column = ctx.t("col.share"), ctx.t("col.base")
     table = pd.DataFrame(
         {
-            "Mål": frame["Mål"],
-            "Andel": [
-                disclosure.small_group_label(params) if h else nb_percent(p / w, 1)
+            measure_column: frame[measure_column],
+            share_column: [
+                disclosure.small_group_label(params) if h else ctx.percent(p / w, 1)
                 for h, p, w in zip(hidden, frame["part"], frame["whole"], strict=True)
             ],
-            "Grunnlag": _count_text(frame["whole"], params),
+            base_column: _count_text(frame["whole"], params, ctx.lang),
         }
     )
     return html_table(
         table,
-        caption="Kobling til NAV-data (alle år i leveransen)",
-        numeric=["Andel", "Grunnlag"],
-        note=f"«{disclosure.small_group_label(params)}»: andelen vises ikke når færre enn "
-        f"{params.min_cell} er koblet eller ikke koblet (andel og grunnlag ville gi antallet).",
+        caption=ctx.t("caption.linkage"),
+        numeric=[share_column, base_column],
+        note=ctx.t(
+            "table.linkage_note",
+            label=disclosure.small_group_label(params),
+            min_cell=params.min_cell,
+        ),
     )
 
 
-#: Background variables of section 3 (columns of ``episodes``) and their printed names.
-PARTICIPANT_VARIABLES: dict[str, str] = {
-    "age_group": "Aldersgruppe",
-    "sex": "Kjønn",
-    "diagnosis_group": "Diagnosegruppe",
-    "sick_leave_status": "Sykmeldingsstatus ved T0",
-    "rehab_mode": "Rehabiliteringstype",
-    "education": "Utdanning",
-}
+#: Background variables of section 3 (columns of ``episodes``) and their printed names (nb;
+#: every language in :mod:`arr_stats.labels`, keys ``variable.*``).
+PARTICIPANT_VARIABLES: dict[str, str] = labels.group("variable")
 
 
 def participants_table(ctx: ReportContext, variable: str) -> HtmlBlock:
@@ -374,29 +413,25 @@ def participants_table(ctx: ReportContext, variable: str) -> HtmlBlock:
     small_unit = ctx.own_is_small(cohort)
     table = linked.participants_table_name(variable)
     if ctx.is_national or small_unit:
-        columns = [(linked.NATIONAL, NATIONAL_LABEL)]
+        columns = [(linked.NATIONAL, ctx.national_label)]
     else:
         columns = [
-            (linked.unit_key(ctx.institution), OWN_LABEL),
-            (linked.rest_key(ctx.institution), REST_LABEL),
+            (linked.unit_key(ctx.institution), ctx.own_label),
+            (linked.rest_key(ctx.institution), ctx.rest_label),
         ]
     suppressed = year_publication(ctx).grid(table, columns)
     display = suppressed.display
-    out = pd.DataFrame({PARTICIPANT_VARIABLES[variable]: display.index})
+    name = ctx.t(f"variable.{variable}")
+    out = pd.DataFrame({name: [_row_label(variable, str(v), ctx) for v in display.index]})
     for _, column in columns:
-        out[f"{column}, n"] = display[column].to_numpy()
-        out[f"{column}, %"] = _shares(suppressed, column)
+        out[ctx.t("col.n_suffix", column=column)] = display[column].to_numpy()
+        out[ctx.t("col.pct_suffix", column=column)] = _shares(suppressed, column, ctx.lang)
     return html_table(
         out,
-        caption=f"{PARTICIPANT_VARIABLES[variable]}, opphold avsluttet i {ctx.year}",
+        caption=ctx.t("caption.participants", variable=name, year=ctx.year),
         numeric=list(out.columns[1:]),
-        row_classes=["total" if v == "Totalt" else "" for v in out.iloc[:, 0]],
-        note=(
-            f"{ctx.unit_label} har for få opphold til å vise egen fordeling; "
-            "tabellen viser landet samlet."
-        )
-        if small_unit
-        else None,
+        row_classes=["total" if v == ctx.total_label else "" for v in out.iloc[:, 0]],
+        note=ctx.t("table.participants_small_note", unit=ctx.unit_label) if small_unit else None,
     )
 
 
@@ -417,28 +452,35 @@ def institutions_table(ctx: ReportContext) -> HtmlBlock:
 
     def statistic(column: str, decimals: int) -> list[str]:
         return [
-            label if s else nb_number(v, decimals)
+            label if s else ctx.number(v, decimals)
             for s, v in zip(small, forms[column], strict=True)
         ]
 
+    numbers = {
+        ctx.t("col.arr_patients"): _count_text(forms["n_patients"], params, ctx.lang),
+        ctx.t("col.mean_age"): statistic("mean_age", 1),
+        ctx.t("col.waiting_days"): statistic("waiting_days", 0),
+        ctx.t("col.programme_weeks"): statistic("programme_weeks", 1),
+    }
+    column = ctx.t("col.institution")
     table = pd.DataFrame(
         {
-            "Institusjon": forms["name"].astype(str).to_numpy(),
-            "Helseregion": forms["health_region"].astype(object).fillna("–").astype(str).to_numpy(),
-            "ARR-pasienter": _count_text(forms["n_patients"], params),
-            "Snittalder": statistic("mean_age", 1),
-            "Ventetid (dager)": statistic("waiting_days", 0),
-            "Varighet (uker)": statistic("programme_weeks", 1),
+            column: forms["name"].astype(str).to_numpy(),
+            ctx.t("col.region"): forms["health_region"]
+            .astype(object)
+            .fillna("–")
+            .astype(str)
+            .to_numpy(),
+            **numbers,
         }
     )
     own_name = ctx.institution_name
     return html_table(
         table,
-        caption=f"Institusjonsskjema {ctx.year}",
-        numeric=["ARR-pasienter", "Snittalder", "Ventetid (dager)", "Varighet (uker)"],
-        row_classes=["own" if own_name and n == own_name else "" for n in table["Institusjon"]],
-        note="Antall ARR-pasienter er institusjonens eget tall (registrert eller ikke) og er "
-        f"nevneren i dekningsgraden. «{label}»: for få pasienter til å vise skjemaets tall.",
+        caption=ctx.t("caption.institutions", year=ctx.year),
+        numeric=list(numbers),
+        row_classes=["own" if own_name and n == own_name else "" for n in table[column]],
+        note=ctx.t("table.institutions_note", label=label),
     )
 
 
@@ -451,18 +493,29 @@ def status_table(ctx: ReportContext) -> HtmlBlock:
         return ctx.small_unit_note()
     unit = linked.NATIONAL if ctx.is_national else linked.unit_key(ctx.institution)
     suppressed = year_publication(ctx).grid(linked.STATUS_TABLE, [(unit, "")])
-    index = [state_label(s) if s != linked.TOTAL else "Totalt" for s in suppressed.display.index]
-    out = pd.DataFrame({"Tilstand": index})
+    index = [
+        state_label(s, ctx.lang) if s != linked.TOTAL else ctx.total_label
+        for s in suppressed.display.index
+    ]
+    state_column = ctx.t("col.state")
+    months = {linked.month_label(m): m for m in ctx.config.outcomes.month_days}
+    out = pd.DataFrame({state_column: index})
     for column in suppressed.counts.columns:
-        out[f"{column}, n"] = suppressed.display[column].to_numpy()
-        out[f"{column}, %"] = _shares(suppressed, column)
+        printed = (
+            ctx.t("col.months", months=months[column])
+            if column in months
+            else ctx.total_label
+            if column == linked.TOTAL
+            else column
+        )
+        out[ctx.t("col.n_suffix", column=printed)] = suppressed.display[column].to_numpy()
+        out[ctx.t("col.pct_suffix", column=printed)] = _shares(suppressed, column, ctx.lang)
     return html_table(
         out,
-        caption=f"Tilstand 3, 6 og 12 måneder etter utskrivning, {ctx.unit_label}, "
-        f"utskrevet {ctx.year - 1}",
+        caption=ctx.t("caption.status", unit=ctx.unit_label, year=ctx.year - 1),
         numeric=list(out.columns[1:]),
-        row_classes=["total" if v == "Totalt" else "" for v in out["Tilstand"]],
-        note="Sensurerte opphold (ikke fulgt så lenge) er ikke med i kolonnen.",
+        row_classes=["total" if v == ctx.total_label else "" for v in out[state_column]],
+        note=ctx.t("table.status_note"),
     )
 
 
@@ -500,35 +553,42 @@ def cumulative_incidence_table(ctx: ReportContext) -> HtmlBlock:
     shown_groups = set(_pooled(curve, ctx)["group"].astype(object))
     rows = []
     for group in groups:
-        entry = {"Diagnosegruppe": str(group_label(group)), "n": sizes.loc[group]}
+        entry = {
+            ctx.t("col.diagnosis_group"): str(group_label(group, ctx.lang)),
+            "n": sizes.loc[group],
+        }
         for months, day in month_days:
+            column = ctx.t("col.months", months=months)
             if group not in shown_groups:
-                entry[f"{months} mnd"] = disclosure.small_group_label(params)
+                entry[column] = disclosure.small_group_label(params)
                 continue
             if line.mask.loc[group, "n"]:  # an interval's width would tell the hidden n
-                entry[f"{months} mnd"] = disclosure.HIDDEN_MARK
+                entry[column] = disclosure.HIDDEN_MARK
                 continue
             r = values.loc[(group, day)]
             if not r["shown"]:
-                entry[f"{months} mnd"] = disclosure.HIDDEN_MARK
+                entry[column] = disclosure.HIDDEN_MARK
                 continue
-            entry[f"{months} mnd"] = (
-                f"{nb_percent(r['estimate'])} "
-                f"({nb_number(100 * r['lower'])}–{nb_percent(r['upper'])})"
+            entry[column] = (
+                f"{ctx.percent(r['estimate'])} "
+                f"({ctx.number(100 * r['lower'])}–{ctx.percent(r['upper'])})"
             )
         rows.append(entry)
-    rows.append({"Diagnosegruppe": "Totalt", "n": sizes.iloc[-1]})
+    rows.append({ctx.t("col.diagnosis_group"): ctx.total_label, "n": sizes.iloc[-1]})
     table = pd.DataFrame(rows).fillna("")
     return html_table(
         table,
-        caption=f"Kumulativ andel bærekraftig tilbake i arbeid (95 % KI), {ctx.unit_label}, "
-        f"utskrevet {ctx.year - 1}",
+        caption=ctx.t("caption.cumulative", unit=ctx.unit_label, year=ctx.year - 1),
         numeric=list(table.columns[1:]),
-        row_classes=["total" if v == "Totalt" else "" for v in table["Diagnosegruppe"]],
-        note=f"Verdiene er de kurven i figuren går gjennom. {disclosure.HIDDEN_MARK} i en "
-        f"kolonne for måneder: skjult fordi hendelsene siden forrige viste verdi er færre enn "
-        f"{params.min_cell}; i n-kolonnen: små grupper, og det som ellers kunne regnes ut "
-        f"fra totalen. {interval_note(fitted.cluster_)}",
+        row_classes=[
+            "total" if v == ctx.total_label else "" for v in table[ctx.t("col.diagnosis_group")]
+        ],
+        note=ctx.t(
+            "table.cumulative_note",
+            hidden=disclosure.HIDDEN_MARK,
+            min_cell=params.min_cell,
+            interval_note=interval_note(fitted.cluster_, ctx.lang),
+        ),
     )
 
 
@@ -551,12 +611,12 @@ def _work_ability_groups(ctx: ReportContext) -> pd.DataFrame:
     earlier = d.episodes[d.episodes["discharge_year"] == ctx.year - 1]
     pooled = unit.isin(shown)
     if ctx.is_national or ctx.own_is_small(ctx.reportable(earlier)):
-        return pairs[pooled].assign(report_unit=NATIONAL_LABEL)
+        return pairs[pooled].assign(report_unit=ctx.national_label)
     own = unit == ctx.institution
     others = pooled & ~own
-    label = REST_LABEL if ctx.institution in shown else NATIONAL_LABEL
+    label = ctx.rest_label if ctx.institution in shown else ctx.national_label
     return pd.concat(
-        [pairs[own].assign(report_unit=OWN_LABEL), pairs[others].assign(report_unit=label)],
+        [pairs[own].assign(report_unit=ctx.own_label), pairs[others].assign(report_unit=label)],
         ignore_index=True,
     )
 
@@ -567,10 +627,8 @@ def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
     groups = _work_ability_groups(ctx)
     params = ctx.config.disclosure
     if groups.empty:  # no unit with enough pairs to show (the nation pools none)
-        return HtmlBlock(
-            '<p class="table-note">Parret endring i arbeidsevne: ingen enhet har nok par '
-            f"T0–T3 ({html.escape(disclosure.small_group_label(params))}).</p>"
-        )
+        text = ctx.t("table.wa_no_pairs", label=disclosure.small_group_label(params))
+        return HtmlBlock(f'<p class="table-note">{html.escape(text)}</p>')
     long = pd.concat(
         [
             groups[["episode_id"]].assign(point=point, work_ability=groups[column])
@@ -579,36 +637,37 @@ def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
         ignore_index=True,
     )
     change = stats.work_ability_change(long, by="report_unit", episodes=groups)
-    order = [OWN_LABEL, REST_LABEL, NATIONAL_LABEL]
+    order = [ctx.own_label, ctx.rest_label, ctx.national_label]
     change = change.sort_values(
         "group", key=lambda g: g.astype(object).map(order.index), kind="mergesort"
     )
     rows = []
     for _, r in change.iterrows():
         small = r["n"] < params.min_denominator
+        change_column = ctx.t("col.change_ci")
         rows.append(
             {
-                "Enhet": str(r["group"]),
-                "n": nb_number(r["n"])
+                ctx.t("col.unit"): str(r["group"]),
+                "n": ctx.number(r["n"])
                 if not small
                 else disclosure.small_count_label(params)
                 if r["n"] < params.min_cell
-                else nb_number(r["n"]),
-                "T0": "" if small else nb_number(r["mean_from"], 1),
-                "T3": "" if small else nb_number(r["mean_to"], 1),
-                "Endring (95 % KI)": disclosure.small_group_label(params)
+                else ctx.number(r["n"]),
+                "T0": "" if small else ctx.number(r["mean_from"], 1),
+                "T3": "" if small else ctx.number(r["mean_to"], 1),
+                change_column: disclosure.small_group_label(params)
                 if small
-                else f"{format_value('arr_wa_change', r['mean_change'], signed=True)} "
-                f"({format_interval('arr_wa_change', r['lower'], r['upper'])})",
+                else f"{format_value('arr_wa_change', r['mean_change'], True, ctx.lang)} "
+                f"({format_interval('arr_wa_change', r['lower'], r['upper'], ctx.lang)})",
             }
         )
     table = pd.DataFrame(rows)
     cluster = resolve_cluster(domain.DEFAULT_CLUSTER, long, groups)
     return html_table(
         table,
-        caption=f"Parret endring i arbeidsevne (0–10) fra T0 til T3, utskrevet {ctx.year - 1}",
-        numeric=["n", "T0", "T3", "Endring (95 % KI)"],
-        note=interval_note(cluster),
+        caption=ctx.t("caption.wa_change", year=ctx.year - 1),
+        numeric=["n", "T0", "T3", ctx.t("col.change_ci")],
+        note=interval_note(cluster, ctx.lang),
     )
 
 
@@ -616,12 +675,12 @@ def work_ability_change_table(ctx: ReportContext) -> HtmlBlock:
 POINT_MONTHS = domain.RESPONSE_POINT_MONTHS
 
 
-def _share_or_label(numerator: int, n: int, params: Any) -> str:
+def _share_or_label(numerator: int, n: int, params: Any, lang: str = "nb") -> str:
     """``numerator / n`` as a percentage, or the small-group label where it may not be shown."""
     frame = pd.DataFrame({"n": [n], "numerator": [numerator]})
     if disclosure.hidden_statistic_mask(frame, "n", params, "numerator").iloc[0]:
         return disclosure.small_group_label(params)
-    return nb_percent(numerator / n)
+    return nb_percent(numerator / n, 0, lang)
 
 
 @needs_outcome_cohort
@@ -659,25 +718,27 @@ def work_status_table(ctx: ReportContext) -> HtmlBlock:
     for i, c in counts.iterrows():
         rows.append(
             {
-                "Tidspunkt": f"{c['point']} ({c['months']} mnd)",
-                "Svar, n": shown_n["n"].iloc[i],
-                "Selvrapportert i arbeid": _share_or_label(c["working"], c["n"], params),
-                "Fulgt i registeret, n": disclosure.HIDDEN_MARK
+                ctx.t("col.point"): ctx.t("col.point_value", point=c["point"], months=c["months"]),
+                ctx.t("col.answers_n"): shown_n["n"].iloc[i],
+                ctx.t("col.self_working"): _share_or_label(c["working"], c["n"], params, ctx.lang),
+                ctx.t("col.followed_n"): disclosure.HIDDEN_MARK
                 if left[i]
                 else shown_n["observed"].iloc[i],
-                f"Registerstatus «{state_label('working')}»": disclosure.HIDDEN_MARK
-                if left[i]
-                else _share_or_label(c["register"], c["observed"], params),
+                ctx.t("col.register_state", state=state_label("working", ctx.lang)): (
+                    disclosure.HIDDEN_MARK
+                    if left[i]
+                    else _share_or_label(c["register"], c["observed"], params, ctx.lang)
+                ),
             }
         )
     table = pd.DataFrame(rows)
     return html_table(
         table,
-        caption=f"Arbeid selvrapportert og i registeret, {ctx.unit_label}, utskrevet {ctx.year - 1}",
+        caption=ctx.t("caption.work_status", unit=ctx.unit_label, year=ctx.year - 1),
         numeric=list(table.columns[1:]),
-        note="Selvrapportert i arbeid: full eller redusert stilling. Registerstatus: ingen "
-        f"registrert ytelse den dagen (outcomes.md). {disclosure.HIDDEN_MARK}: skjult fordi "
-        f"færre enn {params.min_cell} har falt ut av oppfølgingen siden forrige viste tall.",
+        note=ctx.t(
+            "table.work_status_note", hidden=disclosure.HIDDEN_MARK, min_cell=params.min_cell
+        ),
     )
 
 
@@ -685,31 +746,46 @@ def parameters_table(ctx: ReportContext) -> HtmlBlock:
     """The outcome and disclosure parameters of the run (section 8)."""
     out = ctx.config.outcomes
     dis = ctx.config.disclosure
+    t = ctx.t
     rows = [
-        ("Oppfølgingstid F", f"{out.followup_days} dager"),
+        (t("table.param_followup"), t("table.param_followup_value", days=out.followup_days)),
+        (t("table.param_srtw"), t("table.param_srtw_value", days=out.rtw_min_days)),
         (
-            "Bærekraftig tilbakeføring L",
-            f"{out.rtw_min_days} sammenhengende dager uten helserelatert ytelse",
+            t("table.param_rtw12"),
+            t("table.param_rtw12_value", first=out.rtw12_first_day, last=out.rtw12_last_day),
         ),
         (
-            "I arbeid 12 måneder etter",
-            f"ingen helserelatert ytelse dag {out.rtw12_first_day}–{out.rtw12_last_day}",
+            t("table.param_status"),
+            ", ".join(t("table.param_day", day=d) for _, d in sorted(out.month_days.items())),
+        ),
+        (t("table.param_data_end"), out.data_end.isoformat()),
+        (
+            t("table.param_min_cell"),
+            t(
+                "table.param_min_cell_value",
+                n=dis.min_cell,
+                label=disclosure.small_count_label(dis),
+            ),
         ),
         (
-            "Status ved 3, 6, 12 mnd",
-            ", ".join(f"dag {d}" for _, d in sorted(out.month_days.items())),
+            t("table.param_min_denominator"),
+            t("table.param_min_denominator_value", n=dis.min_denominator),
         ),
-        ("NAV-data hentet ut", out.data_end.isoformat()),
         (
-            "Minste viste antall",
-            f"{dis.min_cell} (mindre vises som «{disclosure.small_count_label(dis)}»)",
+            t("table.param_complementary"),
+            t("table.on") if dis.complementary_suppression else t("table.off"),
         ),
-        ("Minste gruppe for andeler og kurver", f"{dis.min_denominator} personer"),
-        ("Komplementær undertrykking", "på" if dis.complementary_suppression else "av"),
-        ("Lav dekningsgrad", f"under {nb_percent(ctx.config.low_coverage_threshold)}"),
+        (
+            t("table.param_low_coverage"),
+            t(
+                "table.param_low_coverage_value",
+                share=ctx.percent(ctx.config.low_coverage_threshold),
+            ),
+        ),
     ]
     return html_table(
-        pd.DataFrame(rows, columns=["Parameter", "Verdi"]), caption="Parametre i kjøringen"
+        pd.DataFrame(rows, columns=[t("col.parameter"), t("col.value")]),
+        caption=t("caption.parameters"),
     )
 
 
@@ -717,37 +793,44 @@ def issues_table(ctx: ReportContext) -> HtmlBlock:
     """Validation issues by table, rule and severity (row counts, small counts hidden)."""
     issues = ctx.derived.issues
     if issues.empty:
-        return html_table(pd.DataFrame({"Funn": ["Ingen funn i valideringen"]}))
+        return html_table(pd.DataFrame({ctx.t("col.finding"): [ctx.t("table.no_issues")]}))
+    rows_column = ctx.t("col.rows")
     counts = (
         issues.groupby(["table", "rule", "severity"], observed=True)
         .size()
-        .rename("Rader")
+        .rename(rows_column)
         .reset_index()
         .sort_values(["table", "rule", "severity"])
     )
     counts["severity"] = (
         counts["severity"]
-        .map({"error": "avvist", "warning": "advarsel"})
+        .map({"error": ctx.t("table.severity_error"), "warning": ctx.t("table.severity_warning")})
         .fillna(counts["severity"])
     )
-    shown = disclosure.suppress_counts(counts, ["Rader"], ctx.config.disclosure)
-    shown = shown.rename(columns={"table": "Tabell", "rule": "Regel", "severity": "Alvorlighet"})
-    return html_table(shown, caption="Funn i valideringen av leveransen", numeric=["Rader"])
+    shown = disclosure.suppress_counts(counts, [rows_column], ctx.config.disclosure)
+    shown = shown.rename(
+        columns={
+            "table": ctx.t("col.table"),
+            "rule": ctx.t("col.rule"),
+            "severity": ctx.t("col.severity"),
+        }
+    )
+    return html_table(shown, caption=ctx.t("caption.issues"), numeric=[rows_column])
 
 
-def _casemix_term_label(term: str) -> str:
+def _casemix_term_label(term: str, lang: str = "nb") -> str:
     """A model term as a reader would name it: ``sex_Mann`` → "Kjønn: Mann"."""
     from arr_stats.plotting import group_label
 
     if term == "const":
-        return "Konstantledd"
+        return t("table.term_const", lang)
     if term == "hrb_days_pre_12m":
         per = int(domain.COVARIATE_UNITS["hrb_days_pre_12m"])
-        return f"Dager med helserelaterte ytelser året før innskrivning (per {per} dager)"
+        return t("table.term_hrb_days", lang, per=per)
     for variable in domain.CASEMIX_CATEGORICAL:
         if term.startswith(f"{variable}_"):
-            level = term[len(variable) + 1 :]
-            return f"{PARTICIPANT_VARIABLES[variable]}: {group_label(level)}"
+            level = code_label(variable, term[len(variable) + 1 :], lang)
+            return f"{t(f'variable.{variable}', lang)}: {group_label(level, lang)}"
     return term
 
 
@@ -764,11 +847,9 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     # fitted on the units large enough to report, like every other published number
     result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
     if result.n == 0:
-        return HtmlBlock(
-            '<p class="table-note">Case-mix-modell: ingen enhet har tall som kan vises '
-            f"({html.escape(disclosure.small_group_label(ctx.config.disclosure))} eller for "
-            f"få med eller uten utfallet); modellen vises ikke.</p>"
-        )
+        label = disclosure.small_group_label(ctx.config.disclosure)
+        text = ctx.t("table.casemix_no_model", label=label)
+        return HtmlBlock(f'<p class="table-note">{html.escape(text)}</p>')
     coef = result.coefficients[result.coefficients["estimate"].notna()]
     z = norm.ppf(0.975)
     scale = np.where(
@@ -777,47 +858,55 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     odds_ratio = np.exp(scale * coef["estimate"])
     lower = np.exp(scale * (coef["estimate"] - z * coef["std_error"]))
     upper = np.exp(scale * (coef["estimate"] + z * coef["std_error"]))
+    lang = ctx.lang
+    odds_column, ci_column = ctx.t("col.odds_ratio"), ctx.t("col.ci95")
     table = pd.DataFrame(
         {
-            "Ledd": [_casemix_term_label(t) for t in coef["term"].astype(str)],
-            "Oddsratio": [nb_number(v, 2) for v in odds_ratio],
-            "95 % KI": [
-                f"{nb_number(a, 2)}–{nb_number(b, 2)}" for a, b in zip(lower, upper, strict=True)
+            ctx.t("col.term"): [
+                _casemix_term_label(term, lang) for term in coef["term"].astype(str)
             ],
-            "p": [nb_number(v, 3) for v in coef["p_value"]],
+            odds_column: [ctx.number(v, 2) for v in odds_ratio],
+            ci_column: [
+                f"{ctx.number(a, 2)}–{ctx.number(b, 2)}" for a, b in zip(lower, upper, strict=True)
+            ],
+            "p": [ctx.number(v, 3) for v in coef["p_value"]],
         }
     )
     references = ", ".join(
-        f"{PARTICIPANT_VARIABLES[variable].lower()} {group_label(level)}"
+        f"{ctx.t(f'variable.{variable}').lower()} "
+        f"{group_label(code_label(variable, level, lang), lang)}"
         for variable, level in result.references.items()
     )
     return html_table(
         table,
-        caption=f"Case-mix-modell for {indicators.INDICATOR_NAMES[ind_id].lower()} "
-        f"(logistisk, nasjonal{_casemix_n_text(result, ctx.config.disclosure)})",
-        numeric=["Oddsratio", "95 % KI", "p"],
-        note=f"Referansekategorier: {references}. " + _casemix_checks_note(result, ind_id, ctx),
+        caption=ctx.t(
+            "caption.casemix",
+            indicator=ctx.t(f"indicator.{ind_id}").lower(),
+            n=_casemix_n_text(result, ctx.config.disclosure, ctx.lang),
+        ),
+        numeric=[odds_column, ci_column, "p"],
+        note=ctx.t("table.casemix_references", references=references)
+        + _casemix_checks_note(result, ind_id, ctx),
     )
 
 
-def _outside_limits(row: pd.Series) -> str:
+def _outside_limits(row: pd.Series, lang: str = "nb") -> str:
     """Whether a unit's O/E is above, below or within its own 95 % funnel limits."""
     if row["ratio"] > row["limit95_upper"]:
-        return "over"
+        return t("table.limits_over", lang)
     if row["ratio"] < row["limit95_lower"]:
-        return "under"
-    return "innenfor"
+        return t("table.limits_under", lang)
+    return t("table.limits_within", lang)
 
 
-#: Why a case-mix term is not shown, as the report says it.
+#: Why a case-mix term is not shown: catalogue keys of the report's words.
 _CHECK_TEXT = {
-    CHECK_SEPARATION: "separasjon: estimatet er uendelig",
-    CHECK_NOT_CONVERGED: "modellen konvergerte ikke",
-    CHECK_UNBOUNDED: "standardfeil over 10 (log-odds): intervallet sier ingenting",
+    CHECK_SEPARATION: "table.check_separation",
+    CHECK_NOT_CONVERGED: "table.check_not_converged",
 }
 
 
-def _casemix_n_text(result: Any, params: Any) -> str:
+def _casemix_n_text(result: Any, params: Any, lang: str = "nb") -> str:
     """ ", n = …" for the caption: the model's n unless it would give a small count back.
 
     The model's episodes and those left out for an unknown outcome add up to
@@ -828,40 +917,37 @@ def _casemix_n_text(result: Any, params: Any) -> str:
     line = pd.DataFrame({"model": [result.n], "left_out": [result.unknown_outcome]})
     if disclosure.suppress_with_margins(line, params).mask.loc[0, "model"]:
         return ""
-    return f", n = {nb_number(result.n)}"
+    return f", n = {nb_number(result.n, 0, lang)}"
 
 
 def _casemix_checks_note(result: Any, ind_id: str, ctx: ReportContext) -> str:
     """The case-mix table's note on the model checks and on the episodes left out."""
     params = ctx.config.disclosure
-    texts = _CHECK_TEXT | {
-        CHECK_FEW_EVENTS: f"færre enn {params.min_cell} opphold "
-        "med eller uten utfallet (i nivået eller i referansen)"
+    texts = {check: ctx.t(key) for check, key in _CHECK_TEXT.items()} | {
+        CHECK_FEW_EVENTS: ctx.t("table.check_few_events", min_cell=params.min_cell),
+        CHECK_UNBOUNDED: ctx.t("table.check_unbounded", max_se=MAX_STD_ERROR),
     }
     hidden = result.coefficients[result.coefficients["estimate"].isna()]
     parts = []
     if not result.converged:
-        parts.append("Modellen konvergerte ikke; koeffisientene vises ikke.")
+        parts.append(ctx.t("table.casemix_not_converged"))
     elif len(hidden):
         listed = "; ".join(
-            f"{_casemix_term_label(str(r['term']))} ({texts[r['check']]})"
+            f"{_casemix_term_label(str(r['term']), ctx.lang)} ({texts[r['check']]})"
             for _, r in hidden.iterrows()
         )
-        parts.append(f"Ikke vist: {listed}.")
+        parts.append(ctx.t("table.casemix_hidden", listed=listed))
     left_out = result.unknown_outcome
     count = (
         disclosure.small_count_label(params)
         if 0 < left_out < params.min_cell
-        else nb_number(left_out)
+        else ctx.number(left_out)
     )
     if ind_id == "arr_srtw":
         days = ctx.config.outcomes.followup_days
-        parts.append(
-            f"{count} opphold sensurert før dag {days} (uten kjent utfall) er utelatt "
-            "fra modellen; indikatoren selv (Aalen–Johansen) tar dem med."
-        )
+        parts.append(ctx.t("table.casemix_censored", count=count, days=days))
     elif left_out:
-        parts.append(f"{count} opphold uten observert status ved 12 måneder er utelatt.")
+        parts.append(ctx.t("table.casemix_unknown", count=count))
     return " ".join(parts)
 
 
@@ -883,27 +969,21 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlB
         shown = not bool(r["suppressed"])
         rows.append(
             {
-                "Institusjon": names.get(str(r["orgnr"]), str(r["orgnr"])),
-                "O/E": nb_number(r["ratio"], 2) if shown else disclosure.small_group_label(params),
-                "95 % KI": f"{nb_number(r['lower'], 2)}–{nb_number(r['upper'], 2)}"
+                ctx.t("col.institution"): names.get(str(r["orgnr"]), str(r["orgnr"])),
+                "O/E": ctx.number(r["ratio"], 2) if shown else disclosure.small_group_label(params),
+                ctx.t("col.ci95"): f"{ctx.number(r['lower'], 2)}–{ctx.number(r['upper'], 2)}"
                 if shown
                 else "",
-                "Mot 95 %-grensene": _outside_limits(r) if shown else "",
+                ctx.t("col.vs_limits"): _outside_limits(r, ctx.lang) if shown else "",
             }
         )
         classes.append("own" if str(r["orgnr"]) == ctx.institution else "")
     return html_table(
         pd.DataFrame(rows),
-        caption=f"Observert / forventet, {indicators.INDICATOR_NAMES[ind_id].lower()}",
-        numeric=["O/E", "95 % KI"],
+        caption=ctx.t("caption.casemix_ratios", indicator=ctx.t(f"indicator.{ind_id}").lower()),
+        numeric=["O/E", ctx.t("col.ci95")],
         row_classes=classes,
-        note=(
-            "Forventet antall (E) er summen av hvert oppholds sannsynlighet i den nasjonale "
-            "modellen. Observert antall (O) er da en sum av 0/1-utfall med varians "
-            "Σ p(1 − p); KI og kontrollgrensene er eksakte for den fordelingen "
-            "(Poisson-binomisk), med modellens sannsynligheter som kjente. "
-            f"{OE_INTERVAL_NOTES['nb']}"
-        ),
+        note=f"{ctx.t('table.casemix_ratios_note')} {OE_INTERVAL_NOTES[ctx.lang]}",
     )
 
 
@@ -914,23 +994,34 @@ def provenance_table(ctx: ReportContext) -> HtmlBlock:
 
     build = ctx.derived.build
     git = provenance.git_state()
+    t = ctx.t
+    version = build.get("dictionary_version", load_dictionary().version)
     rows = [
-        ("Rendret", ctx.render_time),
-        ("Rapportkode (git)", _git_text(git)),
-        ("Avledede tabeller bygget fra (git)", _git_text(build.get("git"))),
-        ("Datadictionary", f"versjon {build.get('dictionary_version', load_dictionary().version)}"),
-        ("Konfigurasjon", shown_configuration(ctx.config)["source"] or "(laget i kode)"),
+        (t("table.rendered"), ctx.render_time),
+        (t("table.report_code"), _git_text(git, ctx.lang)),
+        (t("table.build_code"), _git_text(build.get("git"), ctx.lang)),
+        (t("table.dictionary"), t("table.dictionary_value", version=version)),
+        (
+            t("table.configuration"),
+            shown_configuration(ctx.config)["source"] or t("table.configuration_in_code"),
+        ),
     ]
     rows += [
-        (f"Pakke {k}", v or "ikke installert") for k, v in provenance.package_versions().items()
+        (t("table.package", name=k), v or t("table.not_installed"))
+        for k, v in provenance.package_versions().items()
     ]
-    return html_table(pd.DataFrame(rows, columns=["Hva", "Verdi"]), caption="Versjoner og tid")
+    return html_table(
+        pd.DataFrame(rows, columns=[t("col.what"), t("col.value")]),
+        caption=t("caption.provenance"),
+    )
 
 
-def _git_text(git: Any) -> str:
+def _git_text(git: Any, lang: str = "nb") -> str:
     if not isinstance(git, dict) or not git.get("commit"):
-        return "ukjent"
-    state = {True: "med ulagrede endringer", False: "ren"}.get(git.get("dirty"), "ukjent")
+        return t("table.unknown", lang)
+    state = {True: t("table.git_dirty", lang), False: t("table.git_clean", lang)}.get(
+        git.get("dirty"), t("table.unknown", lang)
+    )
     return f"{git['commit']} ({state})"
 
 
@@ -944,9 +1035,9 @@ def input_hashes_table(ctx: ReportContext) -> HtmlBlock:
         items = []
     table = pd.DataFrame(
         [(k, v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in items],
-        columns=["Fil", "SHA-256"],
+        columns=[ctx.t("col.file"), "SHA-256"],
     )
-    return html_table(table, caption="Inndata (SHA-256)")
+    return html_table(table, caption=ctx.t("caption.inputs"))
 
 
 def provenance_base(config: RunConfig) -> Path | None:

@@ -25,26 +25,24 @@ from arr_stats.domain import DEFAULT_CLUSTER
 from arr_stats.publication import disclosure
 from arr_stats.report import figures
 from arr_stats.report.context import (
-    NATIONAL_LABEL,
-    OWN_LABEL,
-    REST_LABEL,
     ReportContext,
     needs_outcome_cohort,
 )
 from arr_stats.report.formats import (
     LEVEL_COLOURS,
-    LEVEL_TEXT,
+    LEVEL_KEYS,
     VALUE_FORMAT,
     HtmlBlock,
     format_interval,
     format_spread,
     format_value,
     html_table,
+    level_text,
     nb_number,
     nb_percent,
     target_text,
 )
-from arr_stats.report.tables import _row, _shown, _unit_rows
+from arr_stats.report.tables import _flag_text, _row, _shown, _unit_rows
 from arr_stats.stats.clustering import indicator_interval_note
 
 #: Columns of :func:`unit_results`.
@@ -148,9 +146,9 @@ def _spread_columns(ind_id: str) -> tuple[str, str]:
     return "lower", "upper"
 
 
-def _spread_name(ind_id: str) -> str:
+def _spread_name(ind_id: str, lang: str = "nb") -> str:
     """The printed name of that spread ("95 % KI" or "kvartilbredde")."""
-    return format_spread(ind_id, pd.Series(dtype=float))[0]
+    return format_spread(ind_id, pd.Series(dtype=float), lang)[0]
 
 
 def _national(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> pd.Series | None:
@@ -165,52 +163,65 @@ def unit_results_table(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> Ht
     """
     params = ctx.config.disclosure
     results = unit_results(agg, ctx, ind_id)
-    interval_column = _spread_name(ind_id)
+    lang = ctx.lang
+    interval_column = _spread_name(ind_id, lang)
     interval_column = interval_column[0].upper() + interval_column[1:]
+    unit_column, value_column, level_column = (
+        ctx.t("col.institution"),
+        ctx.t("col.value"),
+        ctx.t("col.level"),
+    )
     rows, levels, classes = [], [], []
     for _, r in results.iterrows():
-        name = r["name"] + (f" ({r['coverage_flag']})" if r["coverage_flag"] else "")
-        text, css = LEVEL_TEXT.get(r["level"], ("–", None))
+        flag = _flag_text(r["coverage_flag"], ctx)
+        name = r["name"] + (f" ({flag})" if flag else "")
+        text, css = level_text(r["level"], lang) or ("–", None)
         rows.append(
             {
-                "Institusjon": name,
-                "Verdi": format_value(ind_id, r["value"], signed=True)
+                unit_column: name,
+                value_column: format_value(ind_id, r["value"], signed=True, lang=lang)
                 if r["shown"]
                 else disclosure.small_group_label(params),
-                interval_column: format_interval(ind_id, r["lower"], r["upper"])
+                interval_column: format_interval(ind_id, r["lower"], r["upper"], lang)
                 if r["shown"]
                 else "–",
-                "n": nb_number(r["denominator"]) if r["shown"] else "–",
-                "Måloppnåelse": text,
+                "n": ctx.number(r["denominator"]) if r["shown"] else "–",
+                level_column: text,
             }
         )
         levels.append(css)
         classes.append("own" if r["own"] else "")
     national = _national(agg, ctx, ind_id)
-    text, css = LEVEL_TEXT.get(None if national is None else national["level"], ("–", None))
+    text, css = level_text(None if national is None else national["level"], lang) or ("–", None)
     rows.append(
         {
-            "Institusjon": NATIONAL_LABEL,
-            "Verdi": _shown(national, ind_id, params),
-            interval_column: "–" if national is None else format_spread(ind_id, national)[1],
-            "n": "–" if national is None else nb_number(national["denominator"]),
-            "Måloppnåelse": text,
+            unit_column: ctx.national_label,
+            value_column: _shown(national, ind_id, params, lang),
+            interval_column: "–" if national is None else format_spread(ind_id, national, lang)[1],
+            "n": "–" if national is None else ctx.number(national["denominator"]),
+            level_column: text,
         }
     )
     levels.append(css)
     classes.append("total")
     table = pd.DataFrame(rows)
-    name = indicators.INDICATOR_NAMES[ind_id]
     return html_table(
         table,
-        caption=f"{name} per institusjon, rapportår {ctx.year} (utskrevet {ctx.year - 1})",
-        numeric=["Verdi", interval_column, "n"],
+        caption=ctx.t(
+            "units.caption",
+            name=ctx.t(f"indicator.{ind_id}"),
+            year=ctx.year,
+            discharged=ctx.year - 1,
+        ),
+        numeric=[value_column, interval_column, "n"],
         row_classes=classes,
-        cell_classes={"Måloppnåelse": levels},
-        note=f"Målnivå: {target_text(ind_id, ctx.config)}. "
-        f"«{disclosure.small_group_label(params)}»: for få personer til å vise verdien; "
-        "enheten er da heller ikke med i den nasjonale verdien."
-        + (f" {indicator_interval_note(DEFAULT_CLUSTER)}" if _has_interval(ind_id) else ""),
+        cell_classes={level_column: levels},
+        note=ctx.t(
+            "units.note",
+            target=target_text(ind_id, ctx.config, lang),
+            label=disclosure.small_group_label(params),
+        )
+        + (f" {indicator_interval_note(DEFAULT_CLUSTER, lang)}" if _has_interval(ind_id) else ""),
     )
 
 
@@ -432,13 +443,13 @@ def _level_bands(ax: Axes, ind_id: str, ctx: ReportContext, vertical: bool) -> N
     (ax.set_xlim if vertical else ax.set_ylim)(lo, hi)
 
 
-def _value_formatter(ind_id: str) -> FuncFormatter:
+def _value_formatter(ind_id: str, lang: str = "nb") -> FuncFormatter:
     """Axis ticks in the indicator's unit (:data:`arr_stats.report.formats.VALUE_FORMAT`)."""
     kind = VALUE_FORMAT.get(ind_id, "share")
     if kind == "share":
-        return FuncFormatter(lambda v, _: nb_percent(v))
+        return FuncFormatter(lambda v, _: nb_percent(v, 0, lang))
     decimals = 1 if kind == "points" else 0
-    return FuncFormatter(lambda v, _: nb_number(v, decimals))
+    return FuncFormatter(lambda v, _: nb_number(v, decimals, lang))
 
 
 @needs_outcome_cohort
@@ -460,7 +471,7 @@ def unit_interval_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> 
         fig = Figure(figsize=(7.0, 0.9 + 0.32 * max(len(shown), 3)))
         ax = fig.subplots()
         if shown.empty:
-            ax.text(0.5, 0.5, "For få personer til å vise", ha="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, ctx.t("figure.too_few"), ha="center", transform=ax.transAxes)
             return fig
         y = np.arange(len(shown))
         colours = [PALETTE[1] if own else PALETTE[0] for own in shown["own"]]
@@ -482,7 +493,10 @@ def unit_interval_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> 
                 national["value"],
                 color="#222",
                 lw=1,
-                label=f"{NATIONAL_LABEL} ({format_value(ind_id, national['value'])})",
+                label=ctx.t(
+                    "figure.national_value",
+                    value=format_value(ind_id, national["value"], lang=ctx.lang),
+                ),
             )
         ax.set_yticks(y, shown["name"].tolist())
         for tick, own in zip(ax.get_yticklabels(), shown["own"], strict=True):
@@ -491,8 +505,8 @@ def unit_interval_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> 
         ax.set_ylim(-0.6, len(shown) - 0.4)
         ax.grid(axis="y", visible=False)
         _level_bands(ax, ind_id, ctx, vertical=True)
-        ax.xaxis.set_major_formatter(_value_formatter(ind_id))
-        ax.set_xlabel(f"{indicators.INDICATOR_NAMES[ind_id]} ({_spread_name(ind_id)})")
+        ax.xaxis.set_major_formatter(_value_formatter(ind_id, ctx.lang))
+        ax.set_xlabel(f"{ctx.t(f'indicator.{ind_id}')} ({_spread_name(ind_id, ctx.lang)})")
         if national is not None:
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), fontsize=8, frameon=False)
     return fig
@@ -517,7 +531,11 @@ def trend_points(agg: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
         the nation in the national edition. A hidden value has no row.
     """
     years = ctx.trend_years or [ctx.year]
-    which = {"own": NATIONAL_LABEL} if ctx.is_national else {"own": OWN_LABEL, "rest": REST_LABEL}
+    which = (
+        {"own": ctx.national_label}
+        if ctx.is_national
+        else {"own": ctx.own_label, "rest": ctx.rest_label}
+    )
     rows = []
     for year in years:
         units = _unit_rows(agg, ctx, year)
@@ -554,7 +572,7 @@ def trend_figure(agg: pd.DataFrame, ctx: ReportContext) -> Figure:
     points = trend_points(agg, ctx)
     years = ctx.trend_years or [ctx.year]
     ids = list(indicators.INDICATOR_NAMES)
-    series = [NATIONAL_LABEL] if ctx.is_national else [OWN_LABEL, REST_LABEL]
+    series = [ctx.national_label] if ctx.is_national else [ctx.own_label, ctx.rest_label]
     ncols = 3
     nrows = math.ceil(len(ids) / ncols)
     with mpl.rc_context(HOUSE_RC):
@@ -583,11 +601,9 @@ def trend_figure(agg: pd.DataFrame, ctx: ReportContext) -> Figure:
                     label=label,
                     zorder=3,
                 )
-            ax.set_title(
-                "\n".join(textwrap.wrap(indicators.INDICATOR_NAMES[ind_id], 28)), fontsize=9
-            )
+            ax.set_title("\n".join(textwrap.wrap(ctx.t(f"indicator.{ind_id}"), 28)), fontsize=9)
             _level_bands(ax, ind_id, ctx, vertical=False)
-            ax.yaxis.set_major_formatter(_value_formatter(ind_id))
+            ax.yaxis.set_major_formatter(_value_formatter(ind_id, ctx.lang))
             ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(4, steps=[1, 2, 5, 10]))
             ax.set_xticks(years, [str(y) for y in years])
             ax.set_xlim(years[0] - 0.5, years[-1] + 0.5)
@@ -596,8 +612,9 @@ def trend_figure(agg: pd.DataFrame, ctx: ReportContext) -> Figure:
         for ax in axes.flat[len(ids) :]:
             ax.set_visible(False)
         handles, labels = axes.flat[0].get_legend_handles_labels()
-        handles += [mpl.patches.Patch(color=LEVEL_COLOURS[c]) for _, c in LEVEL_TEXT.values()]
-        labels += [f"Måloppnåelse {t.lower()}" for t, _ in LEVEL_TEXT.values()]
+        levels = [level_text(level, ctx.lang) for level in LEVEL_KEYS]
+        handles += [mpl.patches.Patch(color=LEVEL_COLOURS[css]) for _, css in levels]
+        labels += [ctx.t("units.level_legend", level=text.lower()) for text, _ in levels]
         fig.legend(
             handles, labels, loc="lower center", ncol=len(labels), fontsize=7.5, frameon=False
         )

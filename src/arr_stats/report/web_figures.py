@@ -41,6 +41,7 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 
 from arr_stats.errors import ArrStatsError
+from arr_stats.labels import DEFAULT_LANGUAGE, localise_document, t
 
 #: Resolution of the PNG files.
 PNG_DPI = 300
@@ -159,7 +160,7 @@ def document_cells(text: str) -> list[DocumentCell]:
     return cells
 
 
-def describe(fig: Figure) -> str:
+def describe(fig: Figure, lang: str = DEFAULT_LANGUAGE) -> str:
     """A plain description of a figure from its titles and axis labels (alt text of last resort).
 
     Used only for a figure whose cell has neither ``fig-alt`` nor ``fig-cap``.
@@ -170,7 +171,8 @@ def describe(fig: Figure) -> str:
         bits = [b for b in bits if b]
         if bits:
             parts.append(" – ".join(bits))
-    return "Figur: " + "; ".join(parts) if parts else "Figur"
+    name = t("fig.alt_fallback", lang)
+    return f"{name}: " + "; ".join(parts) if parts else name
 
 
 def figure_bytes(fig: Figure, fmt: str) -> bytes:
@@ -224,9 +226,10 @@ class FigureCollector:
         The ``.qmd`` text being rendered (its cells give labels and captions).
     """
 
-    def __init__(self, folder: Path, document: str) -> None:
+    def __init__(self, folder: Path, document: str, lang: str = DEFAULT_LANGUAGE) -> None:
         self.folder = Path(folder)
-        self.cells = document_cells(document)
+        self.lang = lang
+        self.cells = document_cells(localise_document(document, lang))
         self.rows: dict[str, dict[str, str]] = {}
         self._next = 0
         self._current: DocumentCell | None = None
@@ -268,7 +271,7 @@ class FigureCollector:
             path = self.folder / f"{cell.stem}.{fmt}"
             path.write_bytes(figure_bytes(fig, fmt))
             written.append(path)
-        alt = (cell.alt or cell.caption or describe(fig)).strip()
+        alt = (cell.alt or cell.caption or describe(fig, self.lang)).strip()
         self.rows[cell.stem] = {
             "png": f"{cell.stem}.png",
             "svg": f"{cell.stem}.svg",
@@ -288,7 +291,11 @@ class FigureCollector:
         (self.folder / FIGURES_CSV).write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def collect(figures_dir: str | Path | None, document: str | Path | None = None) -> None:
+def collect(
+    figures_dir: str | Path | None,
+    document: str | Path | None = None,
+    lang: str = DEFAULT_LANGUAGE,
+) -> None:
     """Save every figure the rest of the document draws into ``figures_dir``.
 
     What the document's first cell calls; ``arr-stats report`` passes the
@@ -301,6 +308,8 @@ def collect(figures_dir: str | Path | None, document: str | Path | None = None) 
         ``<out>/<year>/figures/<edition>/``.
     document
         The ``.qmd`` file rendered (default ``reports/arsrapport.qmd``).
+    lang
+        The edition's language: the captions (alt text) are read in it.
     """
     if figures_dir is None:
         return
@@ -312,6 +321,6 @@ def collect(figures_dir: str | Path | None, document: str | Path | None = None) 
     from arr_stats.report.editions import REPORT_DOCUMENT
 
     source = Path(document) if document is not None else REPORT_DOCUMENT
-    collector = FigureCollector(Path(figures_dir), source.read_text(encoding="utf-8"))
+    collector = FigureCollector(Path(figures_dir), source.read_text(encoding="utf-8"), lang)
     shell.events.register("pre_run_cell", collector.pre_run_cell)
     shell.events.register("post_run_cell", collector.post_run_cell)
