@@ -273,12 +273,17 @@ def _agg(numerators: list[int], denominators: list[int]) -> pd.DataFrame:
     [([20, 80, 20, 80, 20, 80], True), ([48, 52, 50, 49, 51, 50], False)],
 )
 def test_funnel_figure_draws_and_names_the_limits_it_uses(numerators, adjusted):
+    from functools import partial
     from types import SimpleNamespace
 
     from arr_stats.report import figures
+    from arr_stats.report.context import ReportContext
 
     agg = _agg(numerators, [100] * 6)
-    ctx = SimpleNamespace(year=2025, institution=None)
+    # the parts of an edition's context the figure reads (the bokmål edition)
+    ctx = SimpleNamespace(year=2025, institution=None, is_national=True, lang="nb")
+    for method in ("t", "number", "percent"):
+        setattr(ctx, method, partial(getattr(ReportContext, method), ctx))
     fig = figures.funnel_figure(agg, ctx)
     texts = " ".join(t.get_text() for t in fig.texts)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
