@@ -23,6 +23,7 @@ from bs4 import BeautifulSoup
 from test_notebooks_policy import (
     ALLOWED_IMPORTS,
     NOTEBOOKS,
+    imported_roots,
     policy_notebooks,
 )
 
@@ -105,12 +106,7 @@ def test_the_template_only_calls_the_package():
             assert not isinstance(
                 node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
             ), f"a definition in: {cell.source[:80]}"
-            if isinstance(node, ast.Import):
-                roots = {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                roots = {(node.module or "").split(".")[0]}
-            else:
-                continue
+            roots = imported_roots(node)
             assert roots <= ALLOWED_IMPORTS, f"import of {roots - ALLOWED_IMPORTS}"
     sources = "\n".join(cell.source for cell in cells)
     assert "import arr_stats\n" in sources

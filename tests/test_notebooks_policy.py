@@ -124,16 +124,20 @@ def test_no_functions_or_classes_in_notebooks(path):
         assert not re.search(r"^\s*(def|class) ", cell.source, re.MULTILINE)
 
 
+def imported_roots(node: ast.AST) -> set[str]:
+    """The top-level packages an import statement names (empty for any other node)."""
+    if isinstance(node, ast.Import):
+        return {alias.name.split(".")[0] for alias in node.names}
+    if isinstance(node, ast.ImportFrom):
+        return {(node.module or "").split(".")[0]}
+    return set()
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_imports_only_from_the_package_pandas_matplotlib_ipython(path):
     for cell in _code_cells(_read(path)):
         for node in ast.walk(ast.parse(_python_source(cell))):
-            if isinstance(node, ast.Import):
-                roots = {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom):
-                roots = {(node.module or "").split(".")[0]}
-            else:
-                continue
+            roots = imported_roots(node)
             assert roots <= ALLOWED_IMPORTS, f"import of {roots - ALLOWED_IMPORTS}"
 
 

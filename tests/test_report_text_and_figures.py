@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
+from test_report import SECTION_HEADINGS
 
 from arr_stats.config import config_from_dict, config_to_dict
 from arr_stats.errors import ArrStatsError
@@ -44,19 +45,6 @@ SLOT_SECTIONS = {
     "selvrapportert": 7,
     "metode": 8,
 }
-
-#: The section headings of the document, numbered as the report numbers them.
-SECTIONS = (
-    "Sammendrag",
-    "Registerets datagrunnlag",
-    "Deltakerne",
-    "Institusjonene",
-    "Arbeidsdeltakelse",
-    "Tid til tilbakeføring",
-    "Selvrapportert arbeid og arbeidsevne",
-    "Metode og datakvalitet",
-    "Vedlegg: proveniens",
-)
 
 
 # ---------------------------------------------------------------- slots and template
@@ -423,7 +411,7 @@ def rendered_with_text(tmp_path_factory, text_config, demo_derived):
 def test_authors_text_appears_in_its_section_and_absent_slots_leave_nothing(rendered_with_text):
     out, inst = rendered_with_text["out"], rendered_with_text["institution"]
     national = _read(out / "national.html")
-    assert list(national.sections)[1:] == list(SECTIONS)
+    assert list(national.sections)[1:] == list(SECTION_HEADINGS)
     sammendrag = national.text_of("Sammendrag")
     assert "Registerets vurdering Registeret vurderer årets resultater som gode" in sammendrag
     assert "merke-VURDERING" not in national.text_of("")
