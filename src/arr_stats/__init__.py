@@ -17,7 +17,9 @@ The names are loaded on first use, so ``import arr_stats`` stays light (the
   :class:`WorkAbilityMixedModel`; and the same as functions returning the
   tidy table (:func:`kaplan_meier`, :func:`cumulative_incidence`, …);
 - the quality indicators: :func:`aggregate_indicators`,
-  :func:`episode_indicators`, :func:`casemix`;
+  :func:`episode_indicators`, :func:`casemix`, and
+  :func:`published_indicators` (a report year's rows as its protected
+  publication shows them: what a notebook output shows);
 - disclosure control, for anything that leaves TSD: :func:`suppress_counts`,
   :func:`suppress_statistics`, :func:`suppress_with_margins`,
   :func:`pool_survival_steps`, :func:`check_no_identifiers`.
@@ -68,6 +70,7 @@ _EXPORTS: dict[str, str] = {
     "work_ability_change": "arr_stats.stats.work_ability",
     "work_ability_by_point": "arr_stats.stats.work_ability",
     "aggregate_indicators": "arr_stats.indicators.aggregate",
+    "published_indicators": "arr_stats.report.tables",
     "episode_indicators": "arr_stats.indicators.definitions",
     "casemix": "arr_stats.indicators.casemix",
     "suppress_counts": "arr_stats.publication.disclosure",
@@ -102,6 +105,7 @@ __all__ = [
     "aggregate_indicators",
     "episode_indicators",
     "casemix",
+    "published_indicators",
     "suppress_counts",
     "suppress_statistics",
     "suppress_with_margins",
@@ -137,6 +141,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         suppress_statistics,
         suppress_with_margins,
     )
+    from arr_stats.report.tables import published_indicators
     from arr_stats.stats.competing_risks import (
         CumulativeIncidence,
         cumulative_incidence,

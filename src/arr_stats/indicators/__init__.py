@@ -11,6 +11,7 @@ from arr_stats.indicators.aggregate import (
     AGGREGATE_COLUMNS,
     aggregate_indicators,
     coverage_by_institution,
+    listed_units,
     shown_units,
 )
 from arr_stats.indicators.casemix import CaseMixResult, casemix
@@ -55,6 +56,7 @@ __all__ = [
     "classify_target",
     "coverage_by_institution",
     "episode_indicators",
+    "listed_units",
     "shown_units",
     "t0_items",
     "work_ability_pairs",

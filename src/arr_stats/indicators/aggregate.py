@@ -229,6 +229,26 @@ def shown_units(sizes: pd.DataFrame, params: DisclosureParams) -> list[str]:
     return [str(u) for u, h in zip(sizes.index, hidden, strict=True) if not h]
 
 
+def listed_units(episodes: pd.DataFrame, institutions: pd.DataFrame, year: int) -> list[str]:
+    """The units listed for every indicator of report year ``year``.
+
+    Every institution with episodes discharged in ``year`` or ``year − 1``,
+    or a form for ``year`` (an indicator's row is empty where the unit has
+    no cohort).
+    """
+    known = episodes.loc[
+        episodes["discharge_date"].dt.year.isin([year, year - 1]), "institution_id"
+    ]
+    known = set(known.astype(str))
+    known |= set(institutions.loc[institutions["year"] == year, "institution_id"].astype(str))
+    return sorted(known)
+
+
+def _hidden_of(hidden: pd.DataFrame, ind_id: str, year: int) -> set[str]:
+    rows = hidden[(hidden["ind_id"] == ind_id) & (hidden["year"] == year)]
+    return set(rows["unit"].astype(str))
+
+
 def _indicator_rows(
     ind_id: str,
     year: int,
@@ -238,6 +258,7 @@ def _indicator_rows(
     config: RunConfig,
     disclosure: DisclosureParams | None,
     cluster: str | None = DEFAULT_CLUSTER,
+    hidden: set[str] | None = None,
 ) -> list[dict[str, object]]:
     def pooled(selected: Iterable[str]) -> dict[str, float]:
         selected = set(selected)
@@ -250,7 +271,9 @@ def _indicator_rows(
         )
 
     own = {unit: pooled([unit]) for unit in units}
-    if disclosure is not None:
+    if disclosure is not None and hidden is not None:
+        suppressed = set(units) & hidden
+    elif disclosure is not None:
         sizes = pd.DataFrame(
             {
                 "n": [own[u]["denominator"] for u in units],
@@ -292,6 +315,7 @@ def aggregate_indicators(
     years: Iterable[int],
     disclose: bool = True,
     cluster: str | None = DEFAULT_CLUSTER,
+    hidden: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Indicators per institution and report year, beside the rest of the country and the nation.
 
@@ -323,6 +347,14 @@ def aggregate_indicators(
         (cluster-robust standard error, t on persons − 1 degrees of freedom)
         and the cumulative incidence's. ``arr_dg`` counts patients on the
         institution's form and has no persons to group.
+    hidden
+        The rows to hide, as the year's protected publication decided them
+        (``ind_id, year, unit``:
+        :meth:`arr_stats.publication.linked.YearPublication.hidden_indicators`):
+        the rows the indicator rule hides and those hidden so that no count
+        can be read off by combining indicators and tables. ``None`` applies
+        the indicator rule alone (:func:`shown_units`), row by row. Only
+        with ``disclose``.
 
     Returns
     -------
@@ -339,19 +371,20 @@ def aggregate_indicators(
     for year in sorted(years):
         values = _episode_values(episodes, responses, outcomes, config, year)
         coverage = _coverage_table(episodes, institutions, year)
-        # Every institution with episodes discharged in Y or Y − 1, or a form
-        # for Y, is listed for every indicator (empty where it has no cohort).
-        known = episodes.loc[
-            episodes["discharge_date"].dt.year.isin([year, year - 1]), "institution_id"
-        ]
-        known = set(known.astype(str))
-        known |= set(institutions.loc[institutions["year"] == year, "institution_id"].astype(str))
-        units = sorted(known)
+        units = listed_units(episodes, institutions, year)
         for ind_id in INDICATOR_STATISTIC:
             cohort_year = year - 1 if ind_id in OUTCOME_INDICATORS else year
             ind_values = values[values["ind_id"] == ind_id]
             ind_rows = _indicator_rows(
-                ind_id, year, ind_values, coverage, units, config, disclosure, cluster
+                ind_id,
+                year,
+                ind_values,
+                coverage,
+                units,
+                config,
+                disclosure,
+                cluster,
+                None if hidden is None else _hidden_of(hidden, ind_id, year),
             )
             flagged = _low_coverage_units(episodes, institutions, cohort_year, config, disclosure)
             for row in ind_rows:

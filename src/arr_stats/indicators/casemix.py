@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -328,6 +329,7 @@ def casemix(
     ind_id: str = "arr_rtw12",
     disclose: bool = True,
     level: float = 0.95,
+    hidden: Iterable[str] | None = None,
 ) -> CaseMixResult:
     """National logistic case-mix model and observed / expected ratio per institution.
 
@@ -350,6 +352,9 @@ def casemix(
         or non-events (see Notes).
     level
         Confidence level of the ratio's interval.
+    hidden
+        With ``disclose``: more units to leave out, as the year's protected
+        publication hides their indicator row (the ratio follows its counts).
 
     Returns
     -------
@@ -387,7 +392,10 @@ def casemix(
         y = _srtw_var(cohort, config.outcomes.followup_days)
     orgnr = cohort["institution_id"].astype(str)
     units = sorted(set(orgnr))
+    extra = hidden
     hidden = hidden_units(orgnr, y, ind_id, config.disclosure) if disclose else set()
+    if disclose and extra is not None:
+        hidden |= set(map(str, extra))
     in_model = ~orgnr.isin(hidden)
     keep = y.notna() & in_model
     unknown_outcome = int((y.isna() & in_model).sum())

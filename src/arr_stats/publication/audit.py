@@ -26,6 +26,21 @@ A reader also knows that every count is a whole number and that a hidden
 cell is at least ``hidden_at_least`` (1 when, as in this package, zeros are
 always shown: a hidden cell is then known to be non-zero).
 
+Two optional columns of ``cells`` refine that:
+
+``at_least``
+    What a reader knows of this hidden cell (overrides ``hidden_at_least``):
+    0 for a count whose row is hidden as a whole, zeros included (an
+    indicator's n and numerator of a unit whose indicator is not shown).
+``latent``
+    A count that no output prints but that a reader can bound from those
+    that are: the persons of a cohort in one indicator and not in another
+    (n of ``arr_srtw`` − n of ``arr_rtw12`` = the deaths and emigrations), or
+    the consenting episodes never linked. Each is a group of persons a reader
+    could describe, so it may not be read off as 1 … ``min_cell − 1``
+    either; but it may be determined (37 deaths, or none, tell nobody's
+    count of 1 … 4). A latent cell is at least 0.
+
 :func:`audit` bounds every hidden cell: the smallest and largest value it can
 take given all of that (integer programming with HiGHS, through
 :func:`scipy.optimize.linprog` and :func:`scipy.optimize.milp`). The audit
@@ -34,7 +49,9 @@ fails when
 - a hidden cell is determined (only one whole number fits its bounds);
 - a hidden cell's range lies within 1 … ``min_cell − 1`` (the reader knows it
   is a small count, even without knowing which);
-- a shown cell is a count of 1 … ``min_cell − 1``.
+- a shown cell is a count of 1 … ``min_cell − 1``;
+- a latent cell's range lies within 1 … ``min_cell − 1`` (determined at such
+  a value included).
 
 The threshold is the run configuration's
 :attr:`~arr_stats.config.DisclosureParams.min_cell`; nothing here hard-codes it.
@@ -66,7 +83,7 @@ from scipy.sparse.csgraph import connected_components
 from arr_stats.config import DisclosureParams
 from arr_stats.errors import ArrStatsError
 
-#: Columns of the ``cells`` table the audit reads.
+#: Columns of the ``cells`` table the audit reads (``at_least`` and ``latent`` are optional).
 CELL_COLUMNS = ("cell", "table", "value", "shown")
 
 #: Columns of the ``relations`` table.
@@ -201,10 +218,11 @@ def _check_inputs(cells: pd.DataFrame, relations: pd.DataFrame) -> None:
         raise ValueError("audit: every cell's value must be a whole number ≥ 0")
 
 
-def _bound(c: np.ndarray, a_eq: sparse.csr_matrix, b_eq: np.ndarray, lower: float) -> float:
+def _bound(c: np.ndarray, a_eq: sparse.csr_matrix, b_eq: np.ndarray, lower: np.ndarray) -> float:
     """The minimum of c·x over whole numbers x ≥ lower with a_eq x = b_eq."""
     n = len(c)
-    result = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=[(lower, None)] * n, method="highs")
+    lower = np.broadcast_to(np.asarray(lower, dtype=float), (n,))
+    result = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=[(lo, None) for lo in lower], method="highs")
     if result.status == 3:  # unbounded
         return -np.inf
     if result.status != 0:
@@ -218,18 +236,18 @@ def _bound(c: np.ndarray, a_eq: sparse.csr_matrix, b_eq: np.ndarray, lower: floa
         c,
         constraints=LinearConstraint(a_eq, b_eq, b_eq),
         integrality=np.ones(n),
-        bounds=Bounds(np.full(n, lower), np.full(n, np.inf)),
+        bounds=Bounds(lower, np.full(n, np.inf)),
     )
     if whole.status != 0:
         raise AuditError(f"audit: integer programme failed ({whole.message})")
     return float(np.round(whole.fun, 6))
 
 
-def _reason(low: float, high: float, shown: bool, min_cell: int) -> str:
+def _reason(low: float, high: float, shown: bool, min_cell: int, latent: bool = False) -> str:
     if shown:
         return SMALL_SHOWN if 1 <= low < min_cell else OK
     lo, hi = np.ceil(low - _TOL), np.floor(high + _TOL)
-    if hi - lo + 1 <= 1:
+    if not latent and hi - lo + 1 <= 1:
         return DETERMINED
     if lo >= 1 and hi <= min_cell - 1:
         return SMALL_RANGE
@@ -243,13 +261,30 @@ class _Group:
     members: np.ndarray  # positions among the hidden cells
     a_eq: sparse.csr_matrix
     b_eq: np.ndarray
+    lower: np.ndarray  # what a reader knows of each member: at least this
+
+
+def _lower_bounds(cells: pd.DataFrame, hidden_at_least: int) -> np.ndarray:
+    """What a reader knows of each cell: at least this (``at_least``; 0 for latent cells)."""
+    lower = np.full(len(cells), float(hidden_at_least))
+    if "at_least" in cells.columns:
+        given = pd.to_numeric(cells["at_least"], errors="coerce").to_numpy(dtype=float)
+        lower = np.where(np.isnan(given), lower, given)
+    return np.where(_latent(cells), 0.0, lower)
+
+
+def _latent(cells: pd.DataFrame) -> np.ndarray:
+    if "latent" not in cells.columns:
+        return np.zeros(len(cells), dtype=bool)
+    return np.array([False if pd.isna(v) else bool(v) for v in cells["latent"]], dtype=bool)
 
 
 def _groups(
-    cells: pd.DataFrame, relations: pd.DataFrame
+    cells: pd.DataFrame, relations: pd.DataFrame, hidden_at_least: int = 1
 ) -> tuple[np.ndarray, list[_Group], np.ndarray]:
     """Hidden cell positions, their linked groups, and which hidden cells are in no relation."""
     shown = cells["shown"].astype(bool).to_numpy()
+    lower_all = _lower_bounds(cells, hidden_at_least)
     values = cells["value"].to_numpy(dtype=float)
     position = pd.Series(np.arange(len(cells)), index=cells["cell"].to_numpy())
     hidden_pos = np.flatnonzero(~shown)
@@ -276,7 +311,14 @@ def _groups(
         if len(members) == 0:
             continue
         rows = np.flatnonzero(np.asarray(incidence[:, members].sum(axis=1)).ravel() > 0)
-        groups.append(_Group(members, a_hidden[rows][:, members].tocsr(), rhs[rows]))
+        groups.append(
+            _Group(
+                members,
+                a_hidden[rows][:, members].tocsr(),
+                rhs[rows],
+                lower_all[hidden_pos[members]],
+            )
+        )
     return hidden_pos, groups, ~touched
 
 
@@ -299,26 +341,26 @@ def hidden_ranges(
         ``cell, low, high`` for every hidden cell, in the order of ``cells``.
     """
     cells = cells.reset_index(drop=True)
-    hidden_pos, groups, _ = _groups(cells, relations)
-    lows = np.full(len(hidden_pos), float(hidden_at_least))
+    hidden_pos, groups, _ = _groups(cells, relations, hidden_at_least)
+    lows = _lower_bounds(cells, hidden_at_least)[hidden_pos]
     highs = np.full(len(hidden_pos), np.inf)
     for group in groups:
         for k, member in enumerate(group.members):
             c = np.zeros(len(group.members))
             c[k] = 1.0
-            lows[member] = _bound(c, group.a_eq, group.b_eq, hidden_at_least)
-            highs[member] = -_bound(-c, group.a_eq, group.b_eq, hidden_at_least)
+            lows[member] = _bound(c, group.a_eq, group.b_eq, group.lower)
+            highs[member] = -_bound(-c, group.a_eq, group.b_eq, group.lower)
     return pd.DataFrame({"cell": cells["cell"].to_numpy()[hidden_pos], "low": lows, "high": highs})
 
 
-def _solve_whole(c: np.ndarray, group: _Group, lower: float, upper: float) -> np.ndarray:
-    """An integer optimum of c·x on the group's equations, lower ≤ x ≤ upper."""
+def _solve_whole(c: np.ndarray, group: _Group, upper: float) -> np.ndarray:
+    """An integer optimum of c·x on the group's equations, its lower bounds ≤ x ≤ upper."""
     n = len(c)
     result = milp(
         c,
         constraints=LinearConstraint(group.a_eq, group.b_eq, group.b_eq),
         integrality=np.ones(n),
-        bounds=Bounds(np.full(n, lower), np.full(n, upper)),
+        bounds=Bounds(group.lower, np.full(n, upper)),
     )
     if result.status != 0 or result.x is None:
         raise AuditError(
@@ -359,18 +401,21 @@ def witness_ranges(
         range (they are its exact bounds where ``exact``).
     """
     cells = cells.reset_index(drop=True)
-    hidden_pos, groups, free = _groups(cells, relations)
+    hidden_pos, groups, free = _groups(cells, relations, hidden_at_least)
     values = cells["value"].to_numpy(dtype=float)[hidden_pos]
+    latent = _latent(cells)[hidden_pos]
     lows, highs = values.copy(), values.copy()
     exact = np.zeros(len(hidden_pos), dtype=bool)
-    # a cell in no equation: any value from hidden_at_least up
-    lows[free] = hidden_at_least
+    # a cell in no equation: any value from what a reader knows of it up
+    lows[free] = _lower_bounds(cells, hidden_at_least)[hidden_pos][free]
     highs[free] = np.inf
     exact[free] = True
     ceiling = 10.0 * (values.sum() + params.min_cell) + 10.0  # finite bound for witnesses only
 
     def proven(m: np.ndarray) -> np.ndarray:
-        return (highs[m] > lows[m]) & (highs[m] >= params.min_cell)
+        # safe: two values, one of them ≥ min_cell; a latent cell also when it may be 0
+        hidden = (highs[m] > lows[m]) & (highs[m] >= params.min_cell)
+        return np.where(latent[m], (lows[m] <= 0) | (highs[m] >= params.min_cell), hidden)
 
     ids = cells["cell"].to_numpy()[hidden_pos]
     check = np.ones(len(hidden_pos), dtype=bool) if only is None else np.isin(ids, list(only))
@@ -387,7 +432,7 @@ def witness_ranges(
             before = (lows[m].copy(), highs[m].copy())
             for sign in (-1.0, 1.0):
                 c = np.where(todo, sign, 0.0)
-                x = _solve_whole(c, group, hidden_at_least, ceiling)
+                x = _solve_whole(c, group, ceiling)
                 lows[m] = np.minimum(lows[m], x)
                 highs[m] = np.maximum(highs[m], x)
             if np.array_equal(before[0], lows[m]) and np.array_equal(before[1], highs[m]):
@@ -395,11 +440,11 @@ def witness_ranges(
         for k in np.flatnonzero(~proven(m) & check[m]):
             c = np.zeros(len(m))
             c[k] = 1.0
-            high = -_bound(-c, group.a_eq, group.b_eq, hidden_at_least)
+            high = -_bound(-c, group.a_eq, group.b_eq, group.lower)
             highs[m[k]] = high
             if proven(m[k : k + 1])[0]:
                 continue  # its true value and a larger one ≥ min_cell: safe
-            lows[m[k]] = _bound(c, group.a_eq, group.b_eq, hidden_at_least)
+            lows[m[k]] = _bound(c, group.a_eq, group.b_eq, group.lower)
             exact[m[k]] = True
         if memo is not None:
             memo[key] = (lows[m].copy(), highs[m].copy(), exact[m].copy())
@@ -490,8 +535,12 @@ def audit(
     rows = []
     min_cell = params.min_cell
     checked = None if only is None or exact else set(only)
-    for cell, table, value, shown in cells[["cell", "table", "value", "shown"]].itertuples(
-        index=False
+    latent = _latent(cells)
+    low_of = ranges["low"].to_dict()
+    high_of = ranges["high"].to_dict()
+    exact_of = ranges["exact"].to_dict()
+    for (cell, table, value, shown), is_latent in zip(
+        cells[["cell", "table", "value", "shown"]].itertuples(index=False), latent, strict=True
     ):
         if checked is not None and cell not in checked:
             continue
@@ -500,9 +549,9 @@ def audit(
             if reason != OK:
                 rows.append((cell, table, True, float(value), float(value), True, reason))
             continue
-        low, high, is_exact = ranges.loc[cell, ["low", "high", "exact"]]
-        reason = _reason(low, high, False, min_cell)
-        rows.append((cell, table, False, low, high, bool(is_exact), reason))
+        low, high = low_of[cell], high_of[cell]
+        reason = _reason(low, high, False, min_cell, bool(is_latent))
+        rows.append((cell, table, False, low, high, bool(exact_of[cell]), reason))
     columns = ["cell", "table", "shown", "low", "high", "exact", "reason"]
     table = pd.DataFrame(rows, columns=columns)
     return AuditResult(table=table, seconds=time.perf_counter() - start)

@@ -56,6 +56,7 @@ See ``docs/disclosure.md``.
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -92,8 +93,8 @@ STATUS_TABLE = "status"
 EPISODES_TABLE = "episodes"
 PARTICIPANTS_PREFIX = "participants:"
 
-#: Status of a cell.
-SHOWN, PRIMARY, SECONDARY = "shown", "primary", "secondary"
+#: Status of a cell (``latent``: a count no output prints but a reader can bound).
+SHOWN, PRIMARY, SECONDARY, LATENT = "shown", "primary", "secondary", "latent"
 
 #: The column of a one-column (participants) table.
 N_COLUMN = "n"
@@ -237,9 +238,31 @@ def share_shown(mask: pd.DataFrame) -> pd.DataFrame:
 # protection
 
 
-def _primary(cells: pd.DataFrame, params: DisclosureParams) -> np.ndarray:
+def _optional(cells: pd.DataFrame, column: str, default: object) -> list:
+    if column not in cells.columns:
+        return [default] * len(cells)
+    return [default if pd.isna(v) else v for v in cells[column]]
+
+
+def _primary(cells: pd.DataFrame, params: DisclosureParams) -> tuple[np.ndarray, list[str]]:
+    """Which cells the primary rule hides, and why.
+
+    A count of 1 … ``min_cell − 1``; or a cell whose ``primary_rule`` column
+    names another rule that hides it (a statistic of fewer than
+    ``min_denominator`` persons hides its n). Latent cells are never shown,
+    so never primary.
+    """
     values = cells["value"].to_numpy(dtype=float)
-    return (values >= 1) & (values < params.min_cell)
+    small = (values >= 1) & (values < params.min_cell)
+    given = _optional(cells, "primary_rule", "")
+    rule_count = f"count 1–{params.min_cell - 1} (min_cell)"
+    rules = [g if g else (rule_count if s else "") for s, g in zip(small, given, strict=True)]
+    primary = np.array([bool(r) for r in rules]) & ~_is_latent(cells)
+    return primary, [r if p else "" for r, p in zip(rules, primary, strict=True)]
+
+
+def _is_latent(cells: pd.DataFrame) -> np.ndarray:
+    return np.array(_optional(cells, "latent", False), dtype=bool)
 
 
 @dataclass
@@ -253,11 +276,18 @@ class _State:
     terms: dict[str, list[tuple[int, float]]]  # relation → (cell position, coefficient)
     kinds: dict[str, str]
     of_cell: list[list[str]]  # cell position → relations holding it
+    companions: dict[int, list[int]]  # cell position → the cells hidden with it
+    names: list[str]  # cell position → cell id
+    priority: np.ndarray  # cell position → how much it matters (0 most; hidden last)
+    latent: np.ndarray  # cell position → never printed
 
     def hide(self, position: int, rule: str) -> None:
-        self.hidden[position] = True
-        self.status[position] = SECONDARY
-        self.rule[position] = rule
+        for at in [position, *self.companions.get(position, [])]:
+            if self.hidden[at]:
+                continue
+            self.hidden[at] = True
+            self.status[at] = SECONDARY
+            self.rule[at] = rule if at == position else f"hidden with {rule}"
 
     def pinned(self, position: int) -> bool:
         """Whether a cell equals a shown cell (hiding it alone would protect nothing)."""
@@ -270,14 +300,16 @@ class _State:
     def smallest_candidate(self, relations: Sequence[str]) -> int | None:
         """The smallest shown non-zero cell of these relations (ties: first listed).
 
-        A cell equal to a shown cell only when nothing else is left.
+        A cell equal to a shown cell only when nothing else is left; among
+        the others, the cells of the least important rows first
+        (``priority``, larger = less important), then the smallest.
         """
         best, best_key = None, None
         for relation in relations:
             for position, _ in self.terms[relation]:
                 if self.hidden[position] or self.values[position] <= 0:
                     continue
-                key = (self.pinned(position), self.values[position])
+                key = (self.pinned(position), -self.priority[position], self.values[position])
                 if best_key is None or key < best_key:
                     best, best_key = position, key
         return best
@@ -310,6 +342,37 @@ def _apply_line_rules(state: _State, params: DisclosureParams, least: int) -> No
             if candidate is None:
                 continue  # nothing left to hide here: the audit decides
             state.hide(candidate, f"line rule: {relation}")
+            changed = True
+
+
+def _apply_difference_rules(state: _State, params: DisclosureParams) -> None:
+    """Nested cohorts: two shown counts whose difference is a small group of persons.
+
+    A ``difference`` relation says a count is a smaller count plus a latent
+    group (:mod:`arr_stats.publication.cohorts`: n of ``arr_srtw`` = n of
+    ``arr_rtw12`` + the deaths and emigrations). When both counts are shown
+    and the group is 1 … ``min_cell − 1``, one of the two is hidden (with its
+    row): the one with the larger ``priority``, else the smaller. Cheap and
+    local, like the line rules; the audit catches the rest.
+    """
+    from arr_stats.publication.cohorts import DIFFERENCE
+
+    changed = True
+    while changed:
+        changed = False
+        for relation, terms in state.terms.items():
+            if state.kinds[relation] != DIFFERENCE:
+                continue
+            latent = [p for p, c in terms if c > 0 and state.latent[p]]
+            counts = [p for p, c in terms if not state.latent[p]]
+            if len(latent) != 1 or len(counts) != 2:
+                continue
+            if any(state.hidden[p] for p in counts):
+                continue
+            if not 1 <= state.values[latent[0]] < params.min_cell:
+                continue
+            keys = {p: (-state.priority[p], state.values[p] <= 0, state.values[p]) for p in counts}
+            state.hide(min(keys, key=keys.__getitem__), f"nested cohorts: {relation}")
             changed = True
 
 
@@ -377,6 +440,18 @@ def protect(
         Whether the returned audit holds every hidden cell's exact bounds
         (slower) or the witnesses that reach the same verdict.
 
+    Notes on optional columns of ``cells``: ``at_least`` and ``latent`` as
+    the audit reads them (:mod:`arr_stats.publication.audit`); ``hide_with``
+    (cells with the same key are hidden together: an indicator's n and
+    numerator of one unit, since its printed value and interval give either
+    back from the other); ``primary_rule`` (a rule other than the small
+    count that hides the cell to begin with and that the audit protects);
+    ``row_rule`` (a rule that hides the cell and its companions to begin
+    with, as secondary cells: nothing in them is protected for itself); ``priority`` (0, the default,
+    for the cells that matter most; where a choice is left, cells with a
+    larger priority are hidden first: the secondary indicators before the
+    headline indicator and the count tables).
+
     Returns
     -------
     tuple
@@ -407,10 +482,12 @@ def protect(
     >>> out["status"].tolist(), result.passed
     (['primary', 'secondary', 'shown'], True)
     """
+    start = time.perf_counter()
     cells = cells.reset_index(drop=True)
     if "kind" not in relations.columns:
         relations = relations.assign(kind="line")
-    primary = _primary(cells, params)
+    primary, primary_rules = _primary(cells, params)
+    latent = _is_latent(cells)
     position = {c: i for i, c in enumerate(cells["cell"])}
     terms: dict[str, list[tuple[int, float]]] = {}
     kinds: dict[str, str] = {}
@@ -422,31 +499,66 @@ def protect(
         kinds.setdefault(relation, kind)
         if relation not in of_cell[position[cell]]:
             of_cell[position[cell]].append(relation)
-    rule_primary = f"count 1–{params.min_cell - 1} (min_cell)"
+    together: dict[object, list[int]] = {}
+    for at, key in enumerate(_optional(cells, "hide_with", None)):
+        if key is not None and key != "":
+            together.setdefault(key, []).append(at)
+    companions = {at: [o for o in group if o != at] for group in together.values() for at in group}
     state = _State(
         values=cells["value"].to_numpy(dtype=float),
-        hidden=primary.copy(),
-        status=[PRIMARY if p else SHOWN for p in primary],
-        rule=[rule_primary if p else "" for p in primary],
+        hidden=primary | latent,
+        status=[
+            PRIMARY if p else LATENT if lt else SHOWN for p, lt in zip(primary, latent, strict=True)
+        ],
+        rule=[r if p else "" for r, p in zip(primary_rules, primary, strict=True)],
         terms=terms,
         kinds=kinds,
         of_cell=of_cell,
+        companions=companions,
+        names=cells["cell"].astype(str).tolist(),
+        priority=np.array(_optional(cells, "priority", 0), dtype=float),
+        latent=latent,
     )
+    # rows a rule hides as a whole, without a small count in them (a mean of
+    # too few persons; a share whose n − numerator is small: that latent count
+    # is what the audit protects)
+    for at, rule in enumerate(_optional(cells, "row_rule", "")):
+        if rule and not state.hidden[at]:
+            state.hidden[at] = True
+            state.status[at], state.rule[at] = SECONDARY, rule
+            state.hide(at, f"{cells['cell'].iloc[at]} ({rule})")
+    for at in np.flatnonzero(primary):  # a primary cell's companions go with it
+        state.hide(int(at), f"{cells['cell'].iloc[at]} ({primary_rules[at]})")
+        state.status[at], state.rule[at] = PRIMARY, primary_rules[at]
+
+    derivable = np.zeros(len(cells), dtype=bool)
 
     def result_cells() -> pd.DataFrame:
-        return cells.assign(shown=~state.hidden, status=state.status, rule=state.rule)
+        out = cells.assign(shown=~state.hidden, status=state.status, rule=state.rule)
+        return out.assign(latent=latent | derivable) if (latent | derivable).any() else out
 
     if not params.complementary_suppression:
         out = result_cells()
         return out, audit_module.audit(out, relations, params, hidden_at_least)
     _apply_line_rules(state, params, hidden_at_least)
+    _apply_difference_rules(state, params)
+    _apply_line_rules(state, params, hidden_at_least)
     memo: dict = {}  # each group of hidden cells is solved once
+    # Hiding more never tells a reader more: every solution of the equations
+    # stays a solution when a shown cell is hidden (with its true value), so a
+    # cell proven safe stays safe and is not checked again.
+    safe: set[str] = set()
+    proven: list[pd.DataFrame] = []  # what each audit proved (its witnesses stay valid)
     while True:
         out = result_cells()
-        small = out.loc[out["status"] == PRIMARY, "cell"]  # only these drive the loop
+        # only these drive the loop: the small counts, and the counts never printed
+        small = out.loc[out["status"].isin([PRIMARY, LATENT]), "cell"]
+        small = small[~small.isin(safe)]
         result = audit_module.audit(
             out, relations, params, hidden_at_least, exact=False, memo=memo, only=small
         )
+        safe |= set(result.table.loc[result.table["reason"] == OK, "cell"])
+        proven.append(result.table)
         # A secondary cell a reader can work out exactly protects nothing, but
         # harms nothing either; only the small counts' failures drive the loop.
         failures = result.failures
@@ -477,14 +589,56 @@ def protect(
     # Show the secondary cells a reader can work out exactly: they protect
     # nothing, and showing them tells nothing new (the reader's knowledge, and
     # so every other hidden cell's range, stays the same).
-    result = audit_module.audit(out, relations, params, hidden_at_least, exact=False, memo=memo)
+    secondary = out.loc[out["status"] == SECONDARY, "cell"]
+    result = audit_module.audit(
+        out, relations, params, hidden_at_least, exact=False, memo=memo, only=secondary
+    )
     for cell, reason in result.failures[["cell", "reason"]].itertuples(index=False):
         at = position[cell]
-        if reason == audit_module.DETERMINED and state.status[at] == SECONDARY:
+        if reason != audit_module.DETERMINED or state.status[at] != SECONDARY:
+            continue
+        if at in companions:
+            # a row is hidden as a whole: the cell stays unprinted, but it is
+            # no protected count (the audit checks only that it is not small)
+            derivable[at] = True
+            state.rule[at] += "; withheld with its row, derivable from the shown cells"
+        else:
             state.hidden[at] = False
             state.status[at], state.rule[at] = SHOWN, "derivable from the shown cells"
     out = result_cells()
-    return out, audit_module.audit(out, relations, params, hidden_at_least, exact=exact)
+    if exact:
+        return out, audit_module.audit(out, relations, params, hidden_at_least, exact=True)
+    proven.append(result.table)
+    return out, _final_audit(out, proven, params, time.perf_counter() - start)
+
+
+def _final_audit(
+    out: pd.DataFrame, proven: list[pd.DataFrame], params: DisclosureParams, seconds: float
+) -> AuditResult:
+    """The verdict on the protected cells, from what the loop's audits proved.
+
+    Every hidden cell was checked by an audit of the loop (the small counts
+    and latent cells) or by the last one (the secondary cells); hiding more
+    never narrows a range, so each cell's latest witnesses still hold. Its
+    reason is read again with its final status (a cell withheld with its row
+    is checked only for being small).
+    """
+    latest = pd.concat(proven, ignore_index=True).drop_duplicates("cell", keep="last")
+    hidden = out.loc[~out["shown"].astype(bool), ["cell"]]
+    table = hidden.merge(latest.drop(columns=["table", "reason"]), on="cell", how="left")
+    missing = table["low"].isna()
+    if missing.any():  # cannot happen: every hidden cell was checked
+        raise AuditError(f"{table.loc[missing, 'cell'].iloc[0]} was never audited")
+    info = out.set_index("cell").loc[table["cell"]]
+    latent = audit_module._latent(info.reset_index())
+    table["table"] = info["table"].to_numpy()
+    table["shown"] = False
+    table["reason"] = [
+        audit_module._reason(lo, hi, False, params.min_cell, bool(lt))
+        for lo, hi, lt in zip(table["low"], table["high"], latent, strict=True)
+    ]
+    columns = ["cell", "table", "shown", "low", "high", "exact", "reason"]
+    return AuditResult(table=table[columns], seconds=seconds)
 
 
 # --------------------------------------------------------------------------------------
@@ -589,6 +743,24 @@ class YearPublication:
     relations: pd.DataFrame
     audit: AuditResult
 
+    def hidden_indicators(self) -> pd.DataFrame:
+        """The indicator rows the publication hides: ``ind_id, year, unit`` (institution ids).
+
+        What :func:`arr_stats.indicators.aggregate_indicators` takes as ``hidden``.
+        """
+        from arr_stats.publication.cohorts import INDICATOR_PREFIX, N_ROW
+
+        c = self.cells
+        rows = c[c["table"].str.startswith(INDICATOR_PREFIX) & (c["row"] == N_ROW)]
+        rows = rows[~rows["shown"].astype(bool)]
+        return pd.DataFrame(
+            {
+                "ind_id": rows["table"].str.slice(len(INDICATOR_PREFIX)).to_numpy(),
+                "year": rows["column"].astype(int).to_numpy(),
+                "unit": rows["unit"].str.slice(len(UNIT_PREFIX)).to_numpy(),
+            }
+        )
+
     def has(self, table: str, unit: str) -> bool:
         """Whether the publication holds ``table`` for ``unit``."""
         c = self.cells
@@ -644,6 +816,101 @@ class YearPublication:
         return SuppressedTable(counts=counts, mask=mask, primary=primary, display=display)
 
 
+@dataclass(frozen=True)
+class IndicatorData:
+    """What the indicators of a year's publication are computed from.
+
+    Attributes
+    ----------
+    responses, outcomes, institutions
+        Derived tables (``episodes`` is :func:`year_publication`'s own).
+    years
+        The report years whose indicator rows the outputs show (the trend
+        years of the report, the report year last).
+    """
+
+    responses: pd.DataFrame
+    outcomes: pd.DataFrame
+    institutions: pd.DataFrame
+    years: tuple[int, ...]
+
+
+def _indicator_part(
+    data: IndicatorData,
+    episodes: pd.DataFrame,
+    outcome_cohort: pd.DataFrame,
+    registered: pd.DataFrame,
+    status_units: Sequence[str],
+    config: RunConfig,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The indicator cells and the latent groups of episodes between all published cohorts."""
+    from arr_stats.indicators.aggregate import listed_units
+    from arr_stats.publication import cohorts
+
+    members = cohorts.indicator_members(episodes, data.responses, data.outcomes, config, data.years)
+    listed = {y: listed_units(episodes, data.institutions, y) for y in data.years}
+    ind_cells, ind_relations = cohorts.indicator_cells(
+        members, episodes, data.institutions, config, listed
+    )
+    published = set(ind_cells.loc[~ind_cells["latent"], "cell"])
+    held = members.assign(
+        cell=[
+            cell_id(cohorts.indicator_table_name(i), unit_key(u), r, y)
+            for i, u, r, y in members[["ind_id", "unit", "role", "year"]].itertuples(index=False)
+        ]
+    )
+    held = [held.loc[held["cell"].isin(published), ["episode_id", "cell"]]]
+    # the registered episodes per institution and discharge year
+    recent = episodes[episodes["discharge_year"].isin(registered.columns)]
+    held.append(
+        pd.DataFrame(
+            {
+                "episode_id": recent["episode_id"].astype(str).to_numpy(),
+                "cell": [
+                    cell_id(EPISODES_TABLE, NATIONAL, u, y)
+                    for u, y in zip(
+                        recent["institution_id"].astype(str), recent["discharge_year"], strict=True
+                    )
+                ],
+            }
+        )
+    )
+    # the status table's column totals: the persons followed at each month (its
+    # states are linked to the indicators through these totals only)
+    status = outcome_cohort[outcome_cohort["institution_id"].astype(str).isin(status_units)]
+    for m in sorted(config.outcomes.month_days):
+        column = f"state_{m}m"
+        if column not in status:
+            continue
+        rows = status[status[column].notna()]
+        label = month_label(m)
+        held.append(
+            pd.DataFrame(
+                {
+                    "episode_id": rows["episode_id"].astype(str).to_numpy(),
+                    "cell": [
+                        cell_id(STATUS_TABLE, unit_key(u), TOTAL, label)
+                        for u in rows["institution_id"].astype(str)
+                    ],
+                }
+            )
+        )
+    universe = pd.DataFrame(
+        {
+            "episode_id": episodes["episode_id"].astype(str).to_numpy(),
+            "unit": episodes["institution_id"].astype(str).to_numpy(),
+            "discharge_year": episodes["discharge_year"].astype(int).to_numpy(),
+        }
+    )
+    latent_cells, latent_relations = cohorts.latent_groups(
+        pd.concat(held), universe, config.disclosure.min_cell
+    )
+    return (
+        pd.concat([ind_cells, latent_cells], ignore_index=True),
+        concat_relations([ind_relations, latent_relations]),
+    )
+
+
 def year_publication(
     episodes: pd.DataFrame,
     process_cohort: pd.DataFrame,
@@ -653,6 +920,7 @@ def year_publication(
     variables: Sequence[str],
     trend_years: int,
     unknown_label: str,
+    indicator_data: IndicatorData | None = None,
 ) -> YearPublication:
     """Compute and protect the linked count tables of report year ``year``.
 
@@ -677,6 +945,10 @@ def year_publication(
         those before).
     unknown_label
         The printed category of a missing value.
+    indicator_data
+        The tables the indicators are computed from and the report years
+        whose indicator rows the year's outputs show; ``None`` leaves the
+        indicators out (the count tables alone).
 
     Returns
     -------
@@ -705,6 +977,9 @@ def year_publication(
       ``year``; the national total plus the registered episodes of the units
       too small to report equals the registered episodes of ``year``.
     - The shares printed beside the counts (count = share · column total).
+    - With ``indicator_data``: every indicator row's n and numerator per
+      unit and report year, and the groups of episodes between all these
+      cohorts (:mod:`arr_stats.publication.cohorts`).
     """
     params = config.disclosure
     cell_pieces, relation_pieces = [], []
@@ -796,16 +1071,35 @@ def year_publication(
                 kind="link",
             )
         )
+    if indicator_data is not None:
+        from arr_stats.publication.cohorts import priority
+
+        # the registered episodes of earlier years give way to the report year's rows
+        years_back = [
+            int(c) if c != TOTAL else year
+            for c in cells["column"].where(cells["table"] == EPISODES_TABLE, str(year))
+        ]
+        cells["priority"] = [priority(None, y, year) for y in years_back]
+        more_cells, more_relations = _indicator_part(
+            indicator_data, episodes, outcome_cohort, registered, status_units, config
+        )
+        cells = pd.concat([cells, more_cells], ignore_index=True)
+        relations.append(more_relations)
     relations_table = concat_relations(relations)
-    protected, _ = protect(cells, relations_table, params)
+    protected, result = protect(cells, relations_table, params)
     # the shares printed beside the counts: a share is shown where its count and
     # its column total are (a view rule), so it adds an equation but no new number
     shares = []
     for table, unit in protected[["table", "unit"]].drop_duplicates().itertuples(index=False):
         if table != EPISODES_TABLE:
             shares += _share_relations(protected, table, unit)
-    relations_table = concat_relations([relations_table, *shares])
-    result = audit_module.audit(protected, relations_table, params, exact=False)
+    shares_table = concat_relations(shares)
+    shown = set(protected.loc[protected["shown"].astype(bool), "cell"])
+    if not set(shares_table.get("cell", pd.Series(dtype=str))) <= shown:
+        raise AuditError("a share is printed beside a hidden count")  # cannot happen
+    # equations between shown cells only: every hidden cell's range stays as
+    # protect() proved it, so its final audit stands
+    relations_table = concat_relations([relations_table, shares_table])
     if not result.passed:
         raise AuditError(
             f"the linked tables of {year} fail the audit: "

@@ -192,7 +192,9 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
     The lines are the exact limits of O/E (Poisson-binomial O) for a unit
     with the national case mix (:func:`arr_stats.stats.oe_funnel_limits`).
     """
-    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    from arr_stats.report.tables import casemix_result
+
+    result = casemix_result(ctx, ind_id)
     units = result.institutions[~result.institutions["suppressed"]]
     points = units.assign(x=units["expected"], y=units["ratio"])
     limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])

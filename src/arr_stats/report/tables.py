@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import html
 import json
@@ -17,6 +16,7 @@ from scipy.stats import norm
 
 from arr_stats import domain, indicators, labels, stats
 from arr_stats.config import PROJECT_ROOT, RunConfig, config_to_dict
+from arr_stats.derive.load import Derived
 from arr_stats.indicators.casemix import (
     CHECK_FEW_EVENTS,
     CHECK_NOT_CONVERGED,
@@ -56,10 +56,66 @@ from arr_stats.stats.work_ability import resolve_cluster
 
 
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
-    """The disclosed aggregated indicators of the trend years (``indicators.csv`` rows)."""
+    """The disclosed aggregated indicators of the trend years (``indicators.csv`` rows).
+
+    The rows hidden are the year's protected publication's
+    (:meth:`~arr_stats.publication.linked.YearPublication.hidden_indicators`),
+    so that no indicator row, combined with another row or table of the
+    year, gives a count of 1 … ``min_cell − 1`` away.
+    """
     d = ctx.derived
     return indicators.aggregate_indicators(
-        d.episodes, d.responses, d.outcomes, d.institutions, d.config, ctx.trend_years
+        d.episodes,
+        d.responses,
+        d.outcomes,
+        d.institutions,
+        d.config,
+        ctx.trend_years,
+        hidden=year_publication(ctx).hidden_indicators(),
+    )
+
+
+def published_indicators(derived: Derived, year: int) -> pd.DataFrame:
+    """The indicator rows the outputs of report year ``year`` show, as the publication protects them.
+
+    For notebooks and other outputs made from the same build: the rows of
+    the report's trend years (``year`` and up to four before), with the rows
+    the year's protected publication hides left empty, and the rest of the
+    country and the nation pooled over the shown units only – the same
+    numbers as the editions and ``indicators.csv``, so that no output of the
+    year can be subtracted from another.
+
+    Parameters
+    ----------
+    derived
+        A loaded build (:func:`arr_stats.load_build`).
+    year
+        The report year.
+
+    Returns
+    -------
+    DataFrame
+        :data:`arr_stats.indicators.AGGREGATE_COLUMNS`.
+    """
+    return indicator_table(ReportContext(derived, int(year), None, None, ""))
+
+
+def hidden_indicator_units(ctx: ReportContext, ind_id: str, year: int | None = None) -> set[str]:
+    """The units whose ``ind_id`` row of ``year`` (default: the report year) the publication hides."""
+    hidden = year_publication(ctx).hidden_indicators()
+    year = ctx.year if year is None else year
+    rows = hidden[(hidden["ind_id"] == ind_id) & (hidden["year"] == year)]
+    return set(rows["unit"].astype(str))
+
+
+def casemix_result(ctx: ReportContext, ind_id: str = "arr_rtw12") -> indicators.CaseMixResult:
+    """The case-mix model of ``ind_id``, without the units whose indicator the publication hides."""
+    return indicators.casemix(
+        ctx.outcome_cohort(),
+        ctx.config,
+        ctx.year,
+        ind_id=ind_id,
+        hidden=hidden_indicator_units(ctx, ind_id),
     )
 
 
@@ -212,12 +268,12 @@ def publication_folder(derived_dir: Path, year: int) -> Path:
 def _publication_fingerprint(ctx: ReportContext) -> str:
     """What the year's publication is made from: the tables read and the parameters."""
     digest = hashlib.sha256()
-    for name in ("episodes", "outcomes"):
+    for name in ("episodes", "outcomes", "responses", "institutions"):
         path = ctx.derived.directory / f"{name}.parquet"
         digest.update(path.read_bytes() if path.is_file() else b"")
     settings = config_to_dict(ctx.config)  # the one serialised form: same settings, same text
     shaping = {k: settings[k] for k in ("nav", "outcomes", "disclosure")}
-    digest.update(json.dumps([ctx.year, shaping], sort_keys=True).encode())
+    digest.update(json.dumps([ctx.year, ctx.trend_years, shaping], sort_keys=True).encode())
     digest.update(repr((list(PARTICIPANT_VARIABLES), TREND_YEARS, UNKNOWN_LABEL)).encode())
     return digest.hexdigest()
 
@@ -232,6 +288,12 @@ def _compute_publication(ctx: ReportContext) -> linked.YearPublication:
         list(PARTICIPANT_VARIABLES),
         TREND_YEARS,
         UNKNOWN_LABEL,
+        linked.IndicatorData(
+            ctx.derived.responses,
+            ctx.derived.outcomes,
+            ctx.derived.institutions,
+            tuple(ctx.trend_years),
+        ),
     )
 
 
@@ -259,7 +321,12 @@ def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> l
     ``arr-stats report`` calls this before the editions, which then read it
     (:func:`year_publication`) instead of computing it each.
 
-    The audit written is the exact one (every hidden cell's bounds).
+    The audit written is the protection's: for each hidden cell, values it
+    is proven able to take (``exact`` where they are its exact bounds), which
+    give the same verdict as every cell's exact bounds
+    (:func:`arr_stats.publication.audit.witness_ranges`). Exact bounds for
+    every cell – two integer programmes each, over a thousand cells and more
+    once the indicators' cohorts are in – would take minutes.
 
     Returns
     -------
@@ -267,15 +334,9 @@ def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> l
         The files written (:func:`arr_stats.publication.linked.write_publication`).
     """
     from arr_stats.derive.load import load_build
-    from arr_stats.publication.audit import audit
 
     ctx = ReportContext(load_build(derived_dir, config), int(year), None, None, "")
     publication = _compute_publication(ctx)
-    # the file an output checker reads: every hidden cell's exact bounds
-    exact = audit(publication.cells, publication.relations, ctx.config.disclosure, exact=True)
-    if not exact.passed:  # cannot happen: the same verdict as the protection's audit
-        raise linked.AuditError(f"the publication of {year} fails the exact audit")
-    publication = dataclasses.replace(publication, audit=exact)
     folder = publication_folder(ctx.derived.directory, year)
     return linked.write_publication(publication, folder, _publication_fingerprint(ctx))
 
@@ -596,7 +657,8 @@ def _work_ability_groups(ctx: ReportContext) -> pd.DataFrame:
     """The pairs of ``arr_wa_change`` labelled as the table shows them (``report_unit``).
 
     The cohort is the indicator's (:func:`arr_stats.indicators.work_ability_pairs`)
-    and so are the pooled units (:func:`arr_stats.indicators.shown_units`):
+    and so are the pooled units (those whose ``arr_wa_change`` row the year's
+    publication shows, :func:`hidden_indicator_units`):
     "resten av landet" and the nation pool only the units whose indicator
     is shown, so each n here is the indicator's n of the same unit, rest or
     nation. The own unit is always its own row (hidden when small); when it
@@ -607,7 +669,7 @@ def _work_ability_groups(ctx: ReportContext) -> pd.DataFrame:
     pairs = indicators.work_ability_pairs(d.episodes, d.responses, ctx.year)
     unit = pairs["institution_id"].astype(str)
     sizes = unit.value_counts().sort_index().rename("n").to_frame()
-    shown = set(indicators.shown_units(sizes, ctx.config.disclosure))
+    shown = set(sizes.index.astype(str)) - hidden_indicator_units(ctx, "arr_wa_change")
     earlier = d.episodes[d.episodes["discharge_year"] == ctx.year - 1]
     pooled = unit.isin(shown)
     if ctx.is_national or ctx.own_is_small(ctx.reportable(earlier)):
@@ -845,7 +907,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     from arr_stats.plotting import group_label
 
     # fitted on the units large enough to report, like every other published number
-    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    result = casemix_result(ctx, ind_id)
     if result.n == 0:
         label = disclosure.small_group_label(ctx.config.disclosure)
         text = ctx.t("table.casemix_no_model", label=label)
@@ -961,7 +1023,7 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlB
     (:func:`arr_stats.stats.oe_control_limits`).
     """
     # fitted on the units large enough to report, like every other published number
-    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    result = casemix_result(ctx, ind_id)
     names = ctx.institution_names()
     params = ctx.config.disclosure
     rows, classes = [], []

@@ -251,7 +251,8 @@ def write_indicator_files(
 ) -> list[Path]:
     """Write the indicators of ``year``.
 
-    The aggregated values, already disclosed, go to ``year_dir/indicators.csv``
+    The aggregated values, disclosed as the year's protected publication
+    decides (:func:`arr_stats.report.tables.year_publication`), go to ``year_dir/indicators.csv``
     beside the editions. The two results-portal uploads (:func:`portal_fractions`,
     :func:`portal_values`) go to the derived folder, which stays inside TSD.
     ``say`` is told of coverage rows left out of the upload
@@ -264,11 +265,16 @@ def write_indicator_files(
     """
     from arr_stats import indicators
     from arr_stats.derive.load import load_derived
+    from arr_stats.report.context import ReportContext
+    from arr_stats.report.tables import year_publication
 
     derived = load_derived(config, derived_dir)
     tables = (derived.episodes, derived.responses, derived.outcomes)
+    # the rows the year's protected publication hides (read back when
+    # ``arr-stats report`` wrote it, else computed)
+    hidden = year_publication(ReportContext(derived, int(year), None, None, "")).hidden_indicators()
     aggregated = indicators.aggregate_indicators(
-        *tables, derived.institutions, derived.config, [year], disclose=True
+        *tables, derived.institutions, derived.config, [year], disclose=True, hidden=hidden
     )
     episode_rows = indicators.episode_indicators(*tables, derived.config, [year])
     files = {
