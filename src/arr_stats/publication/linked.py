@@ -56,6 +56,7 @@ See ``docs/disclosure.md``.
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -235,6 +236,17 @@ def share_shown(mask: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------
 # protection
+
+
+def primary_rule(params: DisclosureParams) -> str:
+    """The rule a cell hidden by primary suppression carries (its ``rule``).
+
+    Examples
+    --------
+    >>> primary_rule(DisclosureParams())
+    'count 1–4 (min_cell)'
+    """
+    return f"count 1–{params.min_cell - 1} (min_cell)"
 
 
 def _primary(cells: pd.DataFrame, params: DisclosureParams) -> np.ndarray:
@@ -422,7 +434,7 @@ def protect(
         kinds.setdefault(relation, kind)
         if relation not in of_cell[position[cell]]:
             of_cell[position[cell]].append(relation)
-    rule_primary = f"count 1–{params.min_cell - 1} (min_cell)"
+    rule_primary = primary_rule(params)
     state = _State(
         values=cells["value"].to_numpy(dtype=float),
         hidden=primary.copy(),
@@ -876,7 +888,7 @@ def publication_tables(publication: YearPublication) -> dict[str, pd.DataFrame]:
     }
 
 
-#: The record of a written publication: its year and the fingerprint of what made it.
+#: The record of a written publication: its year, the fingerprint of what made it, the audit's seconds.
 RECORD_FILE = "publication.json"
 
 
@@ -899,7 +911,9 @@ def write_publication(
     -------
     list of Path
         The files written: ``cells``, ``relations``, ``audit`` (each
-        ``.parquet`` and ``.csv``) and :data:`RECORD_FILE`.
+        ``.parquet`` and ``.csv``) and :data:`RECORD_FILE` (the year, the
+        fingerprint and the audit's seconds, left out when
+        ``SOURCE_DATE_EPOCH`` is set so that two builds write the same bytes).
     """
     import json
 
@@ -914,10 +928,16 @@ def write_publication(
         table.to_csv(csv, index=False, lineterminator="\n")
         written += [parquet, csv]
     record = folder / RECORD_FILE
-    record.write_text(
-        json.dumps({"year": publication.year, "fingerprint": fingerprint}, indent=2) + "\n",
-        encoding="utf-8",
-    )
+    saved = {
+        "year": publication.year,
+        "fingerprint": fingerprint,
+        # how long the audit took: a measurement, not a fact of the tables;
+        # left out under SOURCE_DATE_EPOCH (reproducible builds: same bytes)
+        "audit_seconds": None
+        if os.environ.get("SOURCE_DATE_EPOCH")
+        else round(float(publication.audit.seconds), 1),
+    }
+    record.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
     return [*written, record]
 
 
@@ -954,7 +974,7 @@ def read_publication(folder: Path, fingerprint: str) -> YearPublication | None:
         year=int(saved["year"]),
         cells=cells,
         relations=read_parquet(folder / "relations.parquet"),
-        audit=AuditResult(table=audit, seconds=0.0),
+        audit=AuditResult(table=audit, seconds=float(saved.get("audit_seconds") or 0.0)),
     )
 
 
@@ -963,6 +983,7 @@ __all__ = [
     "YearPublication",
     "cached",
     "cell_id",
+    "primary_rule",
     "protect",
     "publication_tables",
     "read_publication",
