@@ -151,7 +151,7 @@ INDICATOR_RULES: tuple[str, ...] = ("min_cell", "min_denominator")
 #: The rules of the publication's tables.
 PUBLICATION_RULES: tuple[str, ...] = ("min_cell", "complementary_suppression")
 
-#: Suffixes read as text by the identifier check (others are tried as UTF-8).
+#: Suffixes the identifier check does not read as text (others are read as UTF-8; PDF by pdftotext).
 _BINARY_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".parquet", ".zip", ".gz"})
 
 
@@ -181,10 +181,10 @@ class OutputLayout:
     """
 
     editions: Mapping[str, tuple[str | None, str]]
+    indicators_file: str
+    figures_dir: str
+    figures_index: str
     unit_names: Mapping[str, str] = field(default_factory=dict)
-    indicators_file: str = "indicators.csv"
-    figures_dir: str = "figures"
-    figures_index: str = "figures.csv"
     figure_rules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     upload_files: Mapping[str, str] = field(default_factory=dict)
 
@@ -193,12 +193,15 @@ class OutputLayout:
 # rules
 
 
+def _value_text(value: object) -> str:
+    """A parameter's value as the check prints it (a switch as ``on``/``off``)."""
+    return ("on" if value else "off") if isinstance(value, bool) else str(value)
+
+
 def _rule_key(name: str, value: object) -> str:
-    return (
-        f"check.rule.{name}.{'on' if value else 'off'}"
-        if isinstance(value, bool)
-        else (f"check.rule.{name}")
-    )
+    """The catalogue key of what a parameter means (a switch: per state)."""
+    suffix = f".{_value_text(value)}" if isinstance(value, bool) else ""
+    return f"check.rule.{name}{suffix}"
 
 
 def rule_text(params: DisclosureParams, names: Iterable[str]) -> str:
@@ -211,9 +214,7 @@ def rule_text(params: DisclosureParams, names: Iterable[str]) -> str:
     """
     parts = []
     for name in names:
-        value = getattr(params, name)
-        shown = ("on" if value else "off") if isinstance(value, bool) else str(value)
-        parts.append(f"{name}={shown}")
+        parts.append(f"{name}={_value_text(getattr(params, name))}")
     return "; ".join(parts)
 
 
@@ -240,8 +241,7 @@ def rules_table(params: DisclosureParams, lang: str = DEFAULT_LANGUAGE) -> pd.Da
             min_cell=params.min_cell,
             last=params.min_cell - 1,
         )
-        shown = ("on" if value else "off") if isinstance(value, bool) else str(value)
-        rows.append({"parameter": f.name, "value": shown, "meaning": meaning})
+        rows.append({"parameter": f.name, "value": _value_text(value), "meaning": meaning})
     return pd.DataFrame(rows, columns=["parameter", "value", "meaning"])
 
 
@@ -841,14 +841,14 @@ def output_check_html(
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(t('check.title', lang, year=year))}</h1>",
         f'<p class="note">{html.escape(t("check.intro", lang))}</p>',
-        f"<h2>{html.escape(t('check.sec.verdict', lang))}</h2>",
+        f'<h2 id="verdict">{html.escape(t("check.sec.verdict", lang))}</h2>',
         _table([t("col.measure", lang), t("col.value", lang)], verdict_rows),
-        f"<h2>{html.escape(t('check.sec.rules', lang))}</h2>",
+        f'<h2 id="rules">{html.escape(t("check.sec.rules", lang))}</h2>',
         _table(
             [t("col.parameter", lang), t("col.value", lang), t("check.col.meaning", lang)],
             rule_rows,
         ),
-        f"<h2>{html.escape(t('check.sec.files', lang))}</h2>",
+        f'<h2 id="files">{html.escape(t("check.sec.files", lang))}</h2>',
         _table(
             [
                 t("check.col.folder", lang),
@@ -866,7 +866,7 @@ def output_check_html(
             ],
             file_rows_html,
         ),
-        f"<h2>{html.escape(t('check.sec.hidden', lang))}</h2>",
+        f'<h2 id="hidden">{html.escape(t("check.sec.hidden", lang))}</h2>',
         f'<p class="note">{html.escape(t("check.hidden_note", lang, last=last))}</p>',
         _table(
             [
@@ -881,7 +881,7 @@ def output_check_html(
             ],
             hidden_rows,
         ),
-        f"<h2>{html.escape(t('check.sec.limits', lang))}</h2>",
+        f'<h2 id="limits">{html.escape(t("check.sec.limits", lang))}</h2>',
         f'<p class="note">{html.escape(t("check.limits", lang))}</p>',
         "</body></html>",
         "",
