@@ -3,11 +3,12 @@
 Fast tests write the year's publication from the session's small demo build
 into a copy of it, lay out a year folder the way ``arr-stats report`` does
 (the real ``indicators.csv``, an edition file per institution, web figures
-with their alt texts) and check what the output check writes about it: every
-file once, the hidden cells those of the publication, the counts per edition
-those the report's tables read, no hidden value, the thresholds of the
-configuration, the same bytes every time. The slow test renders a year and
-checks the folder as rendered.
+with their alt texts) and check what the output check writes about it,
+beside the publication in the build: every file once, the hidden cells those
+of the publication, the counts per edition those the report's tables read,
+no hidden value, the thresholds of the configuration, the same bytes every
+time. The slow test renders a year and checks the folder as rendered, and
+that nothing in it tells a primary cell from a secondary one.
 """
 
 from __future__ import annotations
@@ -61,9 +62,9 @@ class Checked:
     def publication_dir(self) -> Path:
         return tables.publication_folder(self.derived, self.year)
 
-    def check(self, config: RunConfig | None = None, year_dir: Path | None = None) -> list[Path]:
+    def check(self, config: RunConfig | None = None) -> list[Path]:
         return oc.write_output_check(
-            year_dir or self.year_dir,
+            self.year_dir,
             self.derived,
             self.publication_dir,
             config or self.config,
@@ -132,17 +133,32 @@ def _walk(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
+def _copy(checked: Checked, root: Path) -> tuple[Path, Path, Path]:
+    """A copy of the year folder and of the build files the check reads, under ``root``."""
+    year_dir = root / "out" / str(checked.year)
+    shutil.copytree(checked.year_dir, year_dir)
+    derived = root / "derived"
+    folder = tables.publication_folder(derived, checked.year)
+    shutil.copytree(checked.publication_dir, folder)
+    for name in oc.SUMMARY_FILES:  # the check's own files: written anew
+        (folder / name).unlink()
+    for name in [*checked.layout.upload_files, "persons.parquet"]:
+        shutil.copy(checked.derived / name, derived / name)
+    return year_dir, derived, folder
+
+
 # ------------------------------------------------------------------ every file, once
 
 
 def test_every_file_of_the_year_folder_and_of_the_build_is_listed_exactly_once(checked):
-    rows = _read(checked.year_dir / oc.FILES_CSV)
+    rows = _read(checked.publication_dir / oc.FILES_CSV)
     listed = collections.Counter((r["folder"], r["path"]) for r in rows)
     assert max(listed.values()) == 1
     report = {path for folder, path in listed if folder == oc.REPORT_FOLDER}
-    # the walk after writing: the editions, figures, indicators.csv and the check itself
+    # the walk after writing: the editions, figures and indicators.csv, and no check:
+    # the check tells primary from secondary cells, so it is not in the exported folder
     assert report == _walk(checked.year_dir)
-    assert set(oc.SUMMARY_FILES) <= report and "indicators.csv" in report
+    assert "indicators.csv" in report and not set(oc.SUMMARY_FILES) & report
     build = {path for folder, path in listed if folder == oc.BUILD_FOLDER}
     publication = {
         (checked.publication_dir / p).relative_to(checked.derived).as_posix()
@@ -150,12 +166,14 @@ def test_every_file_of_the_year_folder_and_of_the_build_is_listed_exactly_once(c
     }
     uploads = {upload.fractions_file_name(checked.year), upload.values_file_name(checked.year)}
     assert build == publication | uploads
+    own = {f"publication/{checked.year}/{name}" for name in oc.SUMMARY_FILES}
+    assert own <= build
     # nothing else of the build (row-level derived tables) is listed
     assert not any(p.endswith(".parquet") and "/" not in p for p in build)
 
 
 def test_each_file_has_its_kind_edition_hash_and_verdict(checked):
-    rows = {r["path"]: r for r in _read(checked.year_dir / oc.FILES_CSV)}
+    rows = {r["path"]: r for r in _read(checked.publication_dir / oc.FILES_CSV)}
     national = rows["national.html"]
     assert (national["kind"], national["edition"], national["institution"]) == (
         oc.EDITION_HTML,
@@ -176,12 +194,13 @@ def test_each_file_has_its_kind_edition_hash_and_verdict(checked):
     assert rows["figures/national/05-1_tilstand.svg"]["identifier_check"] == oc.ID_PASS
     assert rows["figures/national/figures.csv"]["kind"] == oc.FIGURE_ALT
     assert rows["indicators.csv"]["kind"] == oc.INDICATORS
-    assert rows[oc.HTML_FILE]["kind"] == oc.OUTPUT_CHECK and rows[oc.HTML_FILE]["sha256"] == ""
+    page = rows[f"publication/{checked.year}/{oc.HTML_FILE}"]
+    assert (page["kind"], page["folder"], page["sha256"]) == (oc.OUTPUT_CHECK, oc.BUILD_FOLDER, "")
     assert {r["verdict"] for r in rows.values()} == {oc.PASS}
 
 
 def test_indicator_rows_shown_and_hidden_are_counted_from_the_file(checked):
-    rows = {r["path"]: r for r in _read(checked.year_dir / oc.FILES_CSV)}
+    rows = {r["path"]: r for r in _read(checked.publication_dir / oc.FILES_CSV)}
     indicators = _read(checked.year_dir / "indicators.csv")
     hidden = [r for r in indicators if r["suppressed"] == "True"]
     row = rows["indicators.csv"]
@@ -190,19 +209,22 @@ def test_indicator_rows_shown_and_hidden_are_counted_from_the_file(checked):
     assert int(row["cells_primary"]) + int(row["cells_secondary"]) == len(hidden) > 0
 
 
-def test_an_unknown_file_is_for_review_and_an_identifier_fails_its_file(checked, tmp_path):
-    year_dir = tmp_path / str(checked.year)
-    shutil.copytree(checked.year_dir, year_dir)
+def test_an_unknown_file_is_for_review_and_an_identifier_or_a_check_fails(checked, tmp_path):
+    year_dir, derived, folder = _copy(checked, tmp_path)
     (year_dir / "notes.txt").write_text("a researcher's note, nothing personal\n")
     (year_dir / "figures" / "national" / "extra.csv").write_text("id\n01019012345\n")
-    checked.check(year_dir=year_dir)
-    rows = {r["path"]: r for r in _read(year_dir / oc.FILES_CSV)}
+    shutil.copy(checked.publication_dir / oc.CELLS_CSV, year_dir / oc.CELLS_CSV)  # copied out
+    oc.write_output_check(year_dir, derived, folder, checked.config, checked.layout)
+    rows = {r["path"]: r for r in _read(folder / oc.FILES_CSV)}
     assert (rows["notes.txt"]["kind"], rows["notes.txt"]["verdict"]) == (oc.OTHER, oc.REVIEW)
     extra = rows["figures/national/extra.csv"]
     assert (extra["identifier_check"], extra["verdict"]) == (oc.ID_FAIL, oc.FAIL)
     assert "11-digit" in extra["identifier_note"] and "01019012345" not in extra["identifier_note"]
-    verdict = dict((r["measure"], r["value"]) for r in _read(year_dir / oc.AUDIT_CSV))
-    assert (verdict["files_fail"], verdict["files_review"]) == ("1", "1")
+    exported = rows[oc.CELLS_CSV]  # a check in the exported folder says which cells are small
+    assert (exported["folder"], exported["kind"]) == (oc.REPORT_FOLDER, oc.OUTPUT_CHECK)
+    assert exported["verdict"] == oc.FAIL
+    verdict = dict((r["measure"], r["value"]) for r in _read(folder / oc.AUDIT_CSV))
+    assert (verdict["files_fail"], verdict["files_review"]) == ("2", "1")
 
 
 # ------------------------------------------------------------------ the cells
@@ -212,14 +234,16 @@ def test_hidden_cells_listed_are_the_publications_hidden_cells(checked):
     # an independent count from the written cells table, read as plain CSV
     cells = _read(checked.publication_dir / "cells.csv")
     hidden = {c["cell"]: c for c in cells if c["status"] != linked.SHOWN}
-    listed = _read(checked.year_dir / oc.CELLS_CSV)
+    listed = _read(checked.publication_dir / oc.CELLS_CSV)
     assert len(listed) == len(hidden) == len({r["cell"] for r in listed}) > 0
     for row in listed:
         assert row["status"] == hidden[row["cell"]]["status"]
         assert row["rule"] == hidden[row["cell"]]["rule"] != ""
         assert float(row["low"]) < float(row["high"])  # not determined
     by_status = collections.Counter(c["status"] for c in cells)
-    verdict = dict((r["measure"], r["value"]) for r in _read(checked.year_dir / oc.AUDIT_CSV))
+    verdict = dict(
+        (r["measure"], r["value"]) for r in _read(checked.publication_dir / oc.AUDIT_CSV)
+    )
     assert int(verdict["cells"]) == len(cells)
     assert int(verdict["cells_primary"]) == by_status[linked.PRIMARY] > 0
     assert int(verdict["cells_secondary"]) == by_status[linked.SECONDARY] > 0
@@ -241,7 +265,7 @@ def test_each_editions_counts_are_the_cells_the_reports_tables_read(checked, mon
 
     monkeypatch.setattr(linked.YearPublication, "grid", spy)
     cells = pd.read_csv(checked.publication_dir / "cells.csv", dtype=str, keep_default_na=False)
-    rows = {r["path"]: r for r in _read(checked.year_dir / oc.FILES_CSV)}
+    rows = {r["path"]: r for r in _read(checked.publication_dir / oc.FILES_CSV)}
     kinds = set()
     for stem, (institution, lang) in checked.layout.editions.items():
         if lang != LANGUAGES[0]:
@@ -272,12 +296,12 @@ def test_each_editions_counts_are_the_cells_the_reports_tables_read(checked, mon
 def test_no_hidden_value_is_in_the_check(checked):
     cells = checked.publication.cells  # the unprotected computation's values
     true = cells.loc[~cells["shown"], ["cell", "value"]].set_index("cell")["value"]
-    with (checked.year_dir / oc.CELLS_CSV).open(encoding="utf-8", newline="") as f:
+    with (checked.publication_dir / oc.CELLS_CSV).open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         assert "value" not in (reader.fieldnames or [])
         listed = {r["cell"]: r for r in reader}
     assert set(listed) == set(true.index)
-    page = (checked.year_dir / oc.HTML_FILE).read_text(encoding="utf-8")
+    page = (checked.publication_dir / oc.HTML_FILE).read_text(encoding="utf-8")
     page_rows = {
         html.unescape(cell): tds
         for cell, tds in re.findall(r'<tr data-cell="([^"]*)">(.*?)</tr>', page)
@@ -300,7 +324,7 @@ def test_no_hidden_value_is_in_the_check(checked):
         )
         assert suppression != str(int(value))
     # the files table and the verdict hold counts of cells, not cells: no column for a value
-    assert "value" not in _read(checked.year_dir / oc.FILES_CSV)[0]
+    assert "value" not in _read(checked.publication_dir / oc.FILES_CSV)[0]
 
 
 def test_the_check_is_the_same_when_every_hidden_value_changes(checked, tmp_path):
@@ -314,18 +338,12 @@ def test_the_check_is_the_same_when_every_hidden_value_changes(checked, tmp_path
     record = json.loads((checked.publication_dir / linked.RECORD_FILE).read_text())
     pages = []
     for name, publication in (("a", pub), ("b", changed)):
-        derived = tmp_path / name / "derived"
-        folder = tables.publication_folder(derived, checked.year)
+        year_dir, derived, folder = _copy(checked, tmp_path / name)
         linked.write_publication(publication, folder, record["fingerprint"])
-        for upload_name in checked.layout.upload_files:
-            shutil.copy(checked.derived / upload_name, derived / upload_name)
-        shutil.copy(checked.derived / "persons.parquet", derived / "persons.parquet")
-        year_dir = tmp_path / name / "out" / str(checked.year)
-        shutil.copytree(checked.year_dir, year_dir)
         oc.write_output_check(
             year_dir, derived, folder, checked.config, checked.layout, render._person_ids(derived)
         )
-        pages.append({n: (year_dir / n).read_bytes() for n in oc.SUMMARY_FILES})
+        pages.append({n: (folder / n).read_bytes() for n in oc.SUMMARY_FILES})
     assert pages[0] == pages[1]
 
 
@@ -343,32 +361,27 @@ def test_thresholds_shown_follow_the_configuration(
     publication = _protect_and_write(config, derived, checked.year)
     year_dir = tmp_path / "out" / str(checked.year)
     layout = _lay_out_year(config, derived, checked.year, year_dir)
-    oc.write_output_check(
-        year_dir, derived, tables.publication_folder(derived, checked.year), config, layout
-    )
-    rules = {r["parameter"]: r for r in _read(year_dir / oc.RULES_CSV)}
+    folder = tables.publication_folder(derived, checked.year)
+    oc.write_output_check(year_dir, derived, folder, config, layout)
+    rules = {r["parameter"]: r for r in _read(folder / oc.RULES_CSV)}
     assert rules["min_cell"]["value"] == "6" and "1–5" in rules["min_cell"]["meaning"]
     assert "<6" in rules["survival_pooling"]["meaning"]
-    files = _read(year_dir / oc.FILES_CSV)
+    files = _read(folder / oc.FILES_CSV)
     assert any("min_cell=6" in r["rules"] for r in files)
     assert not any("min_cell=5" in r["rules"] for r in files)
-    page = (year_dir / oc.HTML_FILE).read_text(encoding="utf-8")
+    page = (folder / oc.HTML_FILE).read_text(encoding="utf-8")
     assert "min_cell=6" in page and "min_cell=5" not in page and "1–5" in page
     # the primary cells are the counts of 1 … min_cell − 1, counted from the true values
-    for folder, pub, params in (
-        (year_dir, publication, config.disclosure),
-        (checked.year_dir, checked.publication, checked.config.disclosure),
+    primary = []
+    for where, pub, params in (
+        (folder, publication, config.disclosure),
+        (checked.publication_dir, checked.publication, checked.config.disclosure),
     ):
-        verdict = dict((r["measure"], r["value"]) for r in _read(folder / oc.AUDIT_CSV))
+        verdict = dict((r["measure"], r["value"]) for r in _read(where / oc.AUDIT_CSV))
         small = pub.cells["value"].between(1, params.min_cell - 1).sum()
         assert int(verdict["cells_primary"]) == small > 0
-    assert int(
-        dict((r["measure"], r["value"]) for r in _read(year_dir / oc.AUDIT_CSV))["cells_primary"]
-    ) > int(
-        dict((r["measure"], r["value"]) for r in _read(checked.year_dir / oc.AUDIT_CSV))[
-            "cells_primary"
-        ]
-    )
+        primary.append(small)
+    assert primary[0] > primary[1]
     # a publication protected with min_cell 5 is not described under min_cell 6
     with pytest.raises(ArrStatsError, match="other disclosure parameters"):
         checked.check(config=dataclasses.replace(checked.config, disclosure=config.disclosure))
@@ -399,7 +412,7 @@ def test_every_figure_of_the_document_has_its_rules():
 
 
 def test_the_check_is_the_same_bytes_every_time(checked):
-    first = {n: (checked.year_dir / n).read_bytes() for n in oc.SUMMARY_FILES}
+    first = {n: (checked.publication_dir / n).read_bytes() for n in oc.SUMMARY_FILES}
     # again, in another process with another string hash seed (set and dict orders)
     script = f"""
 import json
@@ -414,7 +427,7 @@ write_output_check(Path({str(checked.year_dir)!r}), derived, tables.publication_
 """
     env = {**os.environ, "PYTHONHASHSEED": "4242"}
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
-    second = {n: (checked.year_dir / n).read_bytes() for n in oc.SUMMARY_FILES}
+    second = {n: (checked.publication_dir / n).read_bytes() for n in oc.SUMMARY_FILES}
     assert first == second
     assert b"<script" not in first[oc.HTML_FILE]
     assert not re.search(rb"""(src|href)=["']?(https?:)?//""", first[oc.HTML_FILE])
@@ -437,8 +450,9 @@ def test_every_file_of_a_rendered_year_folder_is_listed_once(
         config, derived, year, institution=institution, out_dir=tmp_path, engine="fallback"
     )
     year_dir = tmp_path / str(year)
-    assert [p.name for p in written[-5:]] == [oc.HTML_FILE, *oc.SUMMARY_FILES[1:]]
-    rows = _read(year_dir / oc.FILES_CSV)
+    folder = tables.publication_folder(derived, year)
+    assert written[-5:] == [folder / name for name in oc.SUMMARY_FILES]
+    rows = _read(folder / oc.FILES_CSV)
     listed = collections.Counter(r["path"] for r in rows if r["folder"] == oc.REPORT_FOLDER)
     assert set(listed) == _walk(year_dir) and max(listed.values()) == 1
     assert {p.relative_to(year_dir).as_posix() for p in written if year_dir in p.parents} <= set(
@@ -454,6 +468,12 @@ def test_every_file_of_a_rendered_year_folder_is_listed_once(
     for row in figures:  # every figure found its alt text and its rules
         label = re.search(r"\((fig-[\w-]+)\)", row["contents"]).group(1)
         assert row["rules"] == oc.rule_text(config.disclosure, FIGURE_RULES[label])
-    verdict = dict((r["measure"], r["value"]) for r in _read(year_dir / oc.AUDIT_CSV))
+    verdict = dict((r["measure"], r["value"]) for r in _read(folder / oc.AUDIT_CSV))
     assert verdict["audit_passed"] == "true"
     assert verdict["audit_seconds"] == ""  # SOURCE_DATE_EPOCH: no time in the files
+    # nothing in the exported folder tells a primary cell from a secondary one
+    primary_rule = linked.primary_rule(config.disclosure)
+    for path in year_dir.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".csv", ".svg"):
+            text = path.read_text(encoding="utf-8")
+            assert primary_rule not in text and linked.SECONDARY not in text, path

@@ -423,6 +423,11 @@ _NB: dict[str, str] = {
         "med regelen som skjulte den og det revisjonen beviste om den. Ingen skjult verdi "
         "står på denne siden eller i CSV-filene ved siden av."
     ),
+    "check.stays": (
+        "Denne kontrollen blir i TSD og eksporteres ikke: den viser hvilke skjulte celler "
+        "som er små antall (primær undertrykking), noe utgavene aldri viser. Eksporter "
+        "rapportmappen; kontrollen ligger i byggemappen ved årets publikasjon."
+    ),
     "check.sec.verdict": "Resultat",
     "check.sec.rules": "Regler fra kjøringens konfigurasjon",
     "check.sec.files": "Filer",
@@ -503,8 +508,8 @@ _NB: dict[str, str] = {
     "check.col.low": "Minst",
     "check.col.high": "Høyst",
     "check.col.meaning": "Betydning",
-    "check.folder.report": "rapport",
-    "check.folder.build": "bygg",
+    "check.folder.report": "rapport (eksport)",
+    "check.folder.build": "bygg (blir i TSD)",
     "check.kind.edition_html": "utgave (HTML)",
     "check.kind.edition_pdf": "utgave (PDF)",
     "check.kind.figure_png": "webfigur (PNG)",
@@ -534,6 +539,9 @@ _NB: dict[str, str] = {
     "check.contents.audit": "beviste grenser for {n} skjulte celler",
     "check.contents.record": "år, fingeravtrykk og revisjonens tid",
     "check.contents.output_check": "denne siden og CSV-filene ved siden av",
+    "check.contents.output_check_exported": (
+        "en eksportkontroll i rapportmappen: den viser hvilke celler som er små, ta den ut"
+    ),
     "check.contents.other": "ikke skrevet av arr-stats report: kontroller for hånd",
     "check.id.pass": "ingen funnet",
     "check.id.fail": "funnet",
@@ -934,6 +942,11 @@ _EN: dict[str, str] = {
         "hidden cell with the rule that hid it and what the audit proved about it. No hidden "
         "value is on this page or in the CSV files beside it."
     ),
+    "check.stays": (
+        "This check stays in TSD and is not exported: it shows which hidden cells are small "
+        "counts (primary suppression), which the editions never show. Export the report "
+        "folder; the check lies in the build folder beside the year's publication."
+    ),
     "check.sec.verdict": "Verdict",
     "check.sec.rules": "Rules from the run configuration",
     "check.sec.files": "Files",
@@ -1014,8 +1027,8 @@ _EN: dict[str, str] = {
     "check.col.low": "At least",
     "check.col.high": "At most",
     "check.col.meaning": "Meaning",
-    "check.folder.report": "report",
-    "check.folder.build": "build",
+    "check.folder.report": "report (export)",
+    "check.folder.build": "build (stays in TSD)",
     "check.kind.edition_html": "edition (HTML)",
     "check.kind.edition_pdf": "edition (PDF)",
     "check.kind.figure_png": "web figure (PNG)",
@@ -1045,6 +1058,9 @@ _EN: dict[str, str] = {
     "check.contents.audit": "proven bounds of {n} hidden cells",
     "check.contents.record": "year, fingerprint and the audit's time",
     "check.contents.output_check": "this page and the CSV files beside it",
+    "check.contents.output_check_exported": (
+        "an output check in the report folder: it shows which cells are small, remove it"
+    ),
     "check.contents.other": "not written by arr-stats report: check by hand",
     "check.id.pass": "none found",
     "check.id.fail": "found",

@@ -862,7 +862,12 @@ def cached(owner: object, key: Any, compute: Callable[[], YearPublication]) -> Y
 
 
 def publication_tables(publication: YearPublication) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a publication as they may leave TSD.
+    """The tidy tables of a publication, without a hidden value.
+
+    They stay in the build, inside TSD: a cell's ``status`` tells a primary
+    cell (a count of 1 … ``min_cell`` − 1) from a secondary one, which the
+    editions never do. The output check
+    (:mod:`arr_stats.publication.output_check`) reads them.
 
     Returns
     -------

@@ -1,7 +1,13 @@
 """The output check of a report year: what each file shows, under which rules, and the audit.
 
 The person who approves export of a report year's outputs from TSD reads one
-page, ``output-check.html`` in the year folder, and the CSV files beside it:
+page, ``output-check.html``, and the CSV files beside it. They are written
+into the year's publication folder in the build (``publication/<year>/``),
+not into the year folder that is exported: the check says which hidden cells
+are primary (counts of 1 … ``min_cell`` − 1) and which secondary, and the
+bounds a reader can prove, where every edition prints all hidden cells
+alike. Exported with the outputs it would tell a reader which hidden cells
+are small counts. A check found in the year folder fails.
 
 ``output-check.csv``
     One row per file (:func:`file_rows`): every file in the year folder
@@ -379,6 +385,8 @@ def _classify(folder: str, path: str, layout: OutputLayout) -> tuple[str, str | 
     parts = PurePosixPath(path).parts
     name = parts[-1]
     suffix = PurePosixPath(name).suffix
+    if name in SUMMARY_FILES and (folder == BUILD_FOLDER or len(parts) == 1):
+        return OUTPUT_CHECK, None
     if folder == BUILD_FOLDER:
         if len(parts) == 1 and name in layout.upload_files:
             return UPLOAD, None
@@ -391,8 +399,6 @@ def _classify(folder: str, path: str, layout: OutputLayout) -> tuple[str, str | 
             return PUBLICATION_TABLE, None
         return OTHER, None
     if len(parts) == 1:
-        if name in SUMMARY_FILES:
-            return OUTPUT_CHECK, None
         if name == layout.indicators_file:
             return INDICATORS, None
         stem = name[: -len(suffix)] if suffix else name
@@ -418,6 +424,7 @@ def file_rows(
     indicators: pd.DataFrame | None = None,
     audit_passed: bool = True,
     lang: str = DEFAULT_LANGUAGE,
+    own_paths: Sequence[str] = (),
 ) -> pd.DataFrame:
     """One row per file: what it is and shows, the rules, the cells, the checks, the verdict.
 
@@ -427,7 +434,7 @@ def file_rows(
         ``folder, path, size_bytes, sha256, identifier_check, identifier_note``:
         one row per file found (:data:`REPORT_FOLDER` paths relative to the
         year folder, :data:`BUILD_FOLDER` paths relative to the build folder);
-        not modified. The check's own files are added here.
+        not modified.
     cells, relations, audit
         The written publication's tables
         (:func:`arr_stats.publication.linked.publication_tables`).
@@ -444,6 +451,10 @@ def file_rows(
         publication fails.
     lang
         The language of the ``contents`` column.
+    own_paths
+        The check's own files (in the build folder, relative to it): listed
+        without size and hash (they are being written), in place of any
+        found there.
 
     Returns
     -------
@@ -454,15 +465,15 @@ def file_rows(
     """
     own = pd.DataFrame(
         {
-            "folder": REPORT_FOLDER,
-            "path": list(SUMMARY_FILES),
+            "folder": BUILD_FOLDER,
+            "path": list(own_paths),
             "size_bytes": pd.NA,
             "sha256": "",
             "identifier_check": ID_SELF,
             "identifier_note": "",
         }
     )
-    found = files[~((files["folder"] == REPORT_FOLDER) & files["path"].isin(SUMMARY_FILES))]
+    found = files[~((files["folder"] == BUILD_FOLDER) & files["path"].isin(own_paths))]
     every = pd.concat([found, own], ignore_index=True)
     figure_index = figure_index if figure_index is not None else pd.DataFrame()
     alt_by_file: dict[tuple[str, str], tuple[str, str, str]] = {}
@@ -523,7 +534,8 @@ def file_rows(
         elif kind == PUBLICATION_RECORD:
             contents = t("check.contents.record", lang)
         elif kind == OUTPUT_CHECK:
-            contents = t("check.contents.output_check", lang)
+            where = "output_check" if file["folder"] == BUILD_FOLDER else "output_check_exported"
+            contents = t(f"check.contents.{where}", lang)
         else:
             contents = t("check.contents.other", lang)
         rows.append(
@@ -536,7 +548,9 @@ def file_rows(
                 "contents": contents,
                 "rules": rule_text(params, rules),
                 **counts,
-                "verdict": _file_verdict(kind, file["identifier_check"], audit_passed),
+                "verdict": _file_verdict(
+                    kind, file["folder"], file["identifier_check"], audit_passed
+                ),
             }
         )
     out = pd.DataFrame(rows, columns=list(FILE_COLUMNS))
@@ -558,9 +572,11 @@ def _indicator_counts(indicators: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def _file_verdict(kind: str, identifiers: str, audit_passed: bool) -> str:
+def _file_verdict(kind: str, folder: str, identifiers: str, audit_passed: bool) -> str:
     if identifiers == ID_FAIL:
         return FAIL
+    if kind == OUTPUT_CHECK and folder == REPORT_FOLDER:
+        return FAIL  # an output check tells primary from secondary cells: never exported
     if not audit_passed and kind in (EDITION_HTML, EDITION_PDF, PUBLICATION_TABLE):
         return FAIL
     if kind == OTHER or identifiers == ID_UNCHECKED:
@@ -660,6 +676,7 @@ def output_check_tables(
     figure_index: pd.DataFrame | None = None,
     indicators: pd.DataFrame | None = None,
     lang: str = DEFAULT_LANGUAGE,
+    own_paths: Sequence[str] = (),
 ) -> dict[str, pd.DataFrame]:
     """Every table of the check from the files found and the written publication.
 
@@ -675,7 +692,7 @@ def output_check_tables(
     params
         The run configuration's disclosure parameters (the publication must
         have been protected with them: :func:`check_parameters`).
-    layout, figure_index, indicators, lang
+    layout, figure_index, indicators, lang, own_paths
         As in :func:`file_rows`.
 
     Returns
@@ -688,7 +705,17 @@ def output_check_tables(
     check_parameters(cells, params)
     passed = bool((audit["reason"] == OK).all())
     table = file_rows(
-        files, cells, relations, audit, params, layout, figure_index, indicators, passed, lang
+        files,
+        cells,
+        relations,
+        audit,
+        params,
+        layout,
+        figure_index,
+        indicators,
+        passed,
+        lang,
+        own_paths,
     )
     seconds = record.get("audit_seconds")
     return {
@@ -722,6 +749,7 @@ code { font-size: 0.9em; white-space: nowrap; }
 code.digest { font-size: 0.75em; color: #666; }
 .pass { color: #1a6b1a; } .fail { color: #b00020; font-weight: bold; } .review { color: #a05a00; }
 p.note { font-size: 0.9em; max-width: 60em; }
+p.stays { border-left: 4px solid #b00020; padding-left: 0.6em; font-weight: bold; }
 """
 
 
@@ -841,6 +869,7 @@ def output_check_html(
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(t('check.title', lang, year=year))}</h1>",
         f'<p class="note">{html.escape(t("check.intro", lang))}</p>',
+        f'<p class="note stays">{html.escape(t("check.stays", lang))}</p>',
         f'<h2 id="verdict">{html.escape(t("check.sec.verdict", lang))}</h2>',
         _table([t("col.measure", lang), t("col.value", lang)], verdict_rows),
         f'<h2 id="rules">{html.escape(t("check.sec.rules", lang))}</h2>',
@@ -971,7 +1000,7 @@ def write_output_check(
     person_ids: Sequence[str] | None = None,
     lang: str = DEFAULT_LANGUAGE,
 ) -> list[Path]:
-    """Walk a report year's files, read its publication, and write the check beside them.
+    """Walk a report year's files, read its publication, and write the check beside the publication.
 
     Parameters
     ----------
@@ -981,7 +1010,8 @@ def write_output_check(
         The build folder: the upload files of ``layout`` found there are listed.
     publication_dir
         The year's written publication (``publication/<year>/`` in the build):
-        every file in it is listed, and its tables are read.
+        every file in it is listed, its tables are read, and the check is
+        written into it.
     config
         The run configuration (its ``disclosure`` parameters).
     layout
@@ -994,7 +1024,9 @@ def write_output_check(
     Returns
     -------
     list of Path
-        ``output-check.html`` and the four CSV files, in the year folder.
+        ``output-check.html`` and the four CSV files, in ``publication_dir``
+        (in the build, which stays in TSD: the check tells which hidden
+        cells are small, which the editions never do).
 
     Raises
     ------
@@ -1005,12 +1037,9 @@ def write_output_check(
         raise ArrStatsError(f"unknown language {lang!r}")
     year_dir, build_dir, publication_dir = Path(year_dir), Path(build_dir), Path(publication_dir)
     publication, record = _read_publication(publication_dir)
-    report_files = sorted(
-        p
-        for p in year_dir.rglob("*")
-        if p.is_file() and not (p.parent == year_dir and p.name in SUMMARY_FILES)
-    )
-    build_files = sorted(p for p in publication_dir.rglob("*") if p.is_file())
+    report_files = sorted(p for p in year_dir.rglob("*") if p.is_file())
+    own = [publication_dir / name for name in SUMMARY_FILES]
+    build_files = sorted(p for p in publication_dir.rglob("*") if p.is_file() and p not in own)
     build_files += [
         build_dir / name for name in sorted(layout.upload_files) if (build_dir / name).is_file()
     ]
@@ -1041,21 +1070,15 @@ def write_output_check(
         _read_figure_index(year_dir, layout),
         indicators,
         lang,
+        [p.relative_to(build_dir).as_posix() for p in own],
     )
     written = []
-    for name, key in (
-        (FILES_CSV, "files"),
-        (CELLS_CSV, "cells"),
-        (AUDIT_CSV, "audit"),
-        (
-            RULES_CSV,
-            "rules",
-        ),
-    ):
-        path = year_dir / name
+    csv_files = {FILES_CSV: "files", CELLS_CSV: "cells", AUDIT_CSV: "audit", RULES_CSV: "rules"}
+    for name, key in csv_files.items():
+        path = publication_dir / name
         tables[key].to_csv(path, index=False, lineterminator="\n")
         written.append(path)
-    page = year_dir / HTML_FILE
+    page = publication_dir / HTML_FILE
     page.write_text(output_check_html(tables, config.disclosure, layout, lang), encoding="utf-8")
     return [page, *written]
 

@@ -198,8 +198,8 @@ def render_reports(
     list of Path
         Every file written, in edition order, then the indicator files, the
         year's publication, and the output check (``output-check.html`` and
-        its CSV files in the year folder:
-        :mod:`arr_stats.publication.output_check`).
+        its CSV files, beside the publication in the build, which stays in
+        TSD: :mod:`arr_stats.publication.output_check`).
 
     Raises
     ------
@@ -262,7 +262,8 @@ def render_reports(
             written.append(path)
     written += write_indicator_files(config, derived_dir, year, year_dir, say=_say)
     written += publication
-    # last: the output check lists every file of the year written above
+    # last: the output check lists every file of the year written above; it goes
+    # into the build beside the publication, never into the exported year folder
     from arr_stats.report.tables import publication_folder
 
     checked = write_output_check(
@@ -275,7 +276,7 @@ def render_reports(
         lang,
     )
     written += checked
-    _say(f"  output check for export in {checked[0]}")
+    _say(f"  output check for the export (stays in TSD): {checked[0]}")
     _say(
         f"rendered {len(editions)} edition(s) in {time.perf_counter() - start:.1f} s "
         f"({chosen}); files in {year_dir}, web figures in {year_dir / 'figures'}"
