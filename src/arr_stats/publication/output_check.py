@@ -90,7 +90,7 @@ from arr_stats.publication.disclosure import (
     readable_text,
 )
 
-#: The page and the CSV files of the check, in the year folder.
+#: The page and the CSV files of the check, beside the publication in the build.
 HTML_FILE = "output-check.html"
 FILES_CSV = "output-check.csv"
 CELLS_CSV = "output-check-cells.csv"
