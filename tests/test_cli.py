@@ -182,6 +182,7 @@ def test_report_ends_with_its_summary_when_not_on_a_terminal(demo_derived, tmp_p
     assert done.returncode == 0, done.stderr
     last = done.stdout.splitlines()[-1]
     assert last.startswith(f"report 2025: 1 edition (HTML) and indicators.csv in {tmp_path}")
+    assert f"output-check.html in {demo_derived / 'publication' / '2025'}" in last
     uploads = "indicator_upload_2025_fractions.csv and indicator_upload_2025_values.csv"
     assert f"{uploads} in {demo_derived}" in last
     assert (tmp_path / "2025" / f"{inst}.html").is_file()

@@ -437,6 +437,7 @@ def rendered(tmp_path_factory, demo_config, demo_derived, demo_params):
 def test_editions_and_indicator_files_are_written_where_they_belong(rendered, demo_derived):
     year_dir = rendered["out"]
     inst = rendered["institution"]
+    # the output check is not here: it stays in the build (it tells which hidden cells are small)
     assert sorted(p.name for p in year_dir.iterdir()) == sorted(
         ["national.html", f"{inst}.html", "indicators.csv", "figures"]
     )
@@ -543,7 +544,9 @@ def test_edition_in_headless_chromium(rendered, tmp_path, which):
 def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_params, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
     year = demo_params.years[1]
-    pages, printed, figures = [], [], []
+    from arr_stats.publication.output_check import SUMMARY_FILES
+
+    pages, printed, figures, checks = [], [], [], []
     for run in ("a", "b"):
         render.render_reports(
             demo_config, demo_derived, year, out_dir=tmp_path / run, engine="fallback", pdf=True
@@ -552,8 +555,13 @@ def test_rendering_is_deterministic(tmp_path, demo_config, demo_derived, demo_pa
         printed.append((tmp_path / run / str(year) / "national.pdf").read_bytes())
         folder = tmp_path / run / str(year) / "figures" / "national"
         figures.append({p.name: p.read_bytes() for p in sorted(folder.iterdir())})
+        check_dir = tables.publication_folder(demo_derived, year)
+        checks.append({n: (check_dir / n).read_bytes() for n in SUMMARY_FILES})
     assert pages[0] == pages[1]
     assert printed[0].startswith(b"%PDF") and printed[0] == printed[1]
+    # the output check too: every file's hash, the publication's record, the cells
+    assert checks[0] == checks[1]
+    assert b"national.pdf" in checks[0]["output-check.csv"]
     # the web figures too (PNG, SVG, figures.csv)
     assert len(figures[0]) >= 19 and figures[0] == figures[1]
     # 1790000000 s after the epoch = 2026-09-21 14:13:20 UTC

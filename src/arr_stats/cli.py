@@ -203,14 +203,24 @@ def report_summary(written: list[Path], year: int, verbose: bool = False) -> str
     >>> report_summary([Path("out/2025/national.html"), Path("out/2025/indicators.csv"),
     ...                 Path("derived/indicator_upload_2025_fractions.csv")], 2025)
     'report 2025: 1 edition (HTML) and indicators.csv in out/2025; indicator_upload_2025_fractions.csv in derived'
+    >>> report_summary([Path("out/2025/national.html"), Path("out/2025/output-check.html"),
+    ...                 Path("out/2025/output-check.csv")], 2025)
+    'report 2025: 1 edition (HTML) and output-check.html in out/2025'
     """
+    from arr_stats.publication.output_check import HTML_FILE, SUMMARY_FILES
+
     by_folder: dict[Path, list[Path]] = {}
     for path in written:
         by_folder.setdefault(path.parent, []).append(path)
     parts = []
     for folder, paths in by_folder.items():
-        editions = [p for p in paths if p.suffix in (".html", ".pdf")]
-        others = [p.name for p in paths if p not in editions]
+        editions = [p for p in paths if p.suffix in (".html", ".pdf") and p.name != HTML_FILE]
+        # the output check is named by its page; its CSV files lie beside it
+        others = [
+            p.name
+            for p in paths
+            if p not in editions and (p.name == HTML_FILE or p.name not in SUMMARY_FILES)
+        ]
         what = []
         if editions:
             n = len({p.stem for p in editions})

@@ -413,6 +413,149 @@ _NB: dict[str, str] = {
     "plot.variables.hrb_days_pre_12m": "Dager med helserelaterte ytelser siste år før",
     "plot.variables.rehab_mode": "Rehabiliteringstype",
     "plot.variables.institution_id": "Institusjon",
+    # ---- the output check (arr_stats.publication.output_check)
+    "check.title": "Eksportkontroll {year}: hver fil i rapportåret",
+    "check.intro": (
+        "For den som godkjenner eksport fra TSD. Siden lister hver fil i rapportmappen "
+        "og årets beskyttede publikasjon og opplastingsfiler i byggemappen: hva filen er, "
+        "hva den viser, hvilke regler fra kjøringens konfigurasjon som gjaldt, hvor mange "
+        "celler den viser og skjuler, og identifikatorsjekken. Deretter hver skjult celle "
+        "med regelen som skjulte den og det revisjonen beviste om den. Ingen skjult verdi "
+        "står på denne siden eller i CSV-filene ved siden av."
+    ),
+    "check.stays": (
+        "Denne kontrollen blir i TSD og eksporteres ikke: den viser hvilke skjulte celler "
+        "som er små antall (primær undertrykking), noe utgavene aldri viser. Eksporter "
+        "rapportmappen; kontrollen ligger i byggemappen ved årets publikasjon."
+    ),
+    "check.sec.verdict": "Resultat",
+    "check.sec.rules": "Regler fra kjøringens konfigurasjon",
+    "check.sec.files": "Filer",
+    "check.sec.hidden": "Skjulte celler i årets publikasjon",
+    "check.sec.limits": "Hva kontrollen ikke dekker",
+    "check.limits": (
+        "Indikatorene (indicators.csv, sammendraget, utviklingen og figurene per enhet), "
+        "O/E, case-mix-modellen, kumulativ andel, arbeidsevne, koblingen og "
+        "institusjonsskjemaene er beskyttet tabell for tabell med de samme reglene; de er "
+        "ennå ikke celler i årets publikasjon, og revisjonen dekker dem ikke. Kontrollen "
+        "beskriver filene slik de ligger i mappene nå: en utgave fra en tidligere kjøring "
+        "med en annen konfigurasjon skilles ikke ut, så gjengi alle utgavene av året i én "
+        "kjøring før eksport. En fil merket «vurderes manuelt» er ikke skrevet av "
+        "arr-stats report eller kunne ikke leses som tekst."
+    ),
+    "check.hidden_note": (
+        "Minst og høyst: det en leser kan bevise om cellen fra alle publiserte tall samlet "
+        "(heltallsprogrammering over alle likningene). En skjult celle er trygg når den "
+        "ikke er bestemt og ikke ligger innenfor 1–{last}."
+    ),
+    "check.measure.year": "Rapportår",
+    "check.measure.audit_passed": "Revisjonen bestått",
+    "check.measure.cells": "Celler i publikasjonen",
+    "check.measure.cells_shown": "Celler vist",
+    "check.measure.cells_primary": "Celler skjult, primær undertrykking",
+    "check.measure.cells_secondary": "Celler skjult, sekundær undertrykking",
+    "check.measure.cells_latent": "Latente tall (aldri vist; revisjonen beviser at de ikke kan leses som 1–4)",
+    "check.measure.equations": "Likninger mellom cellene",
+    "check.measure.hidden_bounded": "Skjulte celler med beviste grenser",
+    "check.measure.bounds_exact": "Grensene er eksakte",
+    "check.measure.audit_seconds": "Revisjonens tid (sekunder)",
+    "check.measure.fingerprint": "Publikasjonens fingeravtrykk",
+    "check.measure.files": "Filer",
+    "check.measure.files_pass": "Filer bestått",
+    "check.measure.files_fail": "Filer ikke bestått",
+    "check.measure.files_review": "Filer som vurderes manuelt",
+    "check.not_recorded": "ikke registrert (SOURCE_DATE_EPOCH satt, eller eldre journal)",
+    "check.yes": "ja",
+    "check.no": "nei",
+    "check.on": "på",
+    "check.off": "av",
+    "check.rule.min_cell": (
+        "antall på 1–{last} personer vises ikke («<{min_cell}» eller skjult); 0 kan vises"
+    ),
+    "check.rule.min_denominator": (
+        "andeler, gjennomsnitt, medianer og kurver for grupper med færre enn {value} "
+        "personer vises ikke, og en enhet med færre opphold i en kohort er ikke med i tallene"
+    ),
+    "check.rule.complementary_suppression.on": (
+        "sekundær undertrykking: flere celler skjules i sammenhengende tabeller til ingen "
+        "skjult celle kan regnes ut og revisjonen består"
+    ),
+    "check.rule.complementary_suppression.off": (
+        "av: bare primær undertrykking (revisjonen vil vanligvis ikke bestå)"
+    ),
+    "check.rule.survival_pooling.on": (
+        "hvert tegnet trinn i en kurve samler minst {min_cell} personer som forlater "
+        "risikomengden; antall i risiko under {min_cell} vises som «<{min_cell}»"
+    ),
+    "check.rule.survival_pooling.off": "av: kurvene tegnes uten sammenslåtte trinn",
+    "check.rule.state_grid_days": (
+        "tilstandsfiguren tegnes hver {value}. dag (og på statusdagene og siste dag); en "
+        "tilstand med 1–{last} personer på en tegnet dag slås sammen med andre eller skjules"
+    ),
+    "check.col.folder": "Mappe",
+    "check.col.kind": "Type",
+    "check.col.edition": "Utgave",
+    "check.col.size": "Byte",
+    "check.col.contents": "Innhold",
+    "check.col.rules": "Regler",
+    "check.col.shown": "Vist",
+    "check.col.primary": "Primær",
+    "check.col.secondary": "Sekundær",
+    "check.col.identifiers": "Identifikatorer",
+    "check.col.verdict": "Vurdering",
+    "check.col.row": "Rad",
+    "check.col.column": "Kolonne",
+    "check.col.suppression": "Undertrykking",
+    "check.col.low": "Minst",
+    "check.col.high": "Høyst",
+    "check.col.meaning": "Betydning",
+    "check.folder.report": "rapport (eksport)",
+    "check.folder.build": "bygg (blir i TSD)",
+    "check.kind.edition_html": "utgave (HTML)",
+    "check.kind.edition_pdf": "utgave (PDF)",
+    "check.kind.figure_png": "webfigur (PNG)",
+    "check.kind.figure_svg": "webfigur (SVG)",
+    "check.kind.figure_alt": "figurenes alternative tekst",
+    "check.kind.indicators": "indikatorfil",
+    "check.kind.upload": "opplasting til resultatportalen",
+    "check.kind.publication_table": "publikasjonstabell",
+    "check.kind.publication_record": "publikasjonens journal",
+    "check.kind.output_check": "denne kontrollen",
+    "check.kind.other": "ukjent fil",
+    "check.contents.edition": (
+        "koblede tabeller: {tables}; øvrige tabeller og figurer er beskyttet én for én"
+    ),
+    "check.contents.figure": "figur {number} ({label}): {alt}",
+    "check.contents.figure_alt": "alternativ tekst til {n} figurer",
+    "check.contents.indicators": (
+        "indikatorer per enhet, resten av landet og nasjonalt: {n} rader (indikator × enhet)"
+    ),
+    "check.contents.upload_fractions": (
+        "én rad per opphold (0/1) for enhetene indicators.csv viser: radnivådata uten "
+        "identifikator, til resultatportalen"
+    ),
+    "check.contents.upload_values": "verdiene til enhetene indicators.csv viser",
+    "check.contents.cells": "alle {n} celler med status og regel; verdier bare for viste celler",
+    "check.contents.relations": "{n} likninger mellom cellene",
+    "check.contents.audit": "beviste grenser for {n} skjulte celler",
+    "check.contents.record": "år, fingeravtrykk og revisjonens tid",
+    "check.contents.output_check": "denne siden og CSV-filene ved siden av",
+    "check.contents.output_check_exported": (
+        "en eksportkontroll i rapportmappen: den viser hvilke celler som er små, ta den ut"
+    ),
+    "check.contents.other": "ikke skrevet av arr-stats report: kontroller for hånd",
+    "check.id.pass": "ingen funnet",
+    "check.id.fail": "funnet",
+    "check.id.binary": "ikke tekst",
+    "check.id.unchecked": "ikke sjekket",
+    "check.id.self": "skrives nå",
+    "check.verdict.pass": "bestått",
+    "check.verdict.fail": "ikke bestått",
+    "check.verdict.review": "vurderes manuelt",
+    "check.suppression.primary": "primær",
+    "check.suppression.secondary": "sekundær",
+    "check.suppression.latent": "latent",
+    "check.unbounded": "ubegrenset",
 }
 
 _EN: dict[str, str] = {
@@ -791,6 +934,149 @@ _EN: dict[str, str] = {
     "plot.variables.hrb_days_pre_12m": "Days on health-related benefits in the year before",
     "plot.variables.rehab_mode": "Rehabilitation mode",
     "plot.variables.institution_id": "Institution",
+    # ---- the output check (arr_stats.publication.output_check)
+    "check.title": "Output check {year}: every file of the report year",
+    "check.intro": (
+        "For the person who approves export from TSD. The page lists every file in the "
+        "report folder and the year's protected publication and upload files in the build "
+        "folder: what the file is, what it shows, which rules of the run configuration "
+        "applied, how many cells it shows and hides, and the identifier check. Then every "
+        "hidden cell with the rule that hid it and what the audit proved about it. No hidden "
+        "value is on this page or in the CSV files beside it."
+    ),
+    "check.stays": (
+        "This check stays in TSD and is not exported: it shows which hidden cells are small "
+        "counts (primary suppression), which the editions never show. Export the report "
+        "folder; the check lies in the build folder beside the year's publication."
+    ),
+    "check.sec.verdict": "Verdict",
+    "check.sec.rules": "Rules from the run configuration",
+    "check.sec.files": "Files",
+    "check.sec.hidden": "Hidden cells of the year's publication",
+    "check.sec.limits": "What the check does not cover",
+    "check.limits": (
+        "The indicators (indicators.csv, the summary, the trends and the figures per unit), "
+        "O/E, the case-mix model, the cumulative incidence, work ability, the linkage and the "
+        "institution forms are protected table by table with the same rules; they are not yet "
+        "cells of the year's publication, and the audit does not cover them. The check "
+        "describes the files as they lie in the folders now: an edition from an earlier run "
+        "with another configuration is not told apart, so render every edition of the year "
+        "in one run before export. A file marked “review” was not written by arr-stats "
+        "report or could not be read as text."
+    ),
+    "check.hidden_note": (
+        "At least and at most: what a reader can prove about the cell from all published "
+        "numbers together (integer programming over every equation). A hidden cell is safe "
+        "when it is not determined and does not lie within 1–{last}."
+    ),
+    "check.measure.year": "Report year",
+    "check.measure.audit_passed": "Audit passed",
+    "check.measure.cells": "Cells in the publication",
+    "check.measure.cells_shown": "Cells shown",
+    "check.measure.cells_primary": "Cells hidden, primary suppression",
+    "check.measure.cells_secondary": "Cells hidden, secondary suppression",
+    "check.measure.cells_latent": "Latent counts (never printed; the audit proves none reads as 1–4)",
+    "check.measure.equations": "Equations between the cells",
+    "check.measure.hidden_bounded": "Hidden cells with proven bounds",
+    "check.measure.bounds_exact": "The bounds are exact",
+    "check.measure.audit_seconds": "Audit time (seconds)",
+    "check.measure.fingerprint": "Fingerprint of the publication",
+    "check.measure.files": "Files",
+    "check.measure.files_pass": "Files passed",
+    "check.measure.files_fail": "Files failed",
+    "check.measure.files_review": "Files to review",
+    "check.not_recorded": "not recorded (SOURCE_DATE_EPOCH set, or an older record)",
+    "check.yes": "yes",
+    "check.no": "no",
+    "check.on": "on",
+    "check.off": "off",
+    "check.rule.min_cell": (
+        "counts of 1–{last} persons are not shown (“<{min_cell}” or hidden); 0 may be shown"
+    ),
+    "check.rule.min_denominator": (
+        "shares, means, medians and curves of groups with fewer than {value} persons are not "
+        "shown, and a unit with fewer episodes in a cohort is left out of its numbers"
+    ),
+    "check.rule.complementary_suppression.on": (
+        "secondary suppression: more cells are hidden in linked tables until no hidden cell "
+        "can be worked out and the audit passes"
+    ),
+    "check.rule.complementary_suppression.off": (
+        "off: primary suppression only (the audit will usually fail)"
+    ),
+    "check.rule.survival_pooling.on": (
+        "each drawn step of a curve pools at least {min_cell} persons leaving the risk set; "
+        "numbers at risk below {min_cell} are shown as “<{min_cell}”"
+    ),
+    "check.rule.survival_pooling.off": "off: curves are drawn without pooled steps",
+    "check.rule.state_grid_days": (
+        "the state figure is drawn every {value} days (and on the status days and the last "
+        "day); a state of 1–{last} persons on a drawn day is merged with others or hidden"
+    ),
+    "check.col.folder": "Folder",
+    "check.col.kind": "Kind",
+    "check.col.edition": "Edition",
+    "check.col.size": "Bytes",
+    "check.col.contents": "Contents",
+    "check.col.rules": "Rules",
+    "check.col.shown": "Shown",
+    "check.col.primary": "Primary",
+    "check.col.secondary": "Secondary",
+    "check.col.identifiers": "Identifiers",
+    "check.col.verdict": "Verdict",
+    "check.col.row": "Row",
+    "check.col.column": "Column",
+    "check.col.suppression": "Suppression",
+    "check.col.low": "At least",
+    "check.col.high": "At most",
+    "check.col.meaning": "Meaning",
+    "check.folder.report": "report (export)",
+    "check.folder.build": "build (stays in TSD)",
+    "check.kind.edition_html": "edition (HTML)",
+    "check.kind.edition_pdf": "edition (PDF)",
+    "check.kind.figure_png": "web figure (PNG)",
+    "check.kind.figure_svg": "web figure (SVG)",
+    "check.kind.figure_alt": "alt text of the figures",
+    "check.kind.indicators": "indicator file",
+    "check.kind.upload": "results-portal upload",
+    "check.kind.publication_table": "publication table",
+    "check.kind.publication_record": "publication record",
+    "check.kind.output_check": "this check",
+    "check.kind.other": "unknown file",
+    "check.contents.edition": (
+        "linked tables: {tables}; other tables and figures are protected one by one"
+    ),
+    "check.contents.figure": "figure {number} ({label}): {alt}",
+    "check.contents.figure_alt": "alt text of {n} figures",
+    "check.contents.indicators": (
+        "indicators per unit, rest of the country and nation: {n} rows (indicator × unit)"
+    ),
+    "check.contents.upload_fractions": (
+        "one row per episode (0/1) of the units indicators.csv shows: row-level data without "
+        "an identifier, for the results portal"
+    ),
+    "check.contents.upload_values": "the values of the units indicators.csv shows",
+    "check.contents.cells": "all {n} cells with status and rule; values of shown cells only",
+    "check.contents.relations": "{n} equations between the cells",
+    "check.contents.audit": "proven bounds of {n} hidden cells",
+    "check.contents.record": "year, fingerprint and the audit's time",
+    "check.contents.output_check": "this page and the CSV files beside it",
+    "check.contents.output_check_exported": (
+        "an output check in the report folder: it shows which cells are small, remove it"
+    ),
+    "check.contents.other": "not written by arr-stats report: check by hand",
+    "check.id.pass": "none found",
+    "check.id.fail": "found",
+    "check.id.binary": "not text",
+    "check.id.unchecked": "not checked",
+    "check.id.self": "being written",
+    "check.verdict.pass": "pass",
+    "check.verdict.fail": "fail",
+    "check.verdict.review": "review",
+    "check.suppression.primary": "primary",
+    "check.suppression.secondary": "secondary",
+    "check.suppression.latent": "latent",
+    "check.unbounded": "unbounded",
 }
 
 #: Every label, by language: ``CATALOGUE[lang][key]``.

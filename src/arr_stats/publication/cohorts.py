@@ -50,7 +50,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from arr_stats.config import RunConfig
+from arr_stats.config import DisclosureParams, RunConfig
 from arr_stats.indicators.aggregate import _coverage_table
 from arr_stats.indicators.definitions import (
     INDICATOR_STATISTIC,
@@ -184,17 +184,34 @@ def indicator_members(
     return out.sort_values(["ind_id", "year", "unit", "role", "episode_id"], ignore_index=True)
 
 
-def _row_rules(n: float, numerator: float, counted: bool, params) -> str:
+def row_rules(params: DisclosureParams) -> tuple[str, str, str]:
+    """The texts of the rules that hide an indicator row: few persons, small numerator, small rest.
+
+    Examples
+    --------
+    >>> row_rules(DisclosureParams())[0]
+    'n < 10 (min_denominator)'
+    """
+    small = f"1–{params.min_cell - 1} (min_cell)"
+    return (
+        f"n < {params.min_denominator} (min_denominator)",
+        f"numerator {small}",
+        f"n − numerator {small}",
+    )
+
+
+def _row_rules(n: float, numerator: float, counted: bool, params: DisclosureParams) -> str:
     """The rule that hides an indicator row to begin with (empty: none)."""
+    few, small_numerator, small_rest = row_rules(params)
     frame = pd.DataFrame({"n": [n], "numerator": [numerator if counted else np.nan]})
     if small_group_mask(frame, "n", params).iloc[0]:
-        return f"n < {params.min_denominator} (min_denominator)"
+        return few
     if counted:
         if small_count_mask(frame, "numerator", params).iloc[0]:
-            return f"numerator 1–{params.min_cell - 1} (min_cell)"
+            return small_numerator
         rest = pd.DataFrame({"rest": [n - numerator]})
         if small_count_mask(rest, "rest", params).iloc[0]:
-            return f"n − numerator 1–{params.min_cell - 1} (min_cell)"
+            return small_rest
     return ""
 
 
@@ -444,4 +461,6 @@ __all__ = [
     "indicator_members",
     "indicator_table_name",
     "latent_groups",
+    "priority",
+    "row_rules",
 ]

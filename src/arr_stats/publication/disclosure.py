@@ -884,6 +884,24 @@ def protect_state_occupation(
     return out[columns]
 
 
+def readable_text(text: str) -> str:
+    """An output's text without what no reader reads as text: embedded images and digests.
+
+    Embedded images (``data:`` URIs) and hexadecimal digests (a git commit,
+    the SHA-256 of an input) can hold 11 digits in a row by chance; the
+    identifier check (:func:`check_no_identifiers`) reads what is left.
+
+    Examples
+    --------
+    >>> readable_text('<img src="data:image/png;base64,AAAA01019012345=">')
+    '<img src="data:">'
+    >>> readable_text("commit " + "0" * 40)
+    'commit digest'
+    """
+    text = re.sub(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+", "data:", text)
+    return re.sub(r"\b[0-9a-f]{40}\b|\b[0-9a-f]{64}\b", "digest", text)
+
+
 def check_no_identifiers(text: str, person_ids: Iterable[str] | None = None) -> None:
     """Raise when a rendered output contains something that looks like a person identifier.
 

@@ -56,6 +56,7 @@ See ``docs/disclosure.md``.
 
 from __future__ import annotations
 
+import os
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -238,6 +239,17 @@ def share_shown(mask: pd.DataFrame) -> pd.DataFrame:
 # protection
 
 
+def primary_rule(params: DisclosureParams) -> str:
+    """The rule a cell hidden by primary suppression carries (its ``rule``).
+
+    Examples
+    --------
+    >>> primary_rule(DisclosureParams())
+    'count 1–4 (min_cell)'
+    """
+    return f"count 1–{params.min_cell - 1} (min_cell)"
+
+
 def _optional(cells: pd.DataFrame, column: str, default: object) -> list:
     if column not in cells.columns:
         return [default] * len(cells)
@@ -255,7 +267,7 @@ def _primary(cells: pd.DataFrame, params: DisclosureParams) -> tuple[np.ndarray,
     values = cells["value"].to_numpy(dtype=float)
     small = (values >= 1) & (values < params.min_cell)
     given = _optional(cells, "primary_rule", "")
-    rule_count = f"count 1–{params.min_cell - 1} (min_cell)"
+    rule_count = primary_rule(params)
     rules = [g if g else (rule_count if s else "") for s, g in zip(small, given, strict=True)]
     primary = np.array([bool(r) for r in rules]) & ~_is_latent(cells)
     return primary, [r if p else "" for r, p in zip(rules, primary, strict=True)]
@@ -1144,7 +1156,12 @@ def cached(owner: object, key: Any, compute: Callable[[], YearPublication]) -> Y
 
 
 def publication_tables(publication: YearPublication) -> dict[str, pd.DataFrame]:
-    """The tidy tables of a publication as they may leave TSD.
+    """The tidy tables of a publication, without a hidden value.
+
+    They stay in the build, inside TSD: a cell's ``status`` tells a primary
+    cell (a count of 1 … ``min_cell`` − 1) from a secondary one, which the
+    editions never do. The output check
+    (:mod:`arr_stats.publication.output_check`) reads them.
 
     Returns
     -------
@@ -1170,7 +1187,7 @@ def publication_tables(publication: YearPublication) -> dict[str, pd.DataFrame]:
     }
 
 
-#: The record of a written publication: its year and the fingerprint of what made it.
+#: The record of a written publication: its year, the fingerprint of what made it, the audit's seconds.
 RECORD_FILE = "publication.json"
 
 
@@ -1193,7 +1210,9 @@ def write_publication(
     -------
     list of Path
         The files written: ``cells``, ``relations``, ``audit`` (each
-        ``.parquet`` and ``.csv``) and :data:`RECORD_FILE`.
+        ``.parquet`` and ``.csv``) and :data:`RECORD_FILE` (the year, the
+        fingerprint and the audit's seconds, left out when
+        ``SOURCE_DATE_EPOCH`` is set so that two builds write the same bytes).
     """
     import json
 
@@ -1208,10 +1227,16 @@ def write_publication(
         table.to_csv(csv, index=False, lineterminator="\n")
         written += [parquet, csv]
     record = folder / RECORD_FILE
-    record.write_text(
-        json.dumps({"year": publication.year, "fingerprint": fingerprint}, indent=2) + "\n",
-        encoding="utf-8",
-    )
+    saved = {
+        "year": publication.year,
+        "fingerprint": fingerprint,
+        # how long the audit took: a measurement, not a fact of the tables;
+        # left out under SOURCE_DATE_EPOCH (reproducible builds: same bytes)
+        "audit_seconds": None
+        if os.environ.get("SOURCE_DATE_EPOCH")
+        else round(float(publication.audit.seconds), 1),
+    }
+    record.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
     return [*written, record]
 
 
@@ -1248,7 +1273,7 @@ def read_publication(folder: Path, fingerprint: str) -> YearPublication | None:
         year=int(saved["year"]),
         cells=cells,
         relations=read_parquet(folder / "relations.parquet"),
-        audit=AuditResult(table=audit, seconds=0.0),
+        audit=AuditResult(table=audit, seconds=float(saved.get("audit_seconds") or 0.0)),
     )
 
 
@@ -1257,6 +1282,7 @@ __all__ = [
     "YearPublication",
     "cached",
     "cell_id",
+    "primary_rule",
     "protect",
     "publication_tables",
     "read_publication",

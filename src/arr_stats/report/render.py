@@ -32,7 +32,6 @@ All I/O of rendering lives here; the document itself only calls the package.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any
 from arr_stats.config import RunConfig
 from arr_stats.errors import ArrStatsError
 from arr_stats.labels import DEFAULT_LANGUAGE
+from arr_stats.publication.output_check import OutputLayout, write_output_check
 from arr_stats.report.authors import check_texts
 from arr_stats.report.editions import (
     ENGINES,
@@ -55,10 +55,42 @@ from arr_stats.report.fallback import render_fallback_editions
 from arr_stats.report.quarto import find_quarto, render_with_quarto
 from arr_stats.report.upload import write_indicator_files
 
+#: The folder of the web figures in a year folder.
+FIGURES_DIR = "figures"
+
 
 def web_figures_dir(year_dir: Path, edition: Edition) -> Path:
     """Where an edition's web figures go: ``<year_dir>/figures/<edition>/`` (:mod:`.web_figures`)."""
-    return year_dir / "figures" / edition.stem
+    return year_dir / FIGURES_DIR / edition.stem
+
+
+def output_layout(derived_dir: Path, year: int) -> OutputLayout:
+    """What this stage writes for ``year`` and where, for the output check.
+
+    Every edition the year may have, in every language (a year folder can
+    hold editions of earlier runs), the figures' rules, the indicator file
+    and the results-portal uploads.
+    """
+    from arr_stats.labels import LANGUAGES
+    from arr_stats.report.upload import INDICATORS_FILE, fractions_file_name, values_file_name
+    from arr_stats.report.web_figures import FIGURE_RULES, FIGURES_CSV
+
+    editions: dict[str, tuple[str | None, str]] = {}
+    names: dict[str, str] = {}
+    for lang in LANGUAGES:
+        for edition in plan_editions(derived_dir, year, all_institutions=True, lang=lang):
+            editions[edition.stem] = (edition.institution, edition.lang)
+            if edition.institution is not None and edition.institution_name:
+                names[edition.institution] = edition.institution_name
+    return OutputLayout(
+        editions=editions,
+        unit_names=names,
+        indicators_file=INDICATORS_FILE,
+        figures_dir=FIGURES_DIR,
+        figures_index=FIGURES_CSV,
+        figure_rules=FIGURE_RULES,
+        upload_files={fractions_file_name(year): "fractions", values_file_name(year): "values"},
+    )
 
 
 def choose_engine(engine: str) -> tuple[str, Path | None]:
@@ -106,11 +138,9 @@ def check_rendered(
     check: neither is readable text, and either can hold 11 digits in a row by
     chance.
     """
-    from arr_stats.publication.disclosure import check_no_identifiers
+    from arr_stats.publication.disclosure import check_no_identifiers, readable_text
 
-    text = path.read_text(encoding="utf-8")
-    text = re.sub(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+", "data:", text)
-    text = re.sub(r"\b[0-9a-f]{40}\b|\b[0-9a-f]{64}\b", "digest", text)
+    text = readable_text(path.read_text(encoding="utf-8"))
     try:
         check_no_identifiers(text, person_ids)
     except ArrStatsError as exc:
@@ -166,7 +196,10 @@ def render_reports(
     Returns
     -------
     list of Path
-        Every file written, in edition order, then the indicator files.
+        Every file written, in edition order, then the indicator files, the
+        year's publication, and the output check (``output-check.html`` and
+        its CSV files, beside the publication in the build, which stays in
+        TSD: :mod:`arr_stats.publication.output_check`).
 
     Raises
     ------
@@ -229,6 +262,21 @@ def render_reports(
             written.append(path)
     written += write_indicator_files(config, derived_dir, year, year_dir, say=_say)
     written += publication
+    # last: the output check lists every file of the year written above; it goes
+    # into the build beside the publication, never into the exported year folder
+    from arr_stats.report.tables import publication_folder
+
+    checked = write_output_check(
+        year_dir,
+        derived_dir,
+        publication_folder(derived_dir, year),
+        config,
+        output_layout(derived_dir, year),
+        person_ids,
+        lang,
+    )
+    written += checked
+    _say(f"  output check for the export (stays in TSD): {checked[0]}")
     _say(
         f"rendered {len(editions)} edition(s) in {time.perf_counter() - start:.1f} s "
         f"({chosen}); files in {year_dir}, web figures in {year_dir / 'figures'}"

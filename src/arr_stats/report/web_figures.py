@@ -52,6 +52,33 @@ FIGURES_CSV = "figures.csv"
 #: The columns of :data:`FIGURES_CSV`.
 FIGURES_COLUMNS: tuple[str, ...] = ("png", "svg", "section", "label", "alt")
 
+#: The disclosure rules each figure of the document is drawn through, by its
+#: ``label``: names of :class:`arr_stats.config.DisclosureParams` fields, whose
+#: values the run configuration sets. The output check
+#: (:mod:`arr_stats.publication.output_check`) prints them beside each figure
+#: file; a test holds every figure label of the document to an entry here.
+FIGURE_RULES: dict[str, tuple[str, ...]] = {
+    # indicator values per unit: hidden below min_denominator or with a
+    # numerator of 1 … min_cell − 1 (indicators.aggregate_indicators)
+    "fig-utvikling": ("min_cell", "min_denominator"),
+    "fig-trakt": ("min_cell", "min_denominator"),
+    "fig-trakt-srtw": ("min_cell", "min_denominator"),
+    "fig-hrbdager-institusjon": ("min_cell", "min_denominator"),
+    "fig-arbeidsevne-institusjon": ("min_cell", "min_denominator"),
+    # O/E of units whose indicator is shown (casemix_funnel_figure)
+    "fig-casemix-rtw12": ("min_cell", "min_denominator"),
+    "fig-casemix-srtw": ("min_cell", "min_denominator"),
+    # protected counts of daily states on the drawn grid (protect_state_occupation)
+    "fig-tilstand": ("min_cell", "min_denominator", "state_grid_days"),
+    # pooled curve steps, numbers at risk (pool_survival_steps)
+    "fig-kumulativ": ("min_cell", "min_denominator", "survival_pooling"),
+    "fig-kumulativ-diagnose": ("min_cell", "min_denominator", "survival_pooling"),
+    "fig-kumulativ-institusjon": ("min_cell", "min_denominator", "survival_pooling"),
+    "fig-km": ("min_cell", "min_denominator", "survival_pooling"),
+    # means by point of groups of at least min_denominator (suppress_statistics)
+    "fig-arbeidsevne": ("min_denominator",),
+}
+
 _FENCE = re.compile(r"^```\{python[^}]*\}\s*$")
 _OPTION = re.compile(r"^#\|\s?(.*)$")
 _SECTION = re.compile(r"^##\s+(.*?)\s*(?:\{([^}]*)\})?\s*$")
