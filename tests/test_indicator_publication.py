@@ -329,3 +329,22 @@ def test_nested_counts_two_apart_cannot_both_be_shown():
     assert not failed.passed
     assert set(failed.failures["reason"]) == {"small range"}
     assert OK not in set(failed.failures["reason"])
+
+
+def test_oe_ratio_of_a_unit_whose_row_the_publication_hides_is_hidden(ctx, publication):
+    from arr_stats.report import tables
+
+    checked = 0
+    for ind_id in ("arr_rtw12", "arr_srtw"):
+        hidden = tables.hidden_indicator_units(ctx, ind_id)
+        result = tables.casemix_result(ctx, ind_id)
+        units = result.institutions.set_index("orgnr")
+        listed = hidden & set(units.index)
+        assert units.loc[sorted(listed), "suppressed"].all()
+        checked += len(listed)
+        # a hidden unit is not in the model: its episodes are not in the fit's n
+        cohort = ctx.outcome_cohort()
+        in_model = result.episodes["orgnr"].astype(str)
+        assert not set(in_model) & listed
+        assert len(in_model) <= len(cohort)
+    assert checked > 0
