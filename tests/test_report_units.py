@@ -184,8 +184,9 @@ def test_target_colours_follow_the_configured_levels(edition, ind_id):
 
 
 def _labels(fig) -> dict[str, tuple[float, float]]:
+    """The point labels (annotations; a note such as "too few units" is no label)."""
     ax = fig.axes[0]
-    return {t.get_text(): tuple(t.xy) for t in ax.texts if t.get_text()}
+    return {t.get_text(): tuple(t.xy) for t in ax.texts if t.get_text() and hasattr(t, "xy")}
 
 
 @pytest.mark.slow
@@ -196,6 +197,10 @@ def test_funnel_labels_exactly_the_shown_units_without_overlap(edition, ind_id):
     shown = results[results["shown"]]
     fig = units.unit_figure(agg, ctx, ind_id)
     labels = _labels(fig)
+    if not any(len(c.get_offsets()) for c in fig.axes[0].collections):
+        # no funnel drawn (too few units to centre it): no label floats without its point
+        assert labels == {}
+        return
     assert set(labels) == set(shown["short_name"])
     for _, r in shown.iterrows():
         assert labels[r["short_name"]] == pytest.approx((r["denominator"], r["value"]))

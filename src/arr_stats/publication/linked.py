@@ -1083,7 +1083,7 @@ def year_publication(
                 kind="link",
             )
         )
-    if indicator_data is not None:
+    if indicator_data is not None and indicator_data.years:
         from arr_stats.publication.cohorts import priority
 
         # the registered episodes of earlier years give way to the report year's rows

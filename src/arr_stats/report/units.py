@@ -394,6 +394,8 @@ def unit_funnel_figure(agg: pd.DataFrame, ctx: ReportContext, ind_id: str) -> Fi
     if shown.empty or not fig.axes:
         return fig
     ax = fig.axes[0]
+    if not any(len(c.get_offsets()) for c in ax.collections):
+        return fig  # no funnel drawn (no national value to centre it): no point to name
     legend = ax.get_legend()
     if legend is not None:  # under the axes, out of the labels' way; the note stays at the foot
         handles, texts = ax.get_legend_handles_labels()
