@@ -554,7 +554,7 @@ _NB: dict[str, str] = {
     "check.verdict.review": "vurderes manuelt",
     "check.suppression.primary": "primær",
     "check.suppression.secondary": "sekundær",
-    "check.suppression.latent": "latent",
+    "check.suppression.latent": "latent tall",
     "check.unbounded": "ubegrenset",
 }
 
@@ -1075,7 +1075,7 @@ _EN: dict[str, str] = {
     "check.verdict.review": "review",
     "check.suppression.primary": "primary",
     "check.suppression.secondary": "secondary",
-    "check.suppression.latent": "latent",
+    "check.suppression.latent": "latent count",
     "check.unbounded": "unbounded",
 }
 
