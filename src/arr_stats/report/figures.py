@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from arr_stats import domain, indicators, stats
 from arr_stats.publication import disclosure
+from arr_stats.report import year_results
 from arr_stats.report.context import (
     ReportContext,
     _own_hidden,
@@ -27,15 +28,14 @@ def state_occupation_figure(ctx: ReportContext) -> Figure:
     """Stacked daily states over the 12 months after discharge (own unit; rest beside it)."""
     from arr_stats.plotting import plot_state_occupation
 
-    cohort = ctx.outcome_cohort()
-    groups = _unit_groups(ctx, cohort)
-    states = ctx.derived.daily_states
-    states = states[states["episode_id"].isin(cohort["episode_id"])]
+    groups = _unit_groups(ctx, ctx.outcome_cohort())
     outcomes = ctx.config.outcomes
     params = ctx.config.disclosure
-    occupation = stats.state_occupation(
-        states, groups, by="report_unit", last_day=outcomes.followup_days
-    )
+    # the units' counts (computed once a year) added up into the edition's groups: the
+    # counts of stats.state_occupation(daily states, groups, by="report_unit")
+    units = year_results.shared(ctx, year_results.STATE_COUNTS, year_results.unit_state_counts)
+    pooled = dict(zip(groups["institution_id"].astype(str), groups["report_unit"], strict=True))
+    occupation = stats.occupation_shares(stats.pool_state_counts(units, pooled))
     days = disclosure.state_grid(params, outcomes.month_days.values(), outcomes.followup_days)
     return plot_state_occupation(
         disclosure.protect_state_occupation(occupation, params, days),
@@ -192,7 +192,7 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
     The lines are the exact limits of O/E (Poisson-binomial O) for a unit
     with the national case mix (:func:`arr_stats.stats.oe_funnel_limits`).
     """
-    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    result = year_results.shared_casemix(ctx, ind_id)
     units = result.institutions[~result.institutions["suppressed"]]
     points = units.assign(x=units["expected"], y=units["ratio"])
     limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])

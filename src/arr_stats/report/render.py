@@ -204,11 +204,18 @@ def render_reports(
     )
     _say(f"rendering {len(editions)} edition(s) of {year} ({lang}) with {how} into {year_dir}")
     start = time.perf_counter()
-    # the year's linked tables, protected together once; every edition reads them
+    # the year's linked tables, protected together once, and the results every
+    # edition shares (aggregated indicators, case-mix models, daily states per
+    # unit), computed once: every edition reads them
+    from arr_stats.derive.load import load_build
     from arr_stats.report.tables import write_year_publication
+    from arr_stats.report.year_results import write_year_results
 
-    publication = write_year_publication(config, derived_dir, year)
+    build = load_build(derived_dir, config, lazy=True)
+    publication = write_year_publication(config, derived_dir, year, build)
     _say(f"  protected publication of {year} in {publication[0].parent}")
+    shared = write_year_results(config, derived_dir, year, build)
+    _say(f"  results every edition shares in {shared[0].parent}")
     if chosen == "quarto":
         assert quarto is not None
         rendered = []

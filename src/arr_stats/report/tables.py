@@ -17,6 +17,7 @@ from scipy.stats import norm
 
 from arr_stats import domain, indicators, labels, stats
 from arr_stats.config import PROJECT_ROOT, RunConfig, config_to_dict
+from arr_stats.derive.load import Derived
 from arr_stats.indicators.casemix import (
     CHECK_FEW_EVENTS,
     CHECK_NOT_CONVERGED,
@@ -26,6 +27,7 @@ from arr_stats.indicators.casemix import (
 )
 from arr_stats.labels import t
 from arr_stats.publication import disclosure, linked
+from arr_stats.report import year_results
 from arr_stats.report.context import (
     TREND_YEARS,
     UNKNOWN_LABEL,
@@ -56,11 +58,13 @@ from arr_stats.stats.work_ability import resolve_cluster
 
 
 def indicator_table(ctx: ReportContext) -> pd.DataFrame:
-    """The disclosed aggregated indicators of the trend years (``indicators.csv`` rows)."""
-    d = ctx.derived
-    return indicators.aggregate_indicators(
-        d.episodes, d.responses, d.outcomes, d.institutions, d.config, ctx.trend_years
-    )
+    """The disclosed aggregated indicators of the trend years (``indicators.csv`` rows).
+
+    The same for every edition of the year: computed once
+    (:func:`arr_stats.report.year_results.aggregated_indicators`).
+    """
+    agg = year_results.shared(ctx, year_results.INDICATORS, year_results.aggregated_indicators)
+    return agg.copy()
 
 
 def _unit_rows(agg: pd.DataFrame, ctx: ReportContext, year: int) -> dict[str, pd.DataFrame]:
@@ -253,13 +257,16 @@ def year_publication(ctx: ReportContext) -> linked.YearPublication:
     return linked.cached(ctx.derived, (ctx.year, ctx.config.disclosure), load_or_compute)
 
 
-def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> list[Path]:
+def write_year_publication(
+    config: RunConfig, derived_dir: Path, year: int, build: Derived | None = None
+) -> list[Path]:
     """Compute the year's publication once and write it into the build (Parquet + CSV).
 
     ``arr-stats report`` calls this before the editions, which then read it
     (:func:`year_publication`) instead of computing it each.
 
-    The audit written is the exact one (every hidden cell's bounds).
+    The audit written is the exact one (every hidden cell's bounds). ``build``
+    is the build already loaded with ``config`` (else it is loaded here).
 
     Returns
     -------
@@ -269,7 +276,8 @@ def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> l
     from arr_stats.derive.load import load_build
     from arr_stats.publication.audit import audit
 
-    ctx = ReportContext(load_build(derived_dir, config), int(year), None, None, "")
+    derived = build if build is not None else load_build(derived_dir, config, lazy=True)
+    ctx = ReportContext(derived, int(year), None, None, "")
     publication = _compute_publication(ctx)
     # the file an output checker reads: every hidden cell's exact bounds
     exact = audit(publication.cells, publication.relations, ctx.config.disclosure, exact=True)
@@ -694,20 +702,23 @@ def work_status_table(ctx: ReportContext) -> HtmlBlock:
     cohort = ctx.own(cohort)
     responses = responses[responses["episode_id"].isin(cohort["episode_id"])]
     params = ctx.config.disclosure
+    # the register states of the cohort's units (whole units: reportable() keeps or drops a unit)
+    register = year_results.shared(ctx, year_results.REGISTER_COUNTS, year_results.register_counts)
+    register = register[register["unit"].isin(set(cohort["institution_id"].astype(str)))]
+    register = register.groupby("day")[["observed", "in_state"]].sum()
     counts = []
     for point, months in POINT_MONTHS.items():
         answered = responses[(responses["point"] == point) & responses["work_status"].notna()]
         day = ctx.config.outcomes.month_days.get(months, 0)
-        states = ctx.derived.daily_states
-        states = states[states["episode_id"].isin(cohort["episode_id"]) & (states["day"] == day)]
+        on_day = register.loc[day] if day in register.index else {"observed": 0, "in_state": 0}
         counts.append(
             {
                 "point": point,
                 "months": months,
                 "n": len(answered),
                 "working": answered["work_status"].astype(str).str.startswith("I arbeid").sum(),
-                "observed": states["state"].notna().sum(),
-                "register": (states["state"].astype(object) == "working").sum(),
+                "observed": int(on_day["observed"]),
+                "register": int(on_day["in_state"]),
             }
         )
     counts = pd.DataFrame(counts)
@@ -845,7 +856,7 @@ def casemix_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlBlock:
     from arr_stats.plotting import group_label
 
     # fitted on the units large enough to report, like every other published number
-    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    result = year_results.shared_casemix(ctx, ind_id)
     if result.n == 0:
         label = disclosure.small_group_label(ctx.config.disclosure)
         text = ctx.t("table.casemix_no_model", label=label)
@@ -961,7 +972,7 @@ def casemix_ratios_table(ctx: ReportContext, ind_id: str = "arr_rtw12") -> HtmlB
     (:func:`arr_stats.stats.oe_control_limits`).
     """
     # fitted on the units large enough to report, like every other published number
-    result = indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+    result = year_results.shared_casemix(ctx, ind_id)
     names = ctx.institution_names()
     params = ctx.config.disclosure
     rows, classes = [], []
