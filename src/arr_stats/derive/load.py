@@ -211,7 +211,9 @@ def load_build(
     return derived
 
 
-def load_derived(config: RunConfig | str | Path, derived_dir: str | Path | None = None) -> Derived:
+def load_derived(
+    config: RunConfig | str | Path, derived_dir: str | Path | None = None, lazy: bool = False
+) -> Derived:
     """Read the build a run configuration names (its ``[paths] derived`` folder).
 
     Parameters
@@ -220,6 +222,8 @@ def load_derived(config: RunConfig | str | Path, derived_dir: str | Path | None 
         A :class:`RunConfig`, or the path of a TOML run configuration.
     derived_dir
         Another build folder to read instead of the configuration's.
+    lazy
+        Decode each table on first use (:func:`load_build`).
 
     Returns
     -------
@@ -228,4 +232,4 @@ def load_derived(config: RunConfig | str | Path, derived_dir: str | Path | None 
         report parameters apply; its outcome parameters must be the build's).
     """
     run = load_config(config) if isinstance(config, str | Path) else config
-    return load_build(derived_dir or run.derived_dir, run)
+    return load_build(derived_dir or run.derived_dir, run, lazy=lazy)

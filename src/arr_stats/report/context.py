@@ -202,6 +202,14 @@ class ReportContext:
         return len(self.outcome_cohort()) >= self.config.disclosure.min_denominator
 
 
+def config_of_json(config_json: str | None) -> RunConfig | None:
+    """The run configuration an edition is given as JSON (``None`` without)."""
+    if not config_json:
+        return None
+    raw = json.loads(config_json)
+    return config_from_dict(raw, source=Path(raw["source"]) if raw.get("source") else None)
+
+
 def open_report(
     year: int,
     institution: str | int | None = None,
@@ -233,11 +241,7 @@ def open_report(
     """
     if derived_dir is None:
         raise ArrStatsError("open_report needs derived_dir: the folder of a build")
-    run = None
-    if config_json:
-        raw = json.loads(config_json)
-        run = config_from_dict(raw, source=Path(raw["source"]) if raw.get("source") else None)
-    derived = load_build(derived_dir, run, lazy=True)  # most editions never read daily_states
+    derived = load_build(derived_dir, config_of_json(config_json), lazy=True)  # daily states unread
     inst = None if institution in (None, "", "None") else str(institution)
     name = derived.institution_names().get(inst) if inst else None
     when = render_time or dt.datetime.now(tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

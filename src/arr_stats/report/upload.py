@@ -265,7 +265,7 @@ def write_indicator_files(
     from arr_stats import indicators
     from arr_stats.derive.load import load_derived
 
-    derived = load_derived(config, derived_dir)
+    derived = load_derived(config, derived_dir, lazy=True)  # daily states unread
     tables = (derived.episodes, derived.responses, derived.outcomes)
     aggregated = indicators.aggregate_indicators(
         *tables, derived.institutions, derived.config, [year], disclose=True

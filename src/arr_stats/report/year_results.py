@@ -310,3 +310,28 @@ def write_year_results(
         encoding="utf-8",
     )
     return [target, record]
+
+
+def write_for_editions(year: int, derived_dir: str, config_json: str) -> None:
+    """:func:`write_year_results` with the configuration the editions are given as JSON.
+
+    What a report kernel of the Jupyter fallback runs while the parent
+    computes the publication (:func:`kernel_code`).
+    """
+    from arr_stats.report.context import config_of_json
+
+    config = config_of_json(config_json)
+    if config is None:
+        from arr_stats.derive.load import recorded_config
+
+        config = recorded_config(derived_dir)
+    write_year_results(config, Path(derived_dir), year)
+
+
+def kernel_code(year: int, derived_dir: str, config_json: str) -> str:
+    """The code that computes the shared results in a kernel (:func:`write_for_editions`)."""
+    return (
+        "from arr_stats.report.year_results import write_for_editions as _write\n"
+        f"_write({int(year)!r}, {str(derived_dir)!r}, {config_json!r})\n"
+        "del _write"
+    )
