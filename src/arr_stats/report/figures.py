@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -195,12 +196,11 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
     result = year_results.shared_casemix(ctx, ind_id)
     units = result.institutions[~result.institutions["suppressed"]]
     points = units.assign(x=units["expected"], y=units["ratio"])
-    limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])
-    if not points.empty:
-        limits = stats.oe_funnel_limits(
-            result.episodes["expected"], _funnel_sizes(units["n"].astype(float))
-        )
-        limits = limits.rename(columns={"expected": "x"})
+    limits = year_results.shared(
+        ctx,
+        year_results.casemix_limits_name(ind_id),
+        functools.partial(year_results.casemix_limits, ind_id=ind_id),
+    )
     return _funnel(
         ctx,
         points,
@@ -214,6 +214,22 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
         note=f"{ctx.t('figure.oe_note')} {OE_INTERVAL_NOTES[ctx.lang]}",
         outside=(points["y"] < points["limit95_lower"]) | (points["y"] > points["limit95_upper"]),
     )
+
+
+def casemix_funnel_limits(result: indicators.CaseMixResult) -> pd.DataFrame:
+    """The lines of the case-mix funnel: exact limits of O/E against the expected count.
+
+    For a unit with the national case mix (:func:`arr_stats.stats.oe_funnel_limits`),
+    over the sizes of the units shown; ``x, level, lower, upper`` (empty
+    without a unit to show).
+    """
+    units = result.institutions[~result.institutions["suppressed"]]
+    if units.empty:
+        return pd.DataFrame(columns=["x", "level", "lower", "upper"])
+    limits = stats.oe_funnel_limits(
+        result.episodes["expected"], _funnel_sizes(units["n"].astype(float))
+    )
+    return limits.rename(columns={"expected": "x"})
 
 
 def _with_interval_note(figure: Figure, cluster: str | None, lang: str = "nb") -> Figure:

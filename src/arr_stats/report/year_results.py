@@ -58,6 +58,11 @@ def casemix_name(ind_id: str) -> str:
     return f"casemix:{ind_id}"
 
 
+def casemix_limits_name(ind_id: str) -> str:
+    """The name of the lines of ``ind_id``'s case-mix funnel among the shared results."""
+    return f"casemix_limits:{ind_id}"
+
+
 # ------------------------------------------------------------------ the results
 
 
@@ -72,6 +77,13 @@ def aggregated_indicators(ctx: ReportContext) -> pd.DataFrame:
 def casemix_model(ctx: ReportContext, ind_id: str) -> indicators.CaseMixResult:
     """The national case-mix model of ``ind_id``, fitted on the reportable outcome cohort."""
     return indicators.casemix(ctx.outcome_cohort(), ctx.config, ctx.year, ind_id=ind_id)
+
+
+def casemix_limits(ctx: ReportContext, ind_id: str) -> pd.DataFrame:
+    """The exact O/E limits of ``ind_id``'s case-mix funnel (:func:`arr_stats.report.figures.casemix_funnel_limits`)."""
+    from arr_stats.report.figures import casemix_funnel_limits
+
+    return casemix_funnel_limits(shared_casemix(ctx, ind_id))
 
 
 def unit_state_counts(ctx: ReportContext) -> pd.DataFrame:
@@ -166,6 +178,7 @@ def shared_results(ctx: ReportContext) -> dict[str, Callable[[ReportContext], An
     if ctx.has_outcome_cohort():
         for ind_id in CASEMIX_INDICATORS:
             results[casemix_name(ind_id)] = functools.partial(casemix_model, ind_id=ind_id)
+            results[casemix_limits_name(ind_id)] = functools.partial(casemix_limits, ind_id=ind_id)
         results[STATE_COUNTS] = unit_state_counts
         results[REGISTER_COUNTS] = register_counts
     return results
@@ -286,16 +299,21 @@ def write_year_results(
     Returns
     -------
     list of Path
-        The results file and its record.
+        The results file and its record. Kept as they are when they were
+        made from the same derived files, year, settings and code.
     """
     from arr_stats.derive.load import load_build
 
     derived = build if build is not None else load_build(derived_dir, config, lazy=True)
     ctx = ReportContext(derived, int(year), None, None, "")
-    results = {name: compute(ctx) for name, compute in shared_results(ctx).items()}
     folder = results_folder(derived.directory, year)
-    folder.mkdir(parents=True, exist_ok=True)
     target, record = folder / RESULTS_FILE, folder / RECORD_FILE
+    wanted = shared_results(ctx)
+    if set(wanted) <= set(_saved(ctx)):
+        return [target, record]
+    # through shared(): a result that reads another (the funnel limits read the model) reuses it
+    results = {name: shared(ctx, name, compute) for name, compute in wanted.items()}
+    folder.mkdir(parents=True, exist_ok=True)
     record.unlink(missing_ok=True)  # no record names results half written
     partial = folder / f"{RESULTS_FILE}.partial"
     with partial.open("wb") as fh:
