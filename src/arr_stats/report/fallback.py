@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -553,6 +554,13 @@ def _edition_settings(edition: Edition) -> dict[str, Any]:
     }
 
 
+def _load_page_tools() -> None:
+    """Import what reads the document and writes the pages (seconds, once) before the editions."""
+    import jupytext  # noqa: F401
+    import nbconvert.exporters.html  # noqa: F401
+    import nbformat  # noqa: F401
+
+
 def render_fallback_editions(
     editions: Sequence[Edition],
     params_of: Callable[[Edition], dict[str, Any]],
@@ -582,17 +590,30 @@ def render_fallback_editions(
     style_file = document.parent / "style.css"
     style = style_file.read_text(encoding="utf-8") if style_file.is_file() else ""
 
+    # Reading the document and writing the page happen beside the event loop,
+    # one edition at a time: the loop goes on feeding the other kernel its cells.
+    lock = threading.Lock()
+
+    def notebook_of(edition: Edition) -> tuple[Any, dict[str, Any], list[Heading]]:
+        with lock:
+            localised = localise_document(text, edition.lang)
+            nb, meta, toc = prepare_notebook(localised, params_of(edition), settings)
+            meta["subtitle"] = edition.subtitle
+            return nb, _merged(meta, _edition_settings(edition)), toc
+
+    def write_page(edition: Edition, nb: Any, meta: dict[str, Any], toc: list[Heading]) -> Path:
+        with lock:
+            nb = apply_cell_options(nb, edition.lang)
+            page = notebook_to_html(nb, meta, toc, style)
+            target = year_dir / f"{edition.stem}.html"
+            target.write_text(page, encoding="utf-8")
+            return target
+
     async def one(edition: Edition, kernel: ReportKernel) -> RenderedEdition:
         start = time.perf_counter()
-        localised = localise_document(text, edition.lang)
-        nb, meta, toc = prepare_notebook(localised, params_of(edition), settings)
-        meta["subtitle"] = edition.subtitle
-        meta = _merged(meta, _edition_settings(edition))
+        nb, meta, toc = await asyncio.to_thread(notebook_of, edition)
         nb, _ = await _execute(nb, kernel, edition)
-        nb = apply_cell_options(nb, edition.lang)
-        page = notebook_to_html(nb, meta, toc, style)
-        target = year_dir / f"{edition.stem}.html"
-        target.write_text(page, encoding="utf-8")
+        target = await asyncio.to_thread(write_page, edition, nb, meta, toc)
         paths = [target]
         if pdf:
             printed = year_dir / f"{edition.stem}.pdf"
@@ -630,8 +651,10 @@ def render_fallback_editions(
                 return_exceptions=True,
             )
             try:
-                if prepare is not None:
-                    await asyncio.to_thread(prepare)
+                await asyncio.gather(
+                    asyncio.to_thread(prepare or (lambda: None)),
+                    asyncio.to_thread(_load_page_tools),
+                )
             finally:
                 started = await starting
             failed = [r for r in started if isinstance(r, BaseException)]
