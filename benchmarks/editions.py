@@ -7,15 +7,16 @@ fallback, as ``arr-stats synth``, ``arr-stats build`` and ``arr-stats report
 and, as its last line, one JSON object::
 
     {"case": ..., "persons": N, "institutions": N, "years": "2016-2025", "editions": N,
-     "seconds": {"synth": s, "build": s, "publication": s, "shared_results": s,
-                 "indicator_files": s, "editions": s, "report": s},
+     "seconds": {"synth": s, "build": s, "publication": s, "indicator_files": s,
+                 "editions": s, "report": s},
      "report_cpu": s}
 
 ``report`` is the whole report step (what the targets of issue 10 are about);
-``publication`` (the protected linked tables and their exact audit),
-``shared_results`` (what every edition reads, :mod:`arr_stats.report.year_results`)
-and ``indicator_files`` are parts of it, ``editions`` the rest (the kernels
-start and import the package while the first two run). ``report_cpu`` is the
+``publication`` (the protected linked tables and their exact audit) and
+``indicator_files`` are parts of it, ``editions`` the rest. While the
+publication is computed, the kernels start and import the package and the
+first computes the results every edition shares
+(:mod:`arr_stats.report.year_results`) on the other core. ``report_cpu`` is the
 CPU time of the report step in this process and its kernels: compare it
 between runs on a machine that others use too.
 
@@ -25,17 +26,21 @@ Usage::
     .venv/bin/python benchmarks/editions.py --demo     # the demo (make demo): 3,500 persons, 8 institutions
     .venv/bin/python benchmarks/editions.py --persons 20000 --institutions 12 --years 2021-2025
 
-Measured on the 2-core machine of the project (issue 10, item 7; seconds of
-the report step, the machine otherwise idle unless said):
+Measured on the 2-core machine of the project (2026-12-02; seconds of the
+report step; "clean": the machine did no other work during the run):
 
-=========================  ==========  =========================================
-case                       before      after
-=========================  ==========  =========================================
-demo, 9 editions           118         see the closing note of the speed branch
-50,000 persons, 26 ed.     1,062 (*)   see the closing note of the speed branch
-=========================  ==========  =========================================
+==============================  =====================  ===============================
+case                            before (main 4945f7c)  after (computed once a year)
+==============================  =====================  ===============================
+demo, 9 editions                118-125 (CPU 191)      55-64 clean (CPU 95-108)
+50,000 persons, 26 editions     1,062 (others' tests   327 (others' work ~300 CPU-s;
+                                on one core)           CPU 399; publication 116)
+==============================  =====================  ===============================
 
-(*) with another session's tests on one of the two cores.
+The floor on two cores is the publication (protection and its audits,
+computed once, one core) plus the figures of every edition (about 6 CPU
+seconds an edition: each figure drawn as the page's PNG, a 300-dpi PNG and an
+SVG); see docs/rendering.md, "Timing".
 """
 
 from __future__ import annotations
@@ -86,7 +91,7 @@ def _timed(module: Any, name: str, seconds: dict[str, float], stage: str) -> Non
 def run(params: SynthParams, folder: Path, case: str) -> dict[str, Any]:
     """Synthesise, build and render all editions of the last year in ``folder``; the timings."""
     from arr_stats.derive.build import run_build
-    from arr_stats.report import render, tables, year_results
+    from arr_stats.report import render, tables
     from arr_stats.report.editions import plan_editions
     from arr_stats.synth.write import write_delivery
 
@@ -106,7 +111,6 @@ def run(params: SynthParams, folder: Path, case: str) -> dict[str, Any]:
 
     year = params.years[1]
     _timed(tables, "write_year_publication", seconds, "publication")
-    _timed(year_results, "write_year_results", seconds, "shared_results")
     _timed(render, "write_indicator_files", seconds, "indicator_files")
     cpu = _cpu_seconds()
     began = time.perf_counter()
@@ -120,7 +124,7 @@ def run(params: SynthParams, folder: Path, case: str) -> dict[str, Any]:
     )
     seconds["report"] = time.perf_counter() - began
     report_cpu = _cpu_seconds() - cpu
-    parts = ("publication", "shared_results", "indicator_files")
+    parts = ("publication", "indicator_files")
     seconds["editions"] = seconds["report"] - sum(seconds.get(p, 0.0) for p in parts)
     editions = len(plan_editions(folder / "derived", year, all_institutions=True))
     return {
