@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -38,8 +38,8 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, compression="zstd", write_statistics=False)
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
-    """Read a derived table; dates come back as ``datetime64[ns]``.
+def read_parquet(path: Path | BinaryIO) -> pd.DataFrame:
+    """Read a derived table (a file, or its bytes); dates come back as ``datetime64[ns]``.
 
     The frame owns writable copies of its data (pyarrow's zero-copy
     conversion can hand back read-only arrays, which a notebook user

@@ -13,8 +13,10 @@ folder) may come from the configuration given.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +42,27 @@ PARQUET_TABLES = (
 CSV_TABLES = ("row_accounting", "linkage")
 
 
+class _Unread:
+    """A derived table not read yet: its file's bytes, decoded on first use (``lazy``)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self) -> pd.DataFrame:
+        return read_parquet(io.BytesIO(self.data))
+
+
 @dataclass(frozen=True)
 class Derived:
-    """The derived tables of one build, and the configuration that made them."""
+    """The derived tables of one build, and the configuration that made them.
+
+    ``digest`` is the SHA-256 of the files the tables were read from, set by
+    :func:`load_build`; a ``Derived`` made otherwise (or changed with
+    :func:`dataclasses.replace`) has none, so nothing computed from the files
+    is taken for it (:mod:`arr_stats.report.year_results`).
+    """
 
     config: RunConfig
     directory: Path
@@ -58,6 +78,14 @@ class Derived:
     row_accounting: pd.DataFrame
     linkage: pd.DataFrame
     build: dict[str, Any]
+    digest: str = field(default="", init=False, compare=False, repr=False)
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if type(value) is _Unread:  # a lazily loaded table: read it now, once
+            value = value.read()
+            object.__setattr__(self, name, value)
+        return value
 
     def institution_names(self, year: int | None = None) -> dict[str, str]:
         """Institution id → name (:func:`institution_names` of the background forms)."""
@@ -111,7 +139,9 @@ def recorded_config(directory: str | Path) -> RunConfig:
         ) from exc
 
 
-def load_build(directory: str | Path, config: RunConfig | str | Path | None = None) -> Derived:
+def load_build(
+    directory: str | Path, config: RunConfig | str | Path | None = None, lazy: bool = False
+) -> Derived:
     """Read every derived table of a build folder, with the configuration that made it.
 
     Parameters
@@ -122,6 +152,12 @@ def load_build(directory: str | Path, config: RunConfig | str | Path | None = No
         Optionally a run configuration (or the path of its TOML file) whose
         disclosure, target and report parameters should apply. Its outcome
         parameters must equal the recorded ones.
+    lazy
+        Read each Parquet file's bytes now but decode a table only when it is
+        first used (what a report edition does: most never touch
+        ``daily_states``, the largest table). The tables are the same either
+        way: the bytes read here are the ones decoded, whatever happens to the
+        folder in between.
 
     Returns
     -------
@@ -158,13 +194,26 @@ def load_build(directory: str | Path, config: RunConfig | str | Path | None = No
             f"{directory}: derived tables missing ({', '.join(missing)}); "
             f"run `arr-stats build` again"
         )
-    tables = {t: read_parquet(directory / f"{t}.parquet") for t in PARQUET_TABLES}
-    csvs = {t: pd.read_csv(directory / f"{t}.csv") for t in CSV_TABLES}
-    build = json.loads((directory / "build.json").read_text(encoding="utf-8"))
-    return Derived(config=run, directory=directory, build=build, **tables, **csvs)
+    digest = hashlib.sha256()
+    files = {}
+    for name in (*(f"{t}.parquet" for t in PARQUET_TABLES), *(f"{t}.csv" for t in CSV_TABLES)):
+        files[name] = (directory / name).read_bytes()
+        digest.update(f"{name}:{hashlib.sha256(files[name]).hexdigest()}\n".encode())
+    build_bytes = (directory / "build.json").read_bytes()
+    digest.update(f"build.json:{hashlib.sha256(build_bytes).hexdigest()}\n".encode())
+    tables: dict[str, Any] = {t: _Unread(files[f"{t}.parquet"]) for t in PARQUET_TABLES}
+    if not lazy:
+        tables = {t: unread.read() for t, unread in tables.items()}
+    csvs = {t: pd.read_csv(io.BytesIO(files[f"{t}.csv"])) for t in CSV_TABLES}
+    build = json.loads(build_bytes.decode("utf-8"))
+    derived = Derived(config=run, directory=directory, build=build, **tables, **csvs)
+    object.__setattr__(derived, "digest", digest.hexdigest())
+    return derived
 
 
-def load_derived(config: RunConfig | str | Path, derived_dir: str | Path | None = None) -> Derived:
+def load_derived(
+    config: RunConfig | str | Path, derived_dir: str | Path | None = None, lazy: bool = False
+) -> Derived:
     """Read the build a run configuration names (its ``[paths] derived`` folder).
 
     Parameters
@@ -173,6 +222,8 @@ def load_derived(config: RunConfig | str | Path, derived_dir: str | Path | None 
         A :class:`RunConfig`, or the path of a TOML run configuration.
     derived_dir
         Another build folder to read instead of the configuration's.
+    lazy
+        Decode each table on first use (:func:`load_build`).
 
     Returns
     -------
@@ -181,4 +232,4 @@ def load_derived(config: RunConfig | str | Path, derived_dir: str | Path | None 
         report parameters apply; its outcome parameters must be the build's).
     """
     run = load_config(config) if isinstance(config, str | Path) else config
-    return load_build(derived_dir or run.derived_dir, run)
+    return load_build(derived_dir or run.derived_dir, run, lazy=lazy)

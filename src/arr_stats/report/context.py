@@ -7,7 +7,7 @@ import functools
 import html
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,9 @@ class ReportContext:
     lang
         The language of the edition (:data:`arr_stats.labels.LANGUAGES`);
         every label comes from :mod:`arr_stats.labels` in it.
+    shared
+        The results every edition of the year shares, once computed or read
+        (:func:`arr_stats.report.year_results.shared`); not compared.
     """
 
     derived: Derived
@@ -62,6 +65,7 @@ class ReportContext:
     institution_name: str | None
     render_time: str
     lang: str = DEFAULT_LANGUAGE
+    shared: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def t(self, key: str, /, **fields: Any) -> str:
         """The label ``key`` in the edition's language (:func:`arr_stats.labels.t`)."""
@@ -189,6 +193,22 @@ class ReportContext:
         outcomes = self.derived.outcomes
         return self.reportable(outcomes[outcomes["discharge_year"] == self.year - 1])
 
+    def has_outcome_cohort(self) -> bool:
+        """Whether the outcome cohort has at least ``min_denominator`` reportable episodes.
+
+        Without, no table or figure of 12-month outcomes is shown
+        (:func:`needs_outcome_cohort`).
+        """
+        return len(self.outcome_cohort()) >= self.config.disclosure.min_denominator
+
+
+def config_of_json(config_json: str | None) -> RunConfig | None:
+    """The run configuration an edition is given as JSON (``None`` without)."""
+    if not config_json:
+        return None
+    raw = json.loads(config_json)
+    return config_from_dict(raw, source=Path(raw["source"]) if raw.get("source") else None)
+
 
 def open_report(
     year: int,
@@ -221,11 +241,7 @@ def open_report(
     """
     if derived_dir is None:
         raise ArrStatsError("open_report needs derived_dir: the folder of a build")
-    run = None
-    if config_json:
-        raw = json.loads(config_json)
-        run = config_from_dict(raw, source=Path(raw["source"]) if raw.get("source") else None)
-    derived = load_build(derived_dir, run)
+    derived = load_build(derived_dir, config_of_json(config_json), lazy=True)  # daily states unread
     inst = None if institution in (None, "", "None") else str(institution)
     name = derived.institution_names().get(inst) if inst else None
     when = render_time or dt.datetime.now(tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -245,7 +261,7 @@ def needs_outcome_cohort(section: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(section)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         ctx = next(a for a in (*args, *kwargs.values()) if isinstance(a, ReportContext))
-        if len(ctx.outcome_cohort()) < ctx.config.disclosure.min_denominator:
+        if not ctx.has_outcome_cohort():
             label = disclosure.small_group_label(ctx.config.disclosure)
             text = ctx.t("note.no_outcomes", year=ctx.year - 1, label=label)
             return HtmlBlock(f'<p class="table-note">{html.escape(text)}</p>')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -428,7 +429,82 @@ def notebook_to_html(nb: Any, meta: dict[str, Any], toc: Sequence[Heading], styl
     return page_html(body, meta, toc, style)
 
 
-async def _execute(nb: Any, cwd: Path, edition: Edition) -> tuple[Any, float]:
+#: The modules an edition imports, imported while the year's shared results are computed.
+WARM_UP = """\
+import matplotlib_inline.backend_inline
+import arr_stats.plotting, arr_stats.provenance
+import arr_stats.report.authors, arr_stats.report.figures, arr_stats.report.sentences
+import arr_stats.report.tables, arr_stats.report.units, arr_stats.report.web_figures
+"""
+
+#: Between two editions in one kernel: a new, empty namespace (imported modules stay).
+RESET = "get_ipython().reset(new_session=False)"
+
+
+class ReportKernel:
+    """A Jupyter kernel that renders editions one after another.
+
+    Started with the report kernels' environment (:func:`~arr_stats.report.
+    editions.kernel_env`) and the package imported (:data:`WARM_UP`) while
+    the parent computes the year's shared results; between two editions its
+    namespace is emptied (:data:`RESET`), so each edition runs the whole
+    document from its first cell as in a fresh kernel, without starting
+    Python and importing the package again.
+    """
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.km: Any = None
+        self.kc: Any = None
+
+    async def start(self, then: str | None = None) -> None:
+        """Start the kernel, import the package, and run ``then`` (see :meth:`run`)."""
+        from jupyter_client.manager import AsyncKernelManager
+
+        self.km = AsyncKernelManager(kernel_name="python3")
+        await self.km.start_kernel(
+            extra_arguments=[
+                "--IPKernelApp.log_level=ERROR",
+                "--HistoryManager.hist_file=:memory:",
+            ],
+            cwd=str(self.cwd),
+            env=kernel_env(),
+        )
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        await self.kc.wait_for_ready(timeout=60)
+        self.kc.allow_stdin = False
+        await self.run(WARM_UP)
+        if then:
+            await self.run(then)
+            await self.run(RESET)
+
+    async def run(self, code: str) -> None:
+        """Run code outside any edition (nothing it prints is kept)."""
+        reply = await self.kc.execute_interactive(
+            code,
+            silent=True,
+            store_history=False,
+            allow_stdin=False,
+            timeout=CELL_TIMEOUT,
+            output_hook=lambda _msg: None,
+        )
+        content = reply["content"]
+        if content["status"] != "ok":
+            raise ArrStatsError(
+                f"a report kernel failed: {content.get('ename')}: {content.get('evalue')}"
+            )
+
+    async def shutdown(self) -> None:
+        """Stop the kernel (if it was started)."""
+        kc, km, self.kc, self.km = self.kc, self.km, None, None
+        if kc is not None:
+            kc.stop_channels()
+        if km is not None and km.has_kernel and await km.is_alive():
+            await km.shutdown_kernel(now=True)
+
+
+async def _execute(nb: Any, kernel: ReportKernel, edition: Edition) -> tuple[Any, float]:
     from nbclient import NotebookClient
 
     skipped = [c for c in nb.cells if c.metadata.get("arr_skip")]
@@ -439,15 +515,16 @@ async def _execute(nb: Any, cwd: Path, edition: Edition) -> tuple[Any, float]:
     start = time.perf_counter()
     client = NotebookClient(
         nb,
+        km=kernel.km,
         kernel_name="python3",
         timeout=CELL_TIMEOUT,
         allow_errors=False,
         record_timing=False,
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-        resources={"metadata": {"path": str(cwd)}},
+        resources={"metadata": {"path": str(kernel.cwd)}},
     )
+    client.kc = kernel.kc  # the kernel goes on to the next edition
     try:
-        await client.async_execute(env=kernel_env())
+        await client.async_execute()
     except Exception as exc:
         raise ArrStatsError(
             f"the {edition.stem} edition failed while executing {REPORT_DOCUMENT.name}:\n"
@@ -477,6 +554,13 @@ def _edition_settings(edition: Edition) -> dict[str, Any]:
     }
 
 
+def _load_page_tools() -> None:
+    """Import what reads the document and writes the pages (seconds, once) before the editions."""
+    import jupytext  # noqa: F401
+    import nbconvert.exporters.html  # noqa: F401
+    import nbformat  # noqa: F401
+
+
 def render_fallback_editions(
     editions: Sequence[Edition],
     params_of: Callable[[Edition], dict[str, Any]],
@@ -485,46 +569,109 @@ def render_fallback_editions(
     workers: int = PARALLEL_EDITIONS,
     report: Callable[[RenderedEdition], None] | None = None,
     pdf: bool = False,
+    prepare: Callable[[], None] | None = None,
+    shared: str | None = None,
 ) -> list[RenderedEdition]:
-    """Render editions through Jupyter, ``workers`` at a time, each in a fresh kernel.
+    """Render editions through Jupyter, ``workers`` kernels at a time.
 
-    Each edition is written as HTML and, with ``pdf``, also as PDF from the same
-    execution (:mod:`arr_stats.report.pdf`: Pandoc and Typst with Quarto's
-    template).
+    Each kernel renders edition after edition, every one from an empty
+    namespace (:class:`ReportKernel`). Each edition is written as HTML and,
+    with ``pdf``, also as PDF from the same execution (:mod:`arr_stats.report.pdf`:
+    Pandoc and Typst with Quarto's template).
+
+    ``prepare`` (what every edition reads: the year's publication) runs in
+    this process while the kernels start and import the package; then the
+    first kernel runs ``shared`` (code computing the year's shared results,
+    :func:`arr_stats.report.year_results.kernel_code`, which read the rows
+    the publication hides); then the editions start.
     """
     text = document.read_text(encoding="utf-8")
     settings = _project_settings(document)
     style_file = document.parent / "style.css"
     style = style_file.read_text(encoding="utf-8") if style_file.is_file() else ""
 
-    async def one(edition: Edition, gate: asyncio.Semaphore) -> RenderedEdition:
-        async with gate:
-            start = time.perf_counter()
+    # Reading the document and writing the page happen beside the event loop,
+    # one edition at a time: the loop goes on feeding the other kernel its cells.
+    lock = threading.Lock()
+
+    def notebook_of(edition: Edition) -> tuple[Any, dict[str, Any], list[Heading]]:
+        with lock:
             localised = localise_document(text, edition.lang)
             nb, meta, toc = prepare_notebook(localised, params_of(edition), settings)
             meta["subtitle"] = edition.subtitle
-            meta = _merged(meta, _edition_settings(edition))
-            nb, _ = await _execute(nb, document.parent, edition)
+            return nb, _merged(meta, _edition_settings(edition)), toc
+
+    def write_page(edition: Edition, nb: Any, meta: dict[str, Any], toc: list[Heading]) -> Path:
+        with lock:
             nb = apply_cell_options(nb, edition.lang)
             page = notebook_to_html(nb, meta, toc, style)
             target = year_dir / f"{edition.stem}.html"
             target.write_text(page, encoding="utf-8")
-            paths = [target]
-            if pdf:
-                printed = year_dir / f"{edition.stem}.pdf"
-                # Pandoc and Typst run outside the event loop: the other kernel goes on.
-                paths.append(await asyncio.to_thread(notebook_to_pdf, nb, meta, printed))
-            done = RenderedEdition(edition, tuple(paths), time.perf_counter() - start)
-            if report:
-                report(done)
-            return done
+            return target
+
+    async def one(edition: Edition, kernel: ReportKernel) -> RenderedEdition:
+        start = time.perf_counter()
+        nb, meta, toc = await asyncio.to_thread(notebook_of, edition)
+        nb, _ = await _execute(nb, kernel, edition)
+        target = await asyncio.to_thread(write_page, edition, nb, meta, toc)
+        paths = [target]
+        if pdf:
+            printed = year_dir / f"{edition.stem}.pdf"
+            # Pandoc and Typst run outside the event loop: the other kernel goes on.
+            paths.append(await asyncio.to_thread(notebook_to_pdf, nb, meta, printed))
+        done = RenderedEdition(edition, tuple(paths), time.perf_counter() - start)
+        if report:
+            report(done)
+        return done
+
+    async def work(kernel: ReportKernel, queue: list[int], results: list[Any]) -> None:
+        fresh = True
+        while queue:
+            index = queue.pop(0)
+            try:
+                if not fresh:
+                    await kernel.run(RESET)
+                fresh = False
+                results[index] = await one(editions[index], kernel)
+            except Exception as exc:  # the other editions go on; raised in order below
+                results[index] = exc
+                await kernel.shutdown()  # a kernel that failed is not trusted with another
+                if queue:
+                    await kernel.start()
+                    fresh = True
 
     async def run_all() -> list[RenderedEdition]:
-        gate = asyncio.Semaphore(max(1, workers))
-        # Every edition runs to its end (a failure does not kill the other
-        # kernel mid-cell); then the first failure is raised.
-        results = await asyncio.gather(*(one(e, gate) for e in editions), return_exceptions=True)
-        for result in results:
+        count = max(1, min(workers, len(editions)))
+        kernels = [ReportKernel(document.parent) for _ in range(count)]
+        results: list[Any] = [None] * len(editions)
+        workers_done: list[Any] = []
+        try:
+            starting = asyncio.gather(*(k.start() for k in kernels), return_exceptions=True)
+            try:
+                await asyncio.gather(
+                    asyncio.to_thread(prepare or (lambda: None)),
+                    asyncio.to_thread(_load_page_tools),
+                )
+            finally:
+                started = await starting
+            failed = [r for r in started if isinstance(r, BaseException)]
+            if failed:
+                raise failed[0]
+            if shared:
+                # after the publication: the shared indicator rows read the
+                # rows it hides (a kernel computing them beside it would
+                # compute the publication a second time, or read it half written)
+                await kernels[0].run(shared)
+                await kernels[0].run(RESET)
+            queue = list(range(len(editions)))
+            # Every edition runs to its end (a failure does not stop the other
+            # kernel mid-cell); then the first failure is raised.
+            workers_done = await asyncio.gather(
+                *(work(k, queue, results) for k in kernels), return_exceptions=True
+            )
+        finally:
+            await asyncio.gather(*(k.shutdown() for k in kernels), return_exceptions=True)
+        for result in [*results, *workers_done]:
             if isinstance(result, BaseException):
                 raise result
         return list(results)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ from matplotlib.figure import Figure
 
 from arr_stats import domain, indicators, stats
 from arr_stats.publication import disclosure
+from arr_stats.report import year_results
 from arr_stats.report.context import (
     ReportContext,
     _own_hidden,
@@ -27,15 +29,14 @@ def state_occupation_figure(ctx: ReportContext) -> Figure:
     """Stacked daily states over the 12 months after discharge (own unit; rest beside it)."""
     from arr_stats.plotting import plot_state_occupation
 
-    cohort = ctx.outcome_cohort()
-    groups = _unit_groups(ctx, cohort)
-    states = ctx.derived.daily_states
-    states = states[states["episode_id"].isin(cohort["episode_id"])]
+    groups = _unit_groups(ctx, ctx.outcome_cohort())
     outcomes = ctx.config.outcomes
     params = ctx.config.disclosure
-    occupation = stats.state_occupation(
-        states, groups, by="report_unit", last_day=outcomes.followup_days
-    )
+    # the units' counts (computed once a year) added up into the edition's groups: the
+    # counts of stats.state_occupation(daily states, groups, by="report_unit")
+    units = year_results.shared(ctx, year_results.STATE_COUNTS, year_results.unit_state_counts)
+    pooled = dict(zip(groups["institution_id"].astype(str), groups["report_unit"], strict=True))
+    occupation = stats.occupation_shares(stats.pool_state_counts(units, pooled))
     days = disclosure.state_grid(params, outcomes.month_days.values(), outcomes.followup_days)
     return plot_state_occupation(
         disclosure.protect_state_occupation(occupation, params, days),
@@ -197,12 +198,11 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
     result = casemix_result(ctx, ind_id)
     units = result.institutions[~result.institutions["suppressed"]]
     points = units.assign(x=units["expected"], y=units["ratio"])
-    limits = pd.DataFrame(columns=["x", "level", "lower", "upper"])
-    if not points.empty:
-        limits = stats.oe_funnel_limits(
-            result.episodes["expected"], _funnel_sizes(units["n"].astype(float))
-        )
-        limits = limits.rename(columns={"expected": "x"})
+    limits = year_results.shared(
+        ctx,
+        year_results.casemix_limits_name(ind_id),
+        functools.partial(year_results.casemix_limits, ind_id=ind_id),
+    )
     return _funnel(
         ctx,
         points,
@@ -216,6 +216,22 @@ def casemix_funnel_figure(ctx: ReportContext, ind_id: str = "arr_rtw12") -> Figu
         note=f"{ctx.t('figure.oe_note')} {OE_INTERVAL_NOTES[ctx.lang]}",
         outside=(points["y"] < points["limit95_lower"]) | (points["y"] > points["limit95_upper"]),
     )
+
+
+def casemix_funnel_limits(result: indicators.CaseMixResult) -> pd.DataFrame:
+    """The lines of the case-mix funnel: exact limits of O/E against the expected count.
+
+    For a unit with the national case mix (:func:`arr_stats.stats.oe_funnel_limits`),
+    over the sizes of the units shown; ``x, level, lower, upper`` (empty
+    without a unit to show).
+    """
+    units = result.institutions[~result.institutions["suppressed"]]
+    if units.empty:
+        return pd.DataFrame(columns=["x", "level", "lower", "upper"])
+    limits = stats.oe_funnel_limits(
+        result.episodes["expected"], _funnel_sizes(units["n"].astype(float))
+    )
+    return limits.rename(columns={"expected": "x"})
 
 
 def _with_interval_note(figure: Figure, cluster: str | None, lang: str = "nb") -> Figure:

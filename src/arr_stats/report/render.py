@@ -237,13 +237,26 @@ def render_reports(
     )
     _say(f"rendering {len(editions)} edition(s) of {year} ({lang}) with {how} into {year_dir}")
     start = time.perf_counter()
-    # the year's linked tables, protected together once; every edition reads them
+    # What every edition reads, computed once: the year's linked tables,
+    # protected together, and the results every edition shares (aggregated
+    # indicators, case-mix models, daily states per unit). The shared results
+    # come after the publication (the indicator rows read the rows it hides);
+    # on the fallback the kernels start and import while it is protected.
+    from arr_stats.report import year_results
     from arr_stats.report.tables import write_year_publication
 
-    publication = write_year_publication(config, derived_dir, year)
-    _say(f"  protected publication of {year} in {publication[0].parent}")
+    publication: list[Path] = []
+    shared_dir = year_results.results_folder(derived_dir.resolve(), year)
+
+    def prepare() -> None:
+        publication.extend(write_year_publication(config, derived_dir, year))
+        _say(f"  protected publication of {year} in {publication[0].parent}")
+
     if chosen == "quarto":
         assert quarto is not None
+        prepare()
+        year_results.write_year_results(config, derived_dir, year)
+        _say(f"  results every edition shares in {shared_dir}")
         rendered = []
         for edition in editions:
             t0 = time.perf_counter()
@@ -252,7 +265,22 @@ def render_reports(
             report(done)
             rendered.append(done)
     else:
-        rendered = render_fallback_editions(editions, params_of, year_dir, report=report, pdf=pdf)
+        first = params_of(editions[0])
+        shared = year_results.kernel_code(year, first["derived_dir"], first["config_json"])
+
+        def prepared() -> None:
+            prepare()
+            _say(f"  results every edition shares in {shared_dir}")
+
+        rendered = render_fallback_editions(
+            editions,
+            params_of,
+            year_dir,
+            report=report,
+            pdf=pdf,
+            prepare=prepared,
+            shared=shared,
+        )
 
     written: list[Path] = []
     for done in rendered:

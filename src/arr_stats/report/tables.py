@@ -26,6 +26,7 @@ from arr_stats.indicators.casemix import (
 )
 from arr_stats.labels import t
 from arr_stats.publication import disclosure, linked
+from arr_stats.report import year_results
 from arr_stats.report.context import (
     TREND_YEARS,
     UNKNOWN_LABEL,
@@ -61,18 +62,12 @@ def indicator_table(ctx: ReportContext) -> pd.DataFrame:
     The rows hidden are the year's protected publication's
     (:meth:`~arr_stats.publication.linked.YearPublication.hidden_indicators`),
     so that no indicator row, combined with another row or table of the
-    year, gives a count of 1 … ``min_cell − 1`` away.
+    year, gives a count of 1 … ``min_cell − 1`` away. The same for every
+    edition of the year: computed once
+    (:func:`arr_stats.report.year_results.aggregated_indicators`).
     """
-    d = ctx.derived
-    return indicators.aggregate_indicators(
-        d.episodes,
-        d.responses,
-        d.outcomes,
-        d.institutions,
-        d.config,
-        ctx.trend_years,
-        hidden=year_publication(ctx).hidden_indicators(),
-    )
+    agg = year_results.shared(ctx, year_results.INDICATORS, year_results.aggregated_indicators)
+    return agg.copy()
 
 
 def published_indicators(derived: Derived, year: int) -> pd.DataFrame:
@@ -109,14 +104,11 @@ def hidden_indicator_units(ctx: ReportContext, ind_id: str, year: int | None = N
 
 
 def casemix_result(ctx: ReportContext, ind_id: str = "arr_rtw12") -> indicators.CaseMixResult:
-    """The case-mix model of ``ind_id``, without the units whose indicator the publication hides."""
-    return indicators.casemix(
-        ctx.outcome_cohort(),
-        ctx.config,
-        ctx.year,
-        ind_id=ind_id,
-        hidden=hidden_indicator_units(ctx, ind_id),
-    )
+    """The case-mix model of ``ind_id``, without the units whose indicator the publication hides.
+
+    Computed once a year (:func:`arr_stats.report.year_results.shared_casemix`).
+    """
+    return year_results.shared_casemix(ctx, ind_id)
 
 
 def _unit_rows(agg: pd.DataFrame, ctx: ReportContext, year: int) -> dict[str, pd.DataFrame]:
@@ -315,7 +307,9 @@ def year_publication(ctx: ReportContext) -> linked.YearPublication:
     return linked.cached(ctx.derived, (ctx.year, ctx.config.disclosure), load_or_compute)
 
 
-def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> list[Path]:
+def write_year_publication(
+    config: RunConfig, derived_dir: Path, year: int, build: Derived | None = None
+) -> list[Path]:
     """Compute the year's publication once and write it into the build (Parquet + CSV).
 
     ``arr-stats report`` calls this before the editions, which then read it
@@ -326,7 +320,8 @@ def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> l
     give the same verdict as every cell's exact bounds
     (:func:`arr_stats.publication.audit.witness_ranges`). Exact bounds for
     every cell – two integer programmes each, over a thousand cells and more
-    once the indicators' cohorts are in – would take minutes.
+    once the indicators' cohorts are in – would take minutes. ``build`` is
+    the build already loaded with ``config`` (else it is loaded here).
 
     Returns
     -------
@@ -335,7 +330,8 @@ def write_year_publication(config: RunConfig, derived_dir: Path, year: int) -> l
     """
     from arr_stats.derive.load import load_build
 
-    ctx = ReportContext(load_build(derived_dir, config), int(year), None, None, "")
+    derived = build if build is not None else load_build(derived_dir, config, lazy=True)
+    ctx = ReportContext(derived, int(year), None, None, "")
     publication = _compute_publication(ctx)
     folder = publication_folder(ctx.derived.directory, year)
     return linked.write_publication(publication, folder, _publication_fingerprint(ctx))
@@ -756,20 +752,23 @@ def work_status_table(ctx: ReportContext) -> HtmlBlock:
     cohort = ctx.own(cohort)
     responses = responses[responses["episode_id"].isin(cohort["episode_id"])]
     params = ctx.config.disclosure
+    # the register states of the cohort's units (whole units: reportable() keeps or drops a unit)
+    register = year_results.shared(ctx, year_results.REGISTER_COUNTS, year_results.register_counts)
+    register = register[register["unit"].isin(set(cohort["institution_id"].astype(str)))]
+    register = register.groupby("day")[["observed", "in_state"]].sum()
     counts = []
     for point, months in POINT_MONTHS.items():
         answered = responses[(responses["point"] == point) & responses["work_status"].notna()]
         day = ctx.config.outcomes.month_days.get(months, 0)
-        states = ctx.derived.daily_states
-        states = states[states["episode_id"].isin(cohort["episode_id"]) & (states["day"] == day)]
+        on_day = register.loc[day] if day in register.index else {"observed": 0, "in_state": 0}
         counts.append(
             {
                 "point": point,
                 "months": months,
                 "n": len(answered),
                 "working": answered["work_status"].astype(str).str.startswith("I arbeid").sum(),
-                "observed": states["state"].notna().sum(),
-                "register": (states["state"].astype(object) == "working").sum(),
+                "observed": int(on_day["observed"]),
+                "register": int(on_day["in_state"]),
             }
         )
     counts = pd.DataFrame(counts)

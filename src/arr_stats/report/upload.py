@@ -268,7 +268,7 @@ def write_indicator_files(
     from arr_stats.report.context import ReportContext
     from arr_stats.report.tables import year_publication
 
-    derived = load_derived(config, derived_dir)
+    derived = load_derived(config, derived_dir, lazy=True)  # daily states unread
     tables = (derived.episodes, derived.responses, derived.outcomes)
     # the rows the year's protected publication hides (read back when
     # ``arr-stats report`` wrote it, else computed)

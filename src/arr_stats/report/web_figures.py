@@ -349,5 +349,24 @@ def collect(
 
     source = Path(document) if document is not None else REPORT_DOCUMENT
     collector = FigureCollector(Path(figures_dir), source.read_text(encoding="utf-8"), lang)
+    _stop_collecting(shell)  # an earlier edition's, in a kernel that renders one after another
     shell.events.register("pre_run_cell", collector.pre_run_cell)
     shell.events.register("post_run_cell", collector.post_run_cell)
+    _COLLECTING[id(shell)] = collector
+
+
+#: The collector registered in each shell (by ``id``): one edition's at a time.
+_COLLECTING: dict[int, FigureCollector] = {}
+
+
+def _stop_collecting(shell: Any) -> None:
+    """Unregister the hooks of the collector an earlier :func:`collect` registered in ``shell``."""
+    earlier = _COLLECTING.pop(id(shell), None)
+    if earlier is None:
+        return
+    for event, hook in (
+        ("pre_run_cell", earlier.pre_run_cell),
+        ("post_run_cell", earlier.post_run_cell),
+    ):
+        if hook in shell.events.callbacks[event]:
+            shell.events.unregister(event, hook)

@@ -46,7 +46,13 @@ from arr_stats.stats.observed_expected import (
     oe_interval,
     poisson_binomial_pmf,
 )
-from arr_stats.stats.state_occupation import StateOccupation, state_occupation
+from arr_stats.stats.state_occupation import (
+    StateOccupation,
+    occupation_shares,
+    pool_state_counts,
+    state_counts,
+    state_occupation,
+)
 from arr_stats.stats.work_ability import (
     WorkAbilityChange,
     WorkAbilityMixedModel,
@@ -86,6 +92,9 @@ __all__ = [
     "poisson_binomial_pmf",
     "proportion_funnel_limits",
     "state_occupation",
+    "state_counts",
+    "pool_state_counts",
+    "occupation_shares",
     "t_interval",
     "value_at",
     "wilson_interval",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -13,36 +14,25 @@ from arr_stats.stats.curves import _check_columns, _groups, _ordered_groups
 from arr_stats.stats.fitted import Fitted
 
 
-def state_occupation(
+def state_counts(
     daily_states: pd.DataFrame,
     outcomes: pd.DataFrame | None = None,
     by: str | None = None,
     first_day: int = 0,
     last_day: int = 365,
 ) -> pd.DataFrame:
-    """Share of episodes in each daily state per day, among those observed that day.
+    """Episodes in each daily state per day, and the number observed that day.
 
-    Censored days (``state`` missing) are left out of the denominator.
-
-    Parameters
-    ----------
-    daily_states
-        ``episode_id, day, state`` (state Categorical in priority order;
-        otherwise the configuration's default order is used).
-    outcomes
-        Source of the ``by`` column when ``daily_states`` lacks it (joined
-        on ``episode_id``).
-    by
-        Column to group by; episodes with a missing ``by`` are left out.
-    first_day, last_day
-        Days kept (inclusive).
+    The counts :func:`state_occupation` divides; parameters as there.
 
     Returns
     -------
     DataFrame
-        ``group, day, state, n, n_observed, share``: one row per group, day
-        and state (every state, zero counts included, in priority order);
-        ``share = n / n_observed`` (missing when nobody is observed).
+        ``group, day, state, n, n_observed``: one row per group, day and
+        state, every day from the group's first to its last day in
+        ``daily_states`` (censored days included) and every state in
+        priority order; ``state`` holds the states' names. Groups in the
+        order of :func:`state_occupation`.
 
     Examples
     --------
@@ -50,9 +40,8 @@ def state_occupation(
     ...                         categories=["aap", "working"])
     >>> ds = pd.DataFrame({"episode_id": ["a", "b", "c", "a"], "day": [1, 1, 1, 2],
     ...                    "state": states})
-    >>> occ = state_occupation(ds)
-    >>> occ[["day", "state", "n", "n_observed", "share"]].to_numpy().tolist()
-    [[1, 'aap', 1, 2, 0.5], [1, 'working', 1, 2, 0.5], [2, 'aap', 0, 1, 0.0], [2, 'working', 1, 1, 1.0]]
+    >>> state_counts(ds)[["day", "state", "n", "n_observed"]].to_numpy().tolist()
+    [[1, 'aap', 1, 2], [1, 'working', 1, 2], [2, 'aap', 0, 1], [2, 'working', 1, 1]]
     """
     _check_columns(daily_states, ["episode_id", "day", "state"], "daily_states")
     data = daily_states[["episode_id", "day", "state"]]
@@ -92,15 +81,114 @@ def state_occupation(
         )
         n_observed = observed.groupby("day").size().reindex(days, fill_value=0)
         counts["n_observed"] = n_observed.loc[counts["day"]].to_numpy().astype(int)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            counts["share"] = np.where(
-                counts["n_observed"] > 0, counts["n"] / counts["n_observed"], np.nan
-            )
         counts.insert(0, "group", [value] * len(counts))
         pieces.append(counts)
-    out = _ordered_groups(pd.concat(pieces, ignore_index=True))
+    return pd.concat(pieces, ignore_index=True)
+
+
+def pool_state_counts(counts: pd.DataFrame, pooled: Mapping[Any, Any]) -> pd.DataFrame:
+    """Add up the counts of several groups into one: the counts of their episodes together.
+
+    Parameters
+    ----------
+    counts
+        :func:`state_counts`' table (e.g. by unit). Not modified.
+    pooled
+        Group of ``counts`` → the group it joins; groups not named are left out.
+
+    Returns
+    -------
+    DataFrame
+        :func:`state_counts`' table of the pooled groups, sorted by name (as
+        :func:`state_counts` orders a ``by`` that is not categorical), each
+        over every day from its groups' first to their last: what
+        :func:`state_counts` gives for the episodes of those groups with the
+        pooled group as ``by``.
+
+    Examples
+    --------
+    >>> states = pd.Categorical(["aap", "working", None, "working"],
+    ...                         categories=["aap", "working"])
+    >>> ds = pd.DataFrame({"episode_id": ["a", "b", "c", "a"], "day": [1, 1, 1, 2],
+    ...                    "state": states, "unit": ["x", "y", "y", "x"]})
+    >>> by_unit = state_counts(ds, by="unit")
+    >>> pool_state_counts(by_unit, {"x": "all", "y": "all"}).equals(
+    ...     state_counts(ds.assign(unit="all"), by="unit"))
+    True
+    """
+    if counts.empty:
+        return counts.copy()
+    categories = list(dict.fromkeys(counts["state"]))
+    target = counts["group"].map(dict(pooled))
+    kept = counts[target.notna()].assign(group=target[target.notna()])
+    pieces = []
+    for value in sorted(kept["group"].unique()):
+        rows = kept[kept["group"] == value]
+        days = np.arange(int(rows["day"].min()), int(rows["day"].max()) + 1)
+        grid = pd.MultiIndex.from_product([days, categories], names=["day", "state"])
+        summed = rows.groupby(["day", "state"], sort=False)[["n", "n_observed"]].sum()
+        frame = summed.reindex(grid, fill_value=0).astype(int).reset_index()
+        frame.insert(0, "group", [value] * len(frame))
+        pieces.append(frame)
+    if not pieces:
+        return counts.iloc[0:0].copy()
+    return pd.concat(pieces, ignore_index=True)
+
+
+def occupation_shares(counts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`state_counts`' table with each state's share of those observed (``share``)."""
+    out = counts.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["share"] = np.where(out["n_observed"] > 0, out["n"] / out["n_observed"], np.nan)
+    out = _ordered_groups(out)
+    categories = list(dict.fromkeys(out["state"].astype(object)))
     out["state"] = pd.Categorical(out["state"], categories=categories, ordered=True)
     return out
+
+
+def state_occupation(
+    daily_states: pd.DataFrame,
+    outcomes: pd.DataFrame | None = None,
+    by: str | None = None,
+    first_day: int = 0,
+    last_day: int = 365,
+) -> pd.DataFrame:
+    """Share of episodes in each daily state per day, among those observed that day.
+
+    Censored days (``state`` missing) are left out of the denominator. The
+    shares of :func:`state_counts`' counts (:func:`occupation_shares`).
+
+    Parameters
+    ----------
+    daily_states
+        ``episode_id, day, state`` (state Categorical in priority order;
+        otherwise the configuration's default order is used).
+    outcomes
+        Source of the ``by`` column when ``daily_states`` lacks it (joined
+        on ``episode_id``).
+    by
+        Column to group by; episodes with a missing ``by`` are left out.
+    first_day, last_day
+        Days kept (inclusive).
+
+    Returns
+    -------
+    DataFrame
+        ``group, day, state, n, n_observed, share``: one row per group, day
+        and state (every state, zero counts included, in priority order);
+        ``share = n / n_observed`` (missing when nobody is observed).
+
+    Examples
+    --------
+    >>> states = pd.Categorical(["aap", "working", None, "working"],
+    ...                         categories=["aap", "working"])
+    >>> ds = pd.DataFrame({"episode_id": ["a", "b", "c", "a"], "day": [1, 1, 1, 2],
+    ...                    "state": states})
+    >>> occ = state_occupation(ds)
+    >>> occ[["day", "state", "n", "n_observed", "share"]].to_numpy().tolist()
+    [[1, 'aap', 1, 2, 0.5], [1, 'working', 1, 2, 0.5], [2, 'aap', 0, 1, 0.0], [2, 'working', 1, 1, 1.0]]
+    """
+    return occupation_shares(state_counts(daily_states, outcomes, by, first_day, last_day))
 
 
 @dataclass
