@@ -39,6 +39,21 @@ def publication(ctx):
     return tables._compute_publication(ctx)  # from the data, not a written copy
 
 
+@pytest.fixture(scope="module")
+def exact_rows(ctx) -> pd.DataFrame:
+    """Every unit's indicator rows with their exact counts (inside TSD only: nothing hidden)."""
+    d = ctx.derived
+    return indicators.aggregate_indicators(
+        d.episodes,
+        d.responses,
+        d.outcomes,
+        d.institutions,
+        d.config,
+        ctx.trend_years,
+        disclose=False,
+    )
+
+
 def _cohort_sets(ctx) -> dict[tuple[str, str, int], set[str]]:
     """(what, unit, discharge year) → episode ids, from the definitions (not the package's code)."""
     d = ctx.derived
@@ -97,19 +112,10 @@ def _small_differences(printed: dict, sets: dict, min_cell: int) -> list[tuple]:
     return found
 
 
-def test_printed_indicator_n_are_the_cohorts_of_the_definitions(ctx, publication):
+def test_printed_indicator_n_are_the_cohorts_of_the_definitions(ctx, exact_rows):
     # the reference sets of this test are the indicators' cohorts (else the
     # attack below would test nothing)
-    d = ctx.derived
-    agg = indicators.aggregate_indicators(
-        d.episodes,
-        d.responses,
-        d.outcomes,
-        d.institutions,
-        d.config,
-        ctx.trend_years,
-        disclose=False,
-    )
+    agg = exact_rows
     sets = _cohort_sets(ctx)
     rows = agg[agg["unit"] == indicators.UNIT_INSTITUTION]
     compared = 0
@@ -210,17 +216,8 @@ def test_indicators_csv_rows_hide_what_the_publication_hides(ctx, publication):
             assert national["denominator"].iloc[0] == shown_n, (ind_id, year)
 
 
-def test_indicator_cells_equal_the_aggregated_counts(ctx, publication):
-    d = ctx.derived
-    agg = indicators.aggregate_indicators(
-        d.episodes,
-        d.responses,
-        d.outcomes,
-        d.institutions,
-        d.config,
-        ctx.trend_years,
-        disclose=False,
-    )
+def test_indicator_cells_equal_the_aggregated_counts(exact_rows, publication):
+    agg = exact_rows
     c = publication.cells
     cells = c[c["table"].str.startswith(cohorts.INDICATOR_PREFIX)]
     units = agg[agg["unit"] == indicators.UNIT_INSTITUTION].set_index(["ind_id", "orgnr", "year"])
