@@ -300,6 +300,11 @@ def year_publication(ctx: ReportContext) -> linked.YearPublication:
     """
 
     def load_or_compute() -> linked.YearPublication:
+        # only tables read from the build's files may use what was written from
+        # them: a build changed in memory (dataclasses.replace: no digest) has
+        # the same files on disk but other numbers
+        if not ctx.derived.digest:
+            return _compute_publication(ctx)
         folder = publication_folder(ctx.derived.directory, ctx.year)
         saved = linked.read_publication(folder, _publication_fingerprint(ctx))
         return saved if saved is not None else _compute_publication(ctx)
