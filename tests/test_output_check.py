@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -295,7 +296,8 @@ def test_each_editions_counts_are_the_cells_the_reports_tables_read(checked, mon
             (institution is None) | (cells["unit"] == linked.unit_key(str(institution)))
         )
         mine = cells[
-            own | [pair in seen for pair in zip(cells["table"], cells["unit"], strict=True)]
+            own
+            | np.array([pair in seen for pair in zip(cells["table"], cells["unit"], strict=True)])
         ]
         expected = mine["status"].value_counts()
         row = rows[f"{stem}.html"]
